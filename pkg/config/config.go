@@ -1,0 +1,286 @@
+// Package config resolves the binaries' settings from, in order of
+// precedence, command-line flags, environment variables, a parameter store
+// (AWS SSM Parameter Store in production) and defaults.
+//
+// A Set wraps a flag.FlagSet. Each setting is declared once, with its flag
+// name, its environment variable and optionally its parameter-store name;
+// after the flags are parsed, Resolve fills every setting not given on the
+// command line from the environment, then from the store, and records where
+// each value came from so that Print can show the resolved configuration
+// with secrets masked.
+package config
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Source says where a setting's value came from.
+type Source string
+
+// The sources of a setting's value, from the strongest to the weakest.
+const (
+	FromFlag    Source = "flag"
+	FromEnv     Source = "env"
+	FromStore   Source = "ssm"
+	FromDefault Source = "default"
+)
+
+// ParamStore reads named parameters, decrypting secure ones. Names are
+// relative to the store's prefix; a name the store does not hold is absent
+// from the result, not an error.
+type ParamStore interface {
+	Params(ctx context.Context, names []string) (map[string]string, error)
+}
+
+// Option tunes one setting.
+type Option func(*setting)
+
+// Env names the environment variable that sets the value when the flag is
+// not given.
+func Env(name string) Option { return func(s *setting) { s.env = name } }
+
+// Param names the parameter-store entry that sets the value when neither the
+// flag nor the environment variable is given.
+func Param(name string) Option { return func(s *setting) { s.param = name } }
+
+// Secret masks the value in Print.
+func Secret() Option { return func(s *setting) { s.secret = true } }
+
+type setting struct {
+	name   string
+	env    string
+	param  string
+	secret bool
+	value  flag.Value
+	source Source
+}
+
+// Set is a group of settings bound to a flag.FlagSet.
+type Set struct {
+	fs       *flag.FlagSet
+	settings []*setting
+}
+
+// New returns a Set that declares its settings as flags of fs.
+func New(fs *flag.FlagSet) *Set {
+	return &Set{fs: fs}
+}
+
+// FlagSet returns the underlying flag set.
+func (s *Set) FlagSet() *flag.FlagSet { return s.fs }
+
+func (s *Set) add(v flag.Value, name, usage string, opts []Option) {
+	st := &setting{name: name, value: v, source: FromDefault}
+	for _, o := range opts {
+		o(st)
+	}
+	if st.env != "" {
+		usage += " (env " + st.env + ")"
+	}
+	s.fs.Var(v, name, usage)
+	s.settings = append(s.settings, st)
+}
+
+// String declares a string setting stored in p.
+func (s *Set) String(p *string, name, def, usage string, opts ...Option) {
+	*p = def
+	s.add((*stringValue)(p), name, usage, opts)
+}
+
+// Strings declares a comma-separated list setting stored in p.
+func (s *Set) Strings(p *[]string, name string, def []string, usage string, opts ...Option) {
+	*p = def
+	s.add((*stringsValue)(p), name, usage, opts)
+}
+
+// Duration declares a duration setting stored in p.
+func (s *Set) Duration(p *time.Duration, name string, def time.Duration, usage string, opts ...Option) {
+	*p = def
+	s.add((*durationValue)(p), name, usage, opts)
+}
+
+// Int declares an integer setting stored in p.
+func (s *Set) Int(p *int, name string, def int, usage string, opts ...Option) {
+	*p = def
+	s.add((*intValue)(p), name, usage, opts)
+}
+
+// Float declares a floating-point setting stored in p.
+func (s *Set) Float(p *float64, name string, def float64, usage string, opts ...Option) {
+	*p = def
+	s.add((*floatValue)(p), name, usage, opts)
+}
+
+// Bool declares a boolean setting stored in p.
+func (s *Set) Bool(p *bool, name string, def bool, usage string, opts ...Option) {
+	*p = def
+	s.add((*boolValue)(p), name, usage, opts)
+}
+
+// Parse parses args and then resolves the settings with Resolve, reading
+// the environment through os.LookupEnv.
+func (s *Set) Parse(ctx context.Context, args []string, store ParamStore) error {
+	if err := s.fs.Parse(args); err != nil {
+		return err
+	}
+	return s.Resolve(ctx, os.LookupEnv, store)
+}
+
+// Resolve fills the settings not given as flags from the environment, then
+// from store (which may be nil), and records each value's source. Call it
+// after the flag set was parsed.
+func (s *Set) Resolve(ctx context.Context, lookupEnv func(string) (string, bool), store ParamStore) error {
+	given := map[string]bool{}
+	s.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var pending []*setting
+	for _, st := range s.settings {
+		switch {
+		case given[st.name]:
+			st.source = FromFlag
+		case st.env != "":
+			if v, ok := lookupEnv(st.env); ok && v != "" {
+				if err := st.value.Set(v); err != nil {
+					return fmt.Errorf("environment variable %s=%q for --%s: %w", st.env, v, st.name, err)
+				}
+				st.source = FromEnv
+				continue
+			}
+			fallthrough
+		default:
+			if st.param != "" {
+				pending = append(pending, st)
+			}
+		}
+	}
+	if store == nil || len(pending) == 0 {
+		return nil
+	}
+	names := make([]string, len(pending))
+	for i, st := range pending {
+		names[i] = st.param
+	}
+	vals, err := store.Params(ctx, names)
+	if err != nil {
+		return fmt.Errorf("read parameters %s: %w", strings.Join(names, ", "), err)
+	}
+	for _, st := range pending {
+		v, ok := vals[st.param]
+		if !ok {
+			continue
+		}
+		if err := st.value.Set(v); err != nil {
+			return fmt.Errorf("parameter %s=%q for --%s: %w", st.param, v, st.name, err)
+		}
+		st.source = FromStore
+	}
+	return nil
+}
+
+// Source returns where the value of the named setting came from.
+func (s *Set) Source(name string) (Source, error) {
+	for _, st := range s.settings {
+		if st.name == name {
+			return st.source, nil
+		}
+	}
+	return "", errors.New("no setting named " + name)
+}
+
+// Print writes the resolved settings, one a line with their source, secrets
+// masked.
+func (s *Set) Print(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
+	for _, st := range s.settings {
+		v := st.value.String()
+		if st.secret && v != "" {
+			v = "****"
+		}
+		src := string(st.source)
+		switch st.source {
+		case FromEnv:
+			src += " " + st.env
+		case FromStore:
+			src += " " + st.param
+		}
+		fmt.Fprintf(tw, "--%s\t%s\t%s\n", st.name, v, src)
+	}
+	return tw.Flush()
+}
+
+type stringValue string
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+
+type stringsValue []string
+
+func (v *stringsValue) Set(s string) error {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	*v = out
+	return nil
+}
+func (v *stringsValue) String() string { return strings.Join(*v, ",") }
+
+type durationValue time.Duration
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration such as 750ms or 2m: %q", s)
+	}
+	*v = durationValue(d)
+	return nil
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+
+type intValue int
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("not an integer: %q", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+type floatValue float64
+
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %q", s)
+	}
+	*v = floatValue(f)
+	return nil
+}
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+
+type boolValue bool
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("not a boolean: %q", s)
+	}
+	*v = boolValue(b)
+	return nil
+}
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
