@@ -111,3 +111,12 @@ func FieldNames(s avro.Schema) ([]string, error) {
 	}
 	return names, nil
 }
+
+// ParseContent parses schema text fetched from a registry.
+func ParseContent(content string) (avro.Schema, error) {
+	s, err := avro.Parse(content)
+	if err != nil {
+		return nil, fmt.Errorf("parse Avro schema: %w", err)
+	}
+	return s, nil
+}

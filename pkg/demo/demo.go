@@ -1,0 +1,184 @@
+// Package demo tells the whole story in one process: it starts the
+// embedded stack, registers the schemas, runs the producer and the enricher
+// concurrently on the project's data (event times shifted to now and sped
+// up), and prints the reader's table.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/salesstream/salesstream/pkg/devstack"
+	"github.com/salesstream/salesstream/pkg/enricher"
+	"github.com/salesstream/salesstream/pkg/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/producer"
+	"github.com/salesstream/salesstream/pkg/reader"
+	"github.com/salesstream/salesstream/pkg/registrar"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/sales"
+	"github.com/salesstream/salesstream/pkg/schema"
+)
+
+// Config tunes the demo.
+type Config struct {
+	// Sales and Regions are the input files.
+	Sales, Regions string
+	// Duration is how long the replay of Sales takes: the original
+	// spacing is sped up to fit.
+	Duration time.Duration
+	// Trigger is the enricher's trigger interval.
+	Trigger time.Duration
+	// Limit bounds the rows printed (0: all).
+	Limit int
+	// DataDir keeps the stack's data; empty keeps it in memory.
+	DataDir string
+	Out     io.Writer
+	Logger  *slog.Logger
+}
+
+// Run runs the demo.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := cfg.Out
+	span, rows, err := spanOf(cfg.Sales)
+	if err != nil {
+		return err
+	}
+	speedup := 1.0
+	if cfg.Duration > 0 && span > cfg.Duration {
+		speedup = float64(span) / float64(cfg.Duration)
+	}
+
+	stack, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(out, "embedded stack: Kafka %v, registry %s\n\n", stack.Brokers(), stack.RegistryURL())
+
+	reg, err := registry.New(stack.RegistryURL(), registry.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{Validity: "FULL", Compatibility: "BACKWARD"})
+	if err != nil {
+		return err
+	}
+	registrar.Print(out, results)
+	kc := kafkaconn.Config{Brokers: stack.Brokers(), ClientID: "salesstream-demo"}
+
+	ecfg := enricher.DefaultConfig()
+	ecfg.Trigger = cfg.Trigger
+	started := make(chan *enricher.Enricher, 1)
+	ectx, stopEnricher := context.WithCancel(ctx)
+	defer stopEnricher()
+	edone := make(chan error, 1)
+	go func() {
+		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
+			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
+		edone <- err
+	}()
+	var e *enricher.Enricher
+	select {
+	case e = <-started:
+	case err := <-edone:
+		return fmt.Errorf("enricher: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	fmt.Fprintf(out, "\nreplaying %d sales spanning %v in about %v (event time shifted to now, sped up %.0fx); enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n",
+		rows, span.Round(time.Minute), cfg.Duration, speedup, cfg.Trigger)
+	pcfg := producer.Config{EventTime: producer.Shifted, Speedup: speedup}
+	pcfg.Progress = func(st producer.Stats) {
+		fmt.Fprintf(out, "\r  sent %d/%d", st.Sent, rows)
+	}
+	st, err := producer.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
+	fmt.Fprintln(out)
+	if err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	fmt.Fprintf(out, "producer: sent %d sales, %d bad rows, in %v\n", st.Sent, st.Bad, st.Elapsed.Round(time.Millisecond))
+
+	// Wait until the enricher has committed every sale, then stop it.
+	deadline := time.NewTimer(time.Minute + 3*cfg.Trigger)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		es := e.Stats()
+		if es.Consumed >= st.Sent {
+			break
+		}
+		select {
+		case <-tick.C:
+		case err := <-edone:
+			return fmt.Errorf("enricher stopped: %w", err)
+		case <-deadline.C:
+			return fmt.Errorf("enricher committed %d of %d sales within the deadline", es.Consumed, st.Sent)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	stopEnricher()
+	if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("enricher: %w", err)
+	}
+	es := e.Stats()
+	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
+		es.Consumed, es.Batches, es.Late, es.Dead, es.Rows)
+
+	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("reader: %w", err)
+	}
+	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
+	return reader.Write(out, res.Rows, reader.Table, cfg.Limit)
+}
+
+// spanOf returns the time between the first and last sale of a CSV, and
+// its number of rows.
+func spanOf(path string) (time.Duration, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	csvSchema, err := schema.Parse(schema.SalesCSV)
+	if err != nil {
+		return 0, 0, err
+	}
+	header, err := schema.FieldNames(csvSchema)
+	if err != nil {
+		return 0, 0, err
+	}
+	r, err := sales.NewReader(f, header)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	var first, last time.Time
+	n := 0
+	for {
+		s, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		if n == 0 {
+			first = s.PaymentDate
+		}
+		last = s.PaymentDate
+		n++
+	}
+	return last.Sub(first), n, nil
+}

@@ -1,0 +1,115 @@
+package enricher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/salesstream/salesstream/pkg/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/sales"
+	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/pkg/serde"
+	"github.com/salesstream/salesstream/pkg/source"
+	"github.com/salesstream/salesstream/pkg/topics"
+)
+
+// Job is the enricher binary's whole run: it loads the regions, connects
+// to Kafka and the registry, creates missing topics, and runs the Enricher.
+type Job struct {
+	Kafka    kafkaconn.Config
+	Registry *registry.Client
+	// Regions is the regions CSV path or s3:// URL.
+	Regions string
+	Opener  *source.Opener
+	// Partitions of the topics the job creates.
+	Partitions int32
+	Enricher   Config
+	Logger     *slog.Logger
+	// Started, if set, receives the Enricher once it is built, so a
+	// caller can watch its Stats.
+	Started func(*Enricher)
+}
+
+// Run runs the job and returns the enricher's committed counts.
+func (j Job) Run(ctx context.Context) (Stats, error) {
+	log := j.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	j.Enricher.Logger = log
+	regions, err := LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
+	if err != nil {
+		return Stats{}, err
+	}
+	log.Info("regions loaded", "path", j.Regions, "countries", regions.Len())
+	sd := serde.New(j.Registry)
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Enricher.SummaryTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+	e, err := New(j.Enricher, regions, sd, keyEnc, valEnc)
+	if err != nil {
+		return Stats{}, err
+	}
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
+		return Stats{}, err
+	}
+	parts := j.Partitions
+	if parts <= 0 {
+		parts = 3
+	}
+	err = topics.Ensure(ctx, cl, e.Topics(parts)...)
+	cl.Close()
+	if err != nil {
+		return Stats{}, err
+	}
+	opts, err := j.Kafka.Options(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	if j.Started != nil {
+		j.Started(e)
+	}
+	err = e.Run(ctx, opts)
+	return e.Stats(), err
+}
+
+// LoadRegions reads the regions CSV at path, checking its header against
+// the registered pagila.sales.regions.csv schema.
+func LoadRegions(ctx context.Context, reg *registry.Client, opener *source.Opener, path string) (*sales.Regions, error) {
+	content, err := reg.Content(ctx, schema.RegionsCSV, "latest")
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, fmt.Errorf("read regions schema: %w: %s", err, registry.RegisterHint)
+		}
+		return nil, fmt.Errorf("read regions schema %s: %w", schema.RegionsCSV, err)
+	}
+	s, err := schema.ParseContent(content)
+	if err != nil {
+		return nil, fmt.Errorf("registered schema %s: %w", schema.RegionsCSV, err)
+	}
+	header, err := schema.FieldNames(s)
+	if err != nil {
+		return nil, err
+	}
+	if opener == nil {
+		opener = &source.Opener{}
+	}
+	rc, err := opener.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	regions, err := sales.ReadRegions(rc, header)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return regions, nil
+}

@@ -1,0 +1,165 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/pkg/datagen"
+	"github.com/salesstream/salesstream/pkg/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/sales"
+	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/pkg/serde"
+	"github.com/salesstream/salesstream/pkg/source"
+	"github.com/salesstream/salesstream/pkg/topics"
+)
+
+// Job is the producer binary's whole run: it checks the input against the
+// registered CSV schema, connects to Kafka, and replays the input.
+type Job struct {
+	Kafka    kafkaconn.Config
+	Registry *registry.Client
+	// Input is a CSV path or s3:// URL; ignored when Synthetic.
+	Input  string
+	Opener *source.Opener
+	// Synthetic sends generated sales instead of a file, without end
+	// unless Producer.Limit is set.
+	Synthetic bool
+	// Strict refuses an input with any bad row, before sending anything.
+	Strict bool
+	// Partitions of the sales topic when the producer creates it.
+	Partitions int32
+	Producer   Config
+	Logger     *slog.Logger
+}
+
+// Run runs the job.
+func (j Job) Run(ctx context.Context) (Stats, error) {
+	log := j.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	j.Producer.Logger = log
+	sd := serde.New(j.Registry)
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+
+	var src Source
+	closeSrc := func() {}
+	if j.Synthetic {
+		src = synthetic{datagen.New(uint64(time.Now().UnixNano()), time.Now(), time.Second)}
+		j.Producer.SourceName = "synthetic"
+		if j.Producer.EventTime == Shifted {
+			j.Producer.EventTime = Now
+		}
+	} else {
+		header, err := CSVHeader(ctx, j.Registry)
+		if err != nil {
+			return Stats{}, err
+		}
+		if j.Strict {
+			st, err := j.validate(ctx, header)
+			if err != nil {
+				return st, err
+			}
+		}
+		rc, r, err := j.open(ctx, header)
+		if err != nil {
+			return Stats{}, err
+		}
+		closeSrc = func() { rc.Close() }
+		src = r
+		j.Producer.SourceName = j.Input
+	}
+	defer closeSrc()
+
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka,
+		kgo.DefaultProduceTopic(schema.SalesTopic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(5*time.Millisecond),
+	)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer cl.Close()
+	p, err := New(cl, keyEnc, valEnc, j.Producer)
+	if err != nil {
+		return Stats{}, err
+	}
+	parts := j.Partitions
+	if parts <= 0 {
+		parts = 3
+	}
+	if err := topics.Ensure(ctx, cl, topics.Spec{Name: p.cfg.Topic, Partitions: parts}, topics.Spec{Name: p.cfg.RejectTopic, Partitions: 1}); err != nil {
+		return Stats{}, err
+	}
+	log.Info("producing", "input", j.Producer.SourceName, "topic", p.cfg.Topic, "event_time", j.Producer.EventTime)
+	return p.Run(ctx, src)
+}
+
+// CSVHeader returns the sales CSV header the registry's pagila.sales.csv
+// schema describes.
+func CSVHeader(ctx context.Context, reg *registry.Client) ([]string, error) {
+	content, err := reg.Content(ctx, schema.SalesCSV, "latest")
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, fmt.Errorf("read CSV schema: %w: %s", err, registry.RegisterHint)
+		}
+		return nil, fmt.Errorf("read CSV schema %s: %w", schema.SalesCSV, err)
+	}
+	s, err := schema.ParseContent(content)
+	if err != nil {
+		return nil, fmt.Errorf("registered schema %s: %w", schema.SalesCSV, err)
+	}
+	return schema.FieldNames(s)
+}
+
+func (j Job) open(ctx context.Context, header []string) (io.Closer, *sales.Reader, error) {
+	opener := j.Opener
+	if opener == nil {
+		opener = &source.Opener{}
+	}
+	rc, err := opener.Open(ctx, j.Input)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := sales.NewReader(rc, header)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("%s: %w", j.Input, err)
+	}
+	return rc, r, nil
+}
+
+func (j Job) validate(ctx context.Context, header []string) (Stats, error) {
+	rc, r, err := j.open(ctx, header)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer rc.Close()
+	st, err := Validate(r)
+	if err != nil {
+		return st, fmt.Errorf("check %s: %w", j.Input, err)
+	}
+	if st.Bad > 0 {
+		return st, fmt.Errorf("%s has %d bad rows of %d (first: %v); nothing was sent: fix them, or drop --strict to send the good rows and keep the bad ones on the reject topic",
+			j.Input, st.Bad, st.Read, st.Errors[0])
+	}
+	return st, nil
+}
+
+type synthetic struct{ g *datagen.Generator }
+
+func (s synthetic) Next() (sales.Sale, error) { return s.g.Next(), nil }

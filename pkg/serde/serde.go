@@ -1,0 +1,381 @@
+// Package serde encodes and decodes Avro messages framed with the id of
+// their writer schema (see package wire), looking schemas up in an Apicurio
+// registry (see package registry) with github.com/hamba/avro/v2.
+//
+// Writing: an Encoder is bound to the latest version of one artifact,
+// resolved once, and frames each value with that version's content id (the
+// Apicurio 3 / Confluent format).
+//
+// Reading: Decode takes the schema id from the message's Kafka headers or
+// its wire header (4-byte content id or Apicurio 2's 8-byte global id),
+// fetches the writer schema once per id, and decodes the payload with it
+// into a Go value whose avro struct tags name the fields. Schemas are cached
+// for the life of the Serde: after warm-up, decoding makes no HTTP call, and
+// concurrent misses for one id share one lookup.
+//
+// Errors sort messages into three kinds, so a consumer can decide between
+// dead-lettering and waiting:
+//
+//   - poison, the same message will never decode: ErrBadFraming,
+//     ErrUnknownSchema, ErrBadSchema, ErrBadPayload;
+//   - transient, the registry could not answer: ErrRegistryUnavailable
+//     (IsRetryable reports it);
+//   - the caller's context ended: its error.
+//
+// A payload must be exactly one Avro datum: bytes left over after it are
+// ErrBadPayload, since they mean the message was written with another
+// schema than the one its id names.
+package serde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/wire"
+)
+
+// Errors of Decode and Encoder, matched with errors.Is.
+var (
+	// ErrBadFraming: the message has no valid wire header (it also
+	// matches the precise wire error, such as wire.ErrNoMagic).
+	ErrBadFraming = errors.New("message is not framed Avro")
+	// ErrUnknownSchema: the registry has no schema with the message's id.
+	ErrUnknownSchema = errors.New("unknown schema id")
+	// ErrBadSchema: the registered schema is not a valid Avro schema.
+	ErrBadSchema = errors.New("registered schema is not valid Avro")
+	// ErrBadPayload: the payload does not decode with its writer schema
+	// into the given value, or has bytes left over.
+	ErrBadPayload = errors.New("Avro payload does not decode")
+	// ErrRegistryUnavailable: the schema could not be fetched now; the same
+	// message may decode later. It is registry.ErrUnavailable, and also
+	// wraps registry answers other than 404 (such as 401), which are
+	// configuration problems rather than bad messages.
+	ErrRegistryUnavailable = registry.ErrUnavailable
+)
+
+// IsRetryable reports whether err is worth waiting out rather than
+// dead-lettering the message.
+func IsRetryable(err error) bool { return errors.Is(err, ErrRegistryUnavailable) }
+
+// DefaultNegativeTTL is how long an unknown or invalid schema id is
+// remembered before the registry is asked again.
+const DefaultNegativeTTL = 10 * time.Second
+
+// Option configures a Serde.
+type Option func(*options)
+
+type options struct {
+	log    *slog.Logger
+	width  int
+	negTTL time.Duration
+	api    avro.API
+	now    func() time.Time
+}
+
+// WithLogger sets the logger of schema lookups.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithIDWidth fixes the width of the id in wire headers: 4 (content ids) or
+// 8 (global ids, for registries whose global ids reach 2^32). The default,
+// 0, tells them apart as wire.Parse documents. New panics on other widths.
+func WithIDWidth(n int) Option { return func(o *options) { o.width = n } }
+
+// WithNegativeTTL sets how long unknown or invalid schema ids are
+// remembered, so that a flood of poison messages does not become a flood
+// of lookups; 0 asks the registry every time.
+func WithNegativeTTL(d time.Duration) Option { return func(o *options) { o.negTTL = d } }
+
+// WithAvroAPI sets the hamba/avro configuration (for example a larger
+// MaxByteSliceSize). The default is a private avro.Config{}.Freeze().
+func WithAvroAPI(api avro.API) Option { return func(o *options) { o.api = api } }
+
+// Serde encodes and decodes framed Avro with schemas from one registry. It
+// is safe for concurrent use.
+type Serde struct {
+	reg     *registry.Client
+	api     avro.API
+	log     *slog.Logger
+	width   int
+	negTTL  time.Duration
+	now     func() time.Time
+	readers sync.Pool
+
+	mu    sync.RWMutex
+	cache map[wire.ID]*entry
+}
+
+// entry is one schema lookup; done is closed when it has a result.
+type entry struct {
+	done   chan struct{}
+	schema avro.Schema
+	err    error
+	// expires ends the caching of err.
+	expires time.Time
+	// abandoned: the lookup was cut short by its caller's context, which
+	// says nothing of the id; waiters look it up again.
+	abandoned bool
+}
+
+// New returns a Serde that looks schemas up in reg.
+func New(reg *registry.Client, opts ...Option) *Serde {
+	o := options{log: slog.Default(), negTTL: DefaultNegativeTTL, now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.width != 0 && o.width != 4 && o.width != 8 {
+		panic(fmt.Sprintf("serde.WithIDWidth(%d): the width must be 0 (detect), 4 or 8", o.width))
+	}
+	if o.api == nil {
+		o.api = avro.Config{}.Freeze()
+	}
+	s := &Serde{
+		reg:    reg,
+		api:    o.api,
+		log:    o.log,
+		width:  o.width,
+		negTTL: o.negTTL,
+		now:    o.now,
+		cache:  map[wire.ID]*entry{},
+	}
+	s.readers.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(s.api)) }
+	return s
+}
+
+// Encoder encodes values of one Go type with one schema version, framing
+// each with its content id. It is safe for concurrent use.
+type Encoder struct {
+	artifactID string
+	meta       registry.VersionMeta
+	schema     avro.Schema
+	writers    sync.Pool
+}
+
+// Encoder resolves the latest version of artifactID (its content id and
+// schema) and returns an encoder for it. The version is fixed for the life
+// of the Encoder: ask for a new one to pick up a newer version.
+func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error) {
+	meta, err := s.reg.Latest(ctx, artifactID)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", err, registry.RegisterHint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := wire.CheckContentID(meta.ContentID); err != nil {
+		return nil, fmt.Errorf("encoder for %s: %w", artifactID, err)
+	}
+	id := wire.ID{Value: meta.ContentID, Kind: wire.ContentID}
+	schema, err := s.Schema(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("encoder for %s version %s: %w", artifactID, meta.Version, err)
+	}
+	e := &Encoder{artifactID: artifactID, meta: meta, schema: schema}
+	e.writers.New = func() any { return avro.NewWriter(nil, 512, avro.WithWriterConfig(s.api)) }
+	s.log.Debug("resolved schema for encoding", "artifact", artifactID, "version", meta.Version, "content_id", meta.ContentID, "global_id", meta.GlobalID)
+	return e, nil
+}
+
+// Append appends the wire header (magic byte, content id) and the Avro
+// encoding of v to dst and returns the extended slice. v is a struct, or
+// better a pointer to one (a pointer avoids an allocation), whose avro tags
+// name the schema's fields. On error dst is returned unchanged.
+func (e *Encoder) Append(dst []byte, v any) ([]byte, error) {
+	w := e.writers.Get().(*avro.Writer)
+	w.Reset(nil)
+	w.WriteVal(e.schema, v)
+	if err := w.Error; err != nil {
+		w.Error = nil
+		e.writers.Put(w)
+		return dst, fmt.Errorf("encode %T for %s (content id %d): %w", v, e.artifactID, e.meta.ContentID, err)
+	}
+	dst = wire.AppendHeader(dst, e.meta.ContentID)
+	dst = append(dst, w.Buffer()...)
+	e.writers.Put(w)
+	return dst, nil
+}
+
+// Schema returns the writer schema of the encoder.
+func (e *Encoder) Schema() avro.Schema { return e.schema }
+
+// ContentID returns the content id written in each header.
+func (e *Encoder) ContentID() int64 { return e.meta.ContentID }
+
+// Meta returns the artifact version the encoder writes.
+func (e *Encoder) Meta() registry.VersionMeta { return e.meta }
+
+// Decode reads a framed message and unmarshals its Avro payload, written
+// with the schema its id names, into v (a non-nil pointer).
+//
+// headerID, when not nil, returns the Kafka record header of a key; if the
+// headers carry a schema id for the record's key (isKey) or value, msg is
+// plain Avro without a wire header (see wire.FromHeaders).
+func (s *Serde) Decode(ctx context.Context, msg []byte, headerID func(key string) ([]byte, bool), isKey bool, v any) error {
+	id, payload, err := s.frame(msg, headerID, isKey)
+	if err != nil {
+		return err
+	}
+	schema, err := s.Schema(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.unmarshal(id, schema, payload, v)
+}
+
+func (s *Serde) frame(msg []byte, headerID func(string) ([]byte, bool), isKey bool) (wire.ID, []byte, error) {
+	if headerID != nil {
+		id, ok, err := wire.FromHeaders(isKey, headerID)
+		if err != nil {
+			return wire.ID{}, nil, fmt.Errorf("%w: %w", ErrBadFraming, err)
+		}
+		if ok {
+			return id, msg, nil
+		}
+	}
+	var (
+		id      wire.ID
+		payload []byte
+		err     error
+	)
+	if s.width == 0 {
+		id, payload, err = wire.Parse(msg)
+	} else {
+		id, payload, err = wire.ParseWidth(msg, s.width)
+	}
+	if err != nil {
+		return wire.ID{}, nil, fmt.Errorf("%w: %w", ErrBadFraming, err)
+	}
+	return id, payload, nil
+}
+
+func (s *Serde) unmarshal(id wire.ID, schema avro.Schema, payload []byte, v any) (err error) {
+	r := s.readers.Get().(*avro.Reader)
+	defer func() {
+		r.Reset(nil)
+		r.Error = nil
+		s.readers.Put(r)
+	}()
+	r.Reset(payload)
+	r.ReadVal(schema, v)
+	rerr := r.Error
+	if errors.Is(rerr, io.EOF) {
+		rerr = nil // the datum ended exactly at the end of the payload
+	}
+	if rerr == nil {
+		if r.Peek(); r.Error == nil {
+			rerr = errors.New("bytes left over after the record: was it written with another schema?")
+		}
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w: %s with the schema of %s into %T: %v", ErrBadPayload, describe(schema), id, v, rerr)
+	}
+	return nil
+}
+
+func describe(s avro.Schema) string {
+	if n, ok := s.(avro.NamedSchema); ok {
+		return n.FullName()
+	}
+	return string(s.Type())
+}
+
+// Schema returns the schema with the given id, from the cache or the
+// registry. Concurrent calls for an id that is not cached share one lookup.
+func (s *Serde) Schema(ctx context.Context, id wire.ID) (avro.Schema, error) {
+	s.mu.RLock()
+	e := s.cache[id]
+	s.mu.RUnlock()
+	if e != nil && e.ready() && e.err == nil {
+		return e.schema, nil
+	}
+	for {
+		s.mu.Lock()
+		e = s.cache[id]
+		if e != nil && e.ready() && e.err != nil && !s.now().Before(e.expires) {
+			delete(s.cache, id) // a remembered failure expired
+			e = nil
+		}
+		if e == nil {
+			e = &entry{done: make(chan struct{})}
+			s.cache[id] = e
+			s.mu.Unlock()
+			s.lookup(ctx, id, e)
+			return e.schema, e.err
+		}
+		s.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("look up schema of %s: %w", id, ctx.Err())
+		}
+		if !e.abandoned {
+			return e.schema, e.err
+		}
+		// The caller who looked it up gave up; look it up again.
+	}
+}
+
+func (e *entry) ready() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// lookup fetches and parses the schema of id into e, and keeps e cached
+// when its result is final: a schema, or a failure for the negative TTL.
+func (s *Serde) lookup(ctx context.Context, id wire.ID, e *entry) {
+	defer close(e.done)
+	var (
+		content string
+		err     error
+	)
+	if id.Kind == wire.GlobalID {
+		content, err = s.reg.ContentByGlobalID(ctx, id.Value)
+	} else {
+		content, err = s.reg.ContentByContentID(ctx, id.Value)
+	}
+	keep := false
+	switch {
+	case err == nil:
+		e.schema, err = avro.ParseWithCache(content, "", &avro.SchemaCache{})
+		if err != nil {
+			e.err = fmt.Errorf("%w: %s: %v", ErrBadSchema, id, err)
+		}
+		keep = true
+	case ctx.Err() != nil:
+		e.err = fmt.Errorf("look up schema of %s: %w", id, ctx.Err())
+		e.abandoned = true
+	case errors.Is(err, registry.ErrNotFound):
+		e.err = fmt.Errorf("%w: %w", ErrUnknownSchema, err)
+		keep = true
+	case errors.Is(err, ErrRegistryUnavailable):
+		e.err = fmt.Errorf("look up schema of %s: %w", id, err)
+	default:
+		e.err = fmt.Errorf("look up schema of %s: %w: %w", id, ErrRegistryUnavailable, err)
+	}
+	if e.err != nil {
+		e.schema = nil
+		e.expires = s.now().Add(s.negTTL)
+		keep = keep && s.negTTL > 0
+		s.log.Warn("schema lookup failed", "id", id.String(), "err", e.err)
+	} else {
+		s.log.Debug("cached schema", "id", id.String(), "schema", describe(e.schema))
+	}
+	if !keep {
+		s.mu.Lock()
+		if s.cache[id] == e {
+			delete(s.cache, id)
+		}
+		s.mu.Unlock()
+	}
+}
