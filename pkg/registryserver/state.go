@@ -1,0 +1,277 @@
+package registryserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// defaultGroup is the group of artifacts created without one, and of ccompat
+// subjects.
+const defaultGroup = "default"
+
+// state is the registry's data. It changes only through apply, so replaying
+// the same events rebuilds it exactly. It is not safe for concurrent use: the
+// Server guards it.
+type state struct {
+	groups      map[string]*group
+	contents    map[int64]*content
+	contentHash map[string]int64 // sha256 hex of the bytes -> contentId
+	byGlobalID  map[int64]*version
+	globalRules map[string]string
+	lastGlobal  int64 // highest globalId ever assigned
+	lastContent int64 // highest contentId ever assigned
+}
+
+type group struct {
+	id          string
+	description string
+	labels      map[string]string
+	created     time.Time
+	modified    time.Time
+	artifacts   map[string]*artifact
+}
+
+type artifact struct {
+	groupID     string
+	id          string
+	typ         string
+	name        string
+	description string
+	labels      map[string]string
+	created     time.Time
+	modified    time.Time
+	versions    []*version // in creation order
+	byVersion   map[string]*version
+	rules       map[string]string
+	nextOrder   int // order the next version gets
+}
+
+type version struct {
+	groupID     string
+	artifactID  string
+	typ         string
+	version     string
+	order       int // 1-based position in the artifact; the ccompat version
+	globalID    int64
+	contentID   int64
+	name        string
+	description string
+	labels      map[string]string
+	created     time.Time
+}
+
+type content struct {
+	id          int64
+	hash        string
+	data        []byte
+	contentType string
+	avroCanon   string // canonical Avro form; "" when data is not an Avro schema
+}
+
+func newState() *state {
+	return &state{
+		groups:      map[string]*group{},
+		contents:    map[int64]*content{},
+		contentHash: map[string]int64{},
+		byGlobalID:  map[int64]*version{},
+		globalRules: map[string]string{},
+	}
+}
+
+func contentHashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func (st *state) artifact(groupID, artifactID string) *artifact {
+	g := st.groups[groupID]
+	if g == nil {
+		return nil
+	}
+	return g.artifacts[artifactID]
+}
+
+// latest returns the artifact's newest version, nil when it has none.
+func (a *artifact) latest() *version {
+	if len(a.versions) == 0 {
+		return nil
+	}
+	return a.versions[len(a.versions)-1]
+}
+
+// nextVersionName is the version name generated when the client gives none:
+// the next order number, skipped forward past names already taken.
+func (a *artifact) nextVersionName() string {
+	for n := a.nextOrder; ; n++ {
+		name := strconv.Itoa(n)
+		if a.byVersion[name] == nil {
+			return name
+		}
+	}
+}
+
+// rules returns the effective rules of an artifact: its own, over the
+// global ones.
+func (st *state) effectiveRules(a *artifact) map[string]string {
+	out := make(map[string]string, len(st.globalRules)+len(a.rules))
+	for k, v := range st.globalRules {
+		out[k] = v
+	}
+	for k, v := range a.rules {
+		out[k] = v
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// apply changes the state by one event. It checks only what keeps the state
+// consistent (a replayed journal from elsewhere cannot corrupt it); request
+// validation happens before an event is made.
+func (st *state) apply(e Event) error {
+	switch e.Kind {
+	case EventGroupCreated:
+		if e.GroupID == "" {
+			return fmt.Errorf("group created without an id")
+		}
+		if st.groups[e.GroupID] != nil {
+			return fmt.Errorf("group %q already exists", e.GroupID)
+		}
+		st.groups[e.GroupID] = &group{id: e.GroupID, description: e.Description, labels: e.Labels,
+			created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
+		return nil
+	case EventArtifactCreated:
+		if e.GroupID == "" || e.ArtifactID == "" || e.ArtifactType == "" {
+			return fmt.Errorf("artifact created without group, id or type")
+		}
+		g := st.groups[e.GroupID]
+		if g != nil && g.artifacts[e.ArtifactID] != nil {
+			return fmt.Errorf("artifact %q in group %q already exists", e.ArtifactID, e.GroupID)
+		}
+		if e.Version != nil {
+			if err := st.checkNewVersion(nil, e.Version); err != nil {
+				return err
+			}
+		}
+		if g == nil {
+			g = &group{id: e.GroupID, created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
+			st.groups[e.GroupID] = g
+		}
+		a := &artifact{groupID: e.GroupID, id: e.ArtifactID, typ: e.ArtifactType, name: e.Name,
+			description: e.Description, labels: e.Labels, created: e.Time, modified: e.Time,
+			byVersion: map[string]*version{}, rules: map[string]string{}, nextOrder: 1}
+		g.artifacts[e.ArtifactID] = a
+		g.modified = e.Time
+		if e.Version != nil {
+			st.addVersion(a, e.Version, e.Time)
+		}
+		return nil
+	case EventVersionCreated:
+		a := st.artifact(e.GroupID, e.ArtifactID)
+		if a == nil {
+			return fmt.Errorf("version for unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
+		}
+		if e.Version == nil {
+			return fmt.Errorf("version event without a version")
+		}
+		if err := st.checkNewVersion(a, e.Version); err != nil {
+			return err
+		}
+		st.addVersion(a, e.Version, e.Time)
+		return nil
+	case EventArtifactDeleted:
+		a := st.artifact(e.GroupID, e.ArtifactID)
+		if a == nil {
+			return fmt.Errorf("delete of unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
+		}
+		for _, v := range a.versions {
+			delete(st.byGlobalID, v.globalID)
+		}
+		delete(st.groups[e.GroupID].artifacts, e.ArtifactID)
+		return nil
+	case EventRuleConfigured:
+		rules, err := st.ruleScope(e)
+		if err != nil {
+			return err
+		}
+		if !knownRuleType(e.RuleType) {
+			return fmt.Errorf("unknown rule type %q", e.RuleType)
+		}
+		rules[e.RuleType] = e.RuleConfig
+		return nil
+	case EventRuleDeleted:
+		rules, err := st.ruleScope(e)
+		if err != nil {
+			return err
+		}
+		if e.RuleType == "" {
+			clear(rules)
+		} else {
+			delete(rules, e.RuleType)
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown event kind %q", e.Kind)
+	}
+}
+
+func (st *state) ruleScope(e Event) (map[string]string, error) {
+	if e.GroupID == "" && e.ArtifactID == "" {
+		return st.globalRules, nil
+	}
+	a := st.artifact(e.GroupID, e.ArtifactID)
+	if a == nil {
+		return nil, fmt.Errorf("rule for unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
+	}
+	return a.rules, nil
+}
+
+func (st *state) checkNewVersion(a *artifact, v *VersionEvent) error {
+	if v.Version == "" || v.GlobalID <= 0 || v.ContentID <= 0 {
+		return fmt.Errorf("version without name, globalId or contentId")
+	}
+	if a != nil && a.byVersion[v.Version] != nil {
+		return fmt.Errorf("version %q already exists", v.Version)
+	}
+	if v.GlobalID <= st.lastGlobal {
+		return fmt.Errorf("globalId %d is not above the last one, %d", v.GlobalID, st.lastGlobal)
+	}
+	if c := st.contents[v.ContentID]; c != nil && c.data != nil && string(c.data) != v.Content {
+		return fmt.Errorf("contentId %d already names other content", v.ContentID)
+	}
+	if id, ok := st.contentHash[contentHashOf([]byte(v.Content))]; ok && id != v.ContentID {
+		return fmt.Errorf("content of contentId %d is registered as contentId %d", v.ContentID, id)
+	}
+	return nil
+}
+
+func (st *state) addVersion(a *artifact, ve *VersionEvent, at time.Time) {
+	if st.contents[ve.ContentID] == nil {
+		data := []byte(ve.Content)
+		c := &content{id: ve.ContentID, hash: contentHashOf(data), data: data, contentType: ve.ContentType}
+		c.avroCanon, _ = canonicalAvro(data)
+		st.contents[c.id] = c
+		st.contentHash[c.hash] = c.id
+	}
+	st.lastContent = max(st.lastContent, ve.ContentID)
+	st.lastGlobal = max(st.lastGlobal, ve.GlobalID)
+	v := &version{groupID: a.groupID, artifactID: a.id, typ: a.typ, version: ve.Version, order: a.nextOrder,
+		globalID: ve.GlobalID, contentID: ve.ContentID, name: ve.Name, description: ve.Description,
+		labels: ve.Labels, created: at}
+	a.nextOrder++
+	a.versions = append(a.versions, v)
+	a.byVersion[v.version] = v
+	a.modified = at
+	st.byGlobalID[v.globalID] = v
+}
