@@ -121,8 +121,8 @@ func DefaultConfig() Config {
 // micro-batch are not included.
 type Stats struct {
 	Consumed   int64 // sales records read
-	Aggregated int64 // sales folded into windows
-	Late       int64 // sales older than the watermark
+	Aggregated int64 // sales folded into at least one window
+	Late       int64 // sales refused by at least one window the watermark had closed
 	Dead       int64 // records sent to the dead-letter topic
 	Rows       int64 // summary rows written
 	Batches    int64 // micro-batches committed
@@ -201,6 +201,9 @@ const (
 	HeaderPartition = "salesstream.source.partition"
 	HeaderOffset    = "salesstream.source.offset"
 	HeaderWatermark = "salesstream.watermark"
+	// HeaderLateWindows counts the windows of a late event that had
+	// closed; it still counts in its other windows.
+	HeaderLateWindows = "salesstream.late.windows"
 )
 
 func sourceHeaders(r *kgo.Record, extra ...kgo.RecordHeader) []kgo.RecordHeader {
@@ -246,17 +249,24 @@ func (e *Enricher) process(ctx context.Context, t *table, b *batch, r *kgo.Recor
 	if e.cfg.Time == RecordTimestamp {
 		ts = r.Timestamp.UnixMilli()
 	}
-	if !t.Add(e.regions.Region(s.Country), ts, int64(s.Amount)) {
+	// As in Spark, an event counts in each of its windows that the
+	// watermark has not closed; it is late if any window refused it.
+	kept, dropped := t.AddWindows(e.regions.Region(s.Country), ts, int64(s.Amount))
+	if kept > 0 {
+		b.agg++
+	}
+	if dropped > 0 {
 		b.late++
 		if e.cfg.LateTopic != "" {
 			b.out = append(b.out, &kgo.Record{
 				Topic: e.cfg.LateTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
-				Headers: sourceHeaders(r, kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, t.Watermark(), 10)}),
+				Headers: sourceHeaders(r,
+					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, t.Watermark(), 10)},
+					kgo.RecordHeader{Key: HeaderLateWindows, Value: strconv.AppendInt(nil, int64(dropped), 10)},
+				),
 			})
 		}
-		return nil
 	}
-	b.agg++
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/pkg/schema"
@@ -128,6 +129,9 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 
 func (e *Enricher) listEnds(ctx context.Context, cl *kgo.Client) (*topics.Ends, error) {
 	committed, err := kadm.NewClient(cl).FetchOffsets(ctx, e.cfg.Group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		err = nil // a new group: nothing committed yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", e.cfg.Group, err)
 	}

@@ -1,0 +1,102 @@
+// Command producer replays a sales CSV into Kafka as a live event stream
+// of Avro sales, or generates synthetic load.
+//
+//	producer [--input data/sales.csv | s3://bucket/key] [--event-time now|original|shifted]
+//	         [--delay 750ms | --rate 100 | --speedup 60] [--strict] [--synthetic --limit N]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/salesstream/salesstream/pkg/cli"
+	"github.com/salesstream/salesstream/pkg/config"
+	"github.com/salesstream/salesstream/pkg/producer"
+	"github.com/salesstream/salesstream/pkg/registryconn"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "producer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
+	set := config.New(fs)
+	var (
+		job       producer.Job
+		rc        registryconn.Config
+		eventTime string
+		limit     int
+		parts     int
+	)
+	job.Kafka.ClientID = "salesstream-producer"
+	job.Kafka.Register(set)
+	rc.Register(set)
+	set.String(&job.Input, "input", "data/sales.csv", "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
+	set.String(&eventTime, "event-time", "now", "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
+	set.Duration(&job.Producer.Delay, "delay", 750*time.Millisecond, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
+	set.Float(&job.Producer.Rate, "rate", 0, "sales per second; overrides --delay when positive", config.Env("PRODUCER_RATE"))
+	set.Float(&job.Producer.Speedup, "speedup", 1, "shifted mode: divide the CSV's spacing by this", config.Env("PRODUCER_SPEEDUP"))
+	set.Bool(&job.Strict, "strict", false, "refuse the whole file if any row does not parse", config.Env("PRODUCER_STRICT"))
+	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
+	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
+	set.Int(&parts, "partitions", 3, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
+	var logging cli.Logging
+	logging.Register(set)
+	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+		return err
+	}
+	log, err := logging.Logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	if job.Producer.EventTime, err = producer.ParseEventTime(eventTime); err != nil {
+		return fmt.Errorf("--event-time: %w", err)
+	}
+	job.Producer.Limit = int64(limit)
+	job.Partitions = int32(parts)
+	job.Logger = log
+	if job.Registry, err = rc.Connect(ctx, log); err != nil {
+		return err
+	}
+	if isTerminal(stderr) {
+		job.Producer.Progress = func(st producer.Stats) {
+			fmt.Fprintf(stderr, "\rsent %d, bad rows %d, %.1f/s   ", st.Sent, st.Bad, float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+		}
+	}
+	st, err := job.Run(ctx)
+	if job.Producer.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	fmt.Fprintf(stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
+	for _, e := range st.Errors {
+		fmt.Fprintf(stdout, "  bad row: %v\n", e)
+	}
+	if st.Bad > int64(len(st.Errors)) {
+		fmt.Fprintf(stdout, "  ... and %d more; every bad row is kept on the reject topic with its line number\n", st.Bad-int64(len(st.Errors)))
+	}
+	if ctx.Err() != nil {
+		return nil // interrupted: what was sent is reported above
+	}
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
