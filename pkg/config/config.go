@@ -7,7 +7,11 @@
 // after the flags are parsed, Resolve fills every setting not given on the
 // command line from the environment, then from the store, and records where
 // each value came from so that Print can show the resolved configuration
-// with secrets masked.
+// with secrets masked. A Set also logs as its resolved settings, secrets
+// masked (it is a slog.LogValuer).
+//
+// Packages that need the same settings (the AWS region, say) share them
+// through Shared, which declares them once per Set.
 package config
 
 import (
@@ -16,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -64,10 +69,37 @@ type setting struct {
 	source Source
 }
 
+// quote returns v quoted for an error message, or a mask if the setting is
+// secret.
+func (st *setting) quote(v string) string {
+	if st.secret {
+		return "****"
+	}
+	return strconv.Quote(v)
+}
+
 // Set is a group of settings bound to a flag.FlagSet.
 type Set struct {
 	fs       *flag.FlagSet
 	settings []*setting
+	shared   map[string]any
+}
+
+// Shared returns the value that packages using s share under key, calling
+// declare to create it (and declare its settings in s) the first time. It
+// lets several packages rely on one group of settings, such as the AWS
+// region, that must be declared once. declare must always return the same
+// type for a given key.
+func Shared[T any](s *Set, key string, declare func(*Set) *T) *T {
+	if v, ok := s.shared[key]; ok {
+		return v.(*T)
+	}
+	v := declare(s)
+	if s.shared == nil {
+		s.shared = map[string]any{}
+	}
+	s.shared[key] = v
+	return v
 }
 
 // New returns a Set that declares its settings as flags of fs.
@@ -137,7 +169,9 @@ func (s *Set) Parse(ctx context.Context, args []string, store ParamStore) error 
 
 // Resolve fills the settings not given as flags from the environment, then
 // from store (which may be nil), and records each value's source. Call it
-// after the flag set was parsed.
+// after the flag set was parsed. It may be called again, for example first
+// without a store to learn the settings that say how to reach the store,
+// then with the store.
 func (s *Set) Resolve(ctx context.Context, lookupEnv func(string) (string, bool), store ParamStore) error {
 	given := map[string]bool{}
 	s.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -149,7 +183,7 @@ func (s *Set) Resolve(ctx context.Context, lookupEnv func(string) (string, bool)
 		case st.env != "":
 			if v, ok := lookupEnv(st.env); ok && v != "" {
 				if err := st.value.Set(v); err != nil {
-					return fmt.Errorf("environment variable %s=%q for --%s: %w", st.env, v, st.name, err)
+					return fmt.Errorf("environment variable %s=%s for --%s: %w", st.env, st.quote(v), st.name, err)
 				}
 				st.source = FromEnv
 				continue
@@ -178,7 +212,7 @@ func (s *Set) Resolve(ctx context.Context, lookupEnv func(string) (string, bool)
 			continue
 		}
 		if err := st.value.Set(v); err != nil {
-			return fmt.Errorf("parameter %s=%q for --%s: %w", st.param, v, st.name, err)
+			return fmt.Errorf("parameter %s=%s for --%s: %w", st.param, st.quote(v), st.name, err)
 		}
 		st.source = FromStore
 	}
@@ -201,20 +235,40 @@ func (s *Set) Print(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
 	for _, st := range s.settings {
-		v := st.value.String()
-		if st.secret && v != "" {
-			v = "****"
-		}
-		src := string(st.source)
-		switch st.source {
-		case FromEnv:
-			src += " " + st.env
-		case FromStore:
-			src += " " + st.param
-		}
-		fmt.Fprintf(tw, "--%s\t%s\t%s\n", st.name, v, src)
+		fmt.Fprintf(tw, "--%s\t%s\t%s\n", st.name, st.display(), st.origin())
 	}
 	return tw.Flush()
+}
+
+// LogValue makes a Set log as a group of its settings, "value (source)",
+// secrets masked, so that the resolved configuration can be logged with
+// slog without revealing them.
+func (s *Set) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(s.settings))
+	for _, st := range s.settings {
+		attrs = append(attrs, slog.String(st.name, st.display()+" ("+st.origin()+")"))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// display returns the setting's value, masked if it is a secret.
+func (st *setting) display() string {
+	v := st.value.String()
+	if st.secret && v != "" {
+		return "****"
+	}
+	return v
+}
+
+// origin says where the value came from, naming the variable or parameter.
+func (st *setting) origin() string {
+	switch st.source {
+	case FromEnv:
+		return string(st.source) + " " + st.env
+	case FromStore:
+		return string(st.source) + " " + st.param
+	}
+	return string(st.source)
 }
 
 type stringValue string
@@ -241,7 +295,7 @@ type durationValue time.Duration
 func (v *durationValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("not a duration such as 750ms or 2m: %q", s)
+		return errors.New("not a duration such as 750ms or 2m")
 	}
 	*v = durationValue(d)
 	return nil
@@ -253,7 +307,7 @@ type intValue int
 func (v *intValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return fmt.Errorf("not an integer: %q", s)
+		return errors.New("not an integer")
 	}
 	*v = intValue(n)
 	return nil
@@ -265,7 +319,7 @@ type floatValue float64
 func (v *floatValue) Set(s string) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("not a number: %q", s)
+		return errors.New("not a number")
 	}
 	*v = floatValue(f)
 	return nil
@@ -277,7 +331,7 @@ type boolValue bool
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("not a boolean: %q", s)
+		return errors.New("not a boolean (true or false)")
 	}
 	*v = boolValue(b)
 	return nil
