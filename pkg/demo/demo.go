@@ -95,14 +95,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return ctx.Err()
 	}
 
-	fmt.Fprintf(out, "\nreplaying %d sales spanning %v in about %v (event time shifted to now, sped up %.0fx); enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n",
+	fmt.Fprintf(out, "\nreplaying %d sales spanning %v in about %v (event times re-based to now, sent %.0fx faster); enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n",
 		rows, span.Round(time.Minute), cfg.Duration, speedup, cfg.Trigger)
 	pcfg := producer.Config{EventTime: producer.Shifted, Speedup: speedup}
+	quarter := int64(0)
 	pcfg.Progress = func(st producer.Stats) {
-		fmt.Fprintf(out, "\r  sent %d/%d", st.Sent, rows)
+		if q := 4 * st.Sent / int64(max(rows, 1)); q > quarter && q < 4 {
+			quarter = q
+			fmt.Fprintf(out, "  sent %d of %d sales; enricher committed %d\n", st.Sent, rows, e.Stats().Consumed)
+		}
 	}
 	st, err := producer.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
-	fmt.Fprintln(out)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}

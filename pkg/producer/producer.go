@@ -36,8 +36,11 @@ const (
 	Now EventTime = iota
 	// Original keeps the CSV's timestamps: for backfills and exact tests.
 	Original
-	// Shifted keeps the CSV's spacing re-based to the start of the run,
-	// divided by Speedup; sales are sent on that schedule.
+	// Shifted keeps the CSV's spacing re-based to the start of the run:
+	// the first sale's event time is the start, the others follow at their
+	// original distances. Sales are sent on that schedule divided by
+	// Speedup, so with a speedup the event clock runs ahead of the wall
+	// clock by that factor.
 	Shifted
 )
 
@@ -87,7 +90,7 @@ type Config struct {
 	// SourceName names the input in reject headers and logs.
 	SourceName string
 	EventTime  EventTime
-	// Speedup divides the original spacing in Shifted mode (1 = real time).
+	// Speedup divides the sending schedule in Shifted mode (1 = real time).
 	Speedup float64
 	// Delay is the pause between two sales in Now and Original modes.
 	Delay time.Duration
@@ -232,15 +235,15 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		if first.IsZero() {
 			first = s.PaymentDate
 		}
-		sendAt := pace.next(s.PaymentDate.Sub(first))
-		if err := sleepUntil(ctx, p.now, sendAt); err != nil {
+		off := s.PaymentDate.Sub(first)
+		if err := sleepUntil(ctx, p.now, pace.next(off)); err != nil {
 			return p.finish(ctx, st, start, report, err)
 		}
 		switch p.cfg.EventTime {
 		case Now:
 			s.PaymentDate = p.now().UTC()
 		case Shifted:
-			s.PaymentDate = sendAt.UTC()
+			s.PaymentDate = start.Add(off).UTC()
 		}
 		key, err := p.keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
 		if err != nil {
