@@ -21,6 +21,7 @@ import (
 	"github.com/salesstream/salesstream/pkg/config"
 	"github.com/salesstream/salesstream/pkg/enricher"
 	"github.com/salesstream/salesstream/pkg/registryconn"
+	"github.com/salesstream/salesstream/pkg/source"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	job.Kafka.ClientID = "salesstream-enricher"
 	job.Kafka.Register(set)
 	rc.Register(set)
+	opener := &source.Opener{}
+	opener.Register(set)
 	set.String(&job.Regions, "regions", "data/regions.csv", "regions CSV (country, region), a local path or s3://bucket/key", config.Env("ENRICHER_REGIONS"))
 	set.Duration(&ec.Window.Size, "window", ec.Window.Size, "window length", config.Env("ENRICHER_WINDOW"))
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))
@@ -79,6 +82,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	job.Partitions = int32(parts)
 	job.Logger = log
+	job.Kafka.Logger = log
+	opener.Logger = log
+	job.Opener = opener
 	if job.Registry, err = rc.Connect(ctx, log); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/salesstream/salesstream/pkg/config"
 	"github.com/salesstream/salesstream/pkg/producer"
 	"github.com/salesstream/salesstream/pkg/registryconn"
+	"github.com/salesstream/salesstream/pkg/source"
 )
 
 func main() {
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	job.Kafka.ClientID = "salesstream-producer"
 	job.Kafka.Register(set)
 	rc.Register(set)
+	opener := &source.Opener{}
+	opener.Register(set)
 	set.String(&job.Input, "input", "data/sales.csv", "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
 	set.String(&eventTime, "event-time", "now", "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
 	set.Duration(&job.Producer.Delay, "delay", 750*time.Millisecond, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
@@ -67,6 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	job.Producer.Limit = int64(limit)
 	job.Partitions = int32(parts)
 	job.Logger = log
+	job.Kafka.Logger = log
+	opener.Logger = log
+	job.Opener = opener
 	if job.Registry, err = rc.Connect(ctx, log); err != nil {
 		return err
 	}
@@ -78,6 +84,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	st, err := job.Run(ctx)
 	if job.Producer.Progress != nil {
 		fmt.Fprintln(stderr)
+	}
+	if st.Read == 0 && err != nil {
+		return err // nothing was read: the error says why
 	}
 	fmt.Fprintf(stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
 	for _, e := range st.Errors {

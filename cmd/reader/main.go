@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	job.Kafka.Logger = log
 	f, err := reader.ParseFormat(format)
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)

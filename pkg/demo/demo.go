@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	registrar.Print(out, results)
-	kc := kafkaconn.Config{Brokers: stack.Brokers(), ClientID: "salesstream-demo"}
+	kc := kafkaconn.Config{Brokers: stack.Brokers(), ClientID: "salesstream-demo", Logger: log}
 
 	ecfg := enricher.DefaultConfig()
 	ecfg.Trigger = cfg.Trigger

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/salesstream/salesstream/pkg/awsx"
+	"github.com/salesstream/salesstream/pkg/config"
 )
 
 // MaxResumes bounds how many times in a row a read of an S3 object resumes
@@ -42,6 +44,9 @@ type Opener struct {
 	// Logger receives a line for each resumed S3 read; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Bucket, if set, is where relative paths are read from: path p
+	// opens s3://Bucket/p.
+	Bucket string
 
 	mu     sync.Mutex
 	client *s3.Client
@@ -52,14 +57,32 @@ type Opener struct {
 // s3://bucket/key. The caller closes it. An S3 object is read with ctx: a
 // cancelled ctx ends its reads.
 func (o *Opener) Open(ctx context.Context, path string) (io.ReadCloser, error) {
+	path = o.Resolve(path)
 	if strings.HasPrefix(path, "s3://") {
 		return o.openS3(ctx, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("input file: %w", err)
 	}
 	return f, nil
+}
+
+// Resolve returns the name Open reads for path: path itself, or, with a
+// Bucket set and a relative path, its s3:// URL in that bucket.
+func (o *Opener) Resolve(path string) string {
+	if o.Bucket == "" || strings.HasPrefix(path, "s3://") || filepath.IsAbs(path) {
+		return path
+	}
+	return "s3://" + strings.TrimSuffix(strings.TrimPrefix(o.Bucket, "s3://"), "/") + "/" + strings.TrimPrefix(filepath.ToSlash(filepath.Clean(path)), "./")
+}
+
+// Register declares the input settings in s: --data-bucket (the
+// reference's kafka_demo_bucket parameter) and the shared AWS settings.
+func (o *Opener) Register(s *config.Set) {
+	o.AWS = awsx.Settings(s)
+	s.String(&o.Bucket, "data-bucket", "", "S3 bucket that relative input paths are read from (optional)",
+		config.Env("DATA_BUCKET"), config.Param("kafka_demo_bucket"))
 }
 
 // ParseS3URL splits s3://bucket/key into its bucket and key.

@@ -228,3 +228,19 @@ func TestParseS3URL(t *testing.T) {
 		}
 	}
 }
+
+func TestResolve(t *testing.T) {
+	tests := []struct{ bucket, path, want string }{
+		{"", "data/sales.csv", "data/sales.csv"},
+		{"demo", "data/sales.csv", "s3://demo/data/sales.csv"},
+		{"s3://demo/", "./sales.csv", "s3://demo/sales.csv"},
+		{"demo", "/abs/sales.csv", "/abs/sales.csv"},
+		{"demo", "s3://other/k.csv", "s3://other/k.csv"},
+	}
+	for _, tt := range tests {
+		o := &Opener{Bucket: tt.bucket}
+		if got := o.Resolve(tt.path); got != tt.want {
+			t.Errorf("Resolve(%q) with bucket %q = %q, want %q", tt.path, tt.bucket, got, tt.want)
+		}
+	}
+}
