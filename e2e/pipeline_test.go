@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -48,49 +46,5 @@ func testPipeline(t *testing.T, salesPath, regionsPath string) {
 	mustRun(t, s, "enricher", "--once", "--regions", regionsPath)
 	out := mustRun(t, s, "reader", "--format", "json")
 
-	want := batchAggregate(t, salesPath, regionsPath, 10*time.Minute, 5*time.Minute)
-	got := map[summaryKey]jsonRow{}
-	dec := json.NewDecoder(strings.NewReader(out.stdout))
-	for dec.More() {
-		var r jsonRow
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("reader output is not JSON lines: %v\n%s", err, out.stdout)
-		}
-		start, err := time.Parse(time.RFC3339, r.WindowStart)
-		if err != nil {
-			t.Fatalf("window_start %q: %v", r.WindowStart, err)
-		}
-		end, err := time.Parse(time.RFC3339, r.WindowEnd)
-		if err != nil || end.Sub(start) != 10*time.Minute {
-			t.Errorf("row %+v: window_end is not window_start + 10m", r)
-		}
-		k := summaryKey{r.Region, start.UTC()}
-		if _, dup := got[k]; dup {
-			t.Errorf("row %+v printed twice", r)
-		}
-		got[k] = r
-	}
-	if len(got) != len(want) {
-		t.Errorf("reader printed %d rows, batch aggregation has %d", len(got), len(want))
-	}
-	var missing []string
-	for k, w := range want {
-		g, ok := got[k]
-		if !ok {
-			missing = append(missing, k.Region+"@"+k.Start.Format(time.RFC3339))
-			continue
-		}
-		if g.Sales != fmtCents(w.Cents) || g.Orders != w.Orders {
-			t.Errorf("%s %s: sales %s orders %d, want %s and %d", k.Region, k.Start.Format(time.RFC3339), g.Sales, g.Orders, fmtCents(w.Cents), w.Orders)
-		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("%d rows missing, first: %v", len(missing), missing[:min(5, len(missing))])
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected row %s %s", k.Region, k.Start.Format(time.RFC3339))
-		}
-	}
+	compareRows(t, out.stdout, batchAggregate(t, salesPath, regionsPath, 10*time.Minute, 5*time.Minute))
 }

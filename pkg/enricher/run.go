@@ -36,10 +36,50 @@ func (e *Enricher) Topics(partitions int32) []topics.Spec {
 // with Once, until what the topic held at the start is processed and
 // committed. An uncommitted micro-batch is simply not committed: a restarted
 // enricher processes its records again. connOpts connect to the cluster.
+//
+// When the cluster fails under it (a broker restart, a fenced or timed-out
+// transaction), Run does what a restart would do, in process: it drops its
+// session and state, waits with backoff, restores the state from the
+// changelog and resumes from the committed offsets. Only errors that a
+// restart cannot mend, such as a state topic built with other window
+// settings, end it.
 func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
+	wait := e.cfg.Retry
+	for {
+		began := time.Now()
+		err := e.session(ctx, connOpts)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		var fatal *fatalError
+		if errors.As(err, &fatal) {
+			return fatal.err
+		}
+		if time.Since(began) > time.Minute {
+			wait = e.cfg.Retry // it ran well for a while: a new failure
+		}
+		e.log.Error("stream failed; restarting from the committed state", "err", err, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// fatalError is an error that restarting cannot mend.
+type fatalError struct{ err error }
+
+func (f *fatalError) Error() string { return f.err.Error() }
+func (f *fatalError) Unwrap() error { return f.err }
+
+// session runs one consumer session: restore, consume, commit, until ctx
+// ends, Once completes, or something fails.
+func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
 	if err != nil {
-		return fmt.Errorf("window: %w", err)
+		return &fatalError{fmt.Errorf("window: %w", err)}
 	}
 	n, err := e.loadState(ctx, connOpts, t)
 	if err != nil {
@@ -53,6 +93,9 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		kgo.ConsumeTopics(e.cfg.SalesTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.TransactionalID(e.cfg.TransactionalID),
+		// Static membership: a restarted instance takes its partitions
+		// back at once instead of waiting out the session timeout.
+		kgo.InstanceID(e.cfg.TransactionalID),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(),
@@ -61,6 +104,14 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		return fmt.Errorf("create transactional session: %w", err)
 	}
 	defer sess.Close()
+	// Fence a previous instance with this transactional id now: its open
+	// transaction, if any, is aborted, and the committed offsets it held
+	// pending become readable. Waiting for the first produce instead would
+	// leave the group's offset fetch blocked behind that transaction until
+	// it times out.
+	if _, _, err := sess.Client().ProducerID(ctx); err != nil {
+		return fmt.Errorf("initialize transactional producer %s: %w", e.cfg.TransactionalID, err)
+	}
 
 	var ends *topics.Ends
 	if e.cfg.Once {

@@ -142,14 +142,14 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 			if len(r.Key) == 1 && r.Key[0] == 'm' {
 				mm, err := parseMeta(r.Value)
 				if err != nil {
-					return 0, fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)
+					return 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
 				}
 				m = &mm
 				continue
 			}
 			region, start, err := parseWindowKey(r.Key)
 			if err != nil {
-				return 0, fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)
+				return 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
 			}
 			k := string(r.Key)
 			if r.Value == nil {
@@ -157,7 +157,7 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 				continue
 			}
 			if len(r.Value) != 16 {
-				return 0, fmt.Errorf("state topic %s offset %d: window value of %d bytes, want 16", e.cfg.StateTopic, r.Offset, len(r.Value))
+				return 0, &fatalError{fmt.Errorf("state topic %s offset %d: window value of %d bytes, want 16", e.cfg.StateTopic, r.Offset, len(r.Value))}
 			}
 			rows[k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
 				Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
@@ -166,14 +166,14 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 	}
 	if m == nil {
 		if len(rows) > 0 {
-			return 0, fmt.Errorf("state topic %s holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic)
+			return 0, &fatalError{fmt.Errorf("state topic %s holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic)}
 		}
 		return 0, nil
 	}
 	if want := e.metaOf(t); m.size != want.size || m.slide != want.slide || m.start != want.start || m.mode != want.mode {
-		return 0, fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
+		return 0, &fatalError{fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
 			"restore the old settings, or start afresh with a new --group and --state-topic",
-			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)
+			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
 	}
 	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent}
 	for _, r := range rows {

@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/pkg/datagen"
+	"github.com/salesstream/salesstream/pkg/devstack"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/pkg/serde"
+)
+
+// TestEnricherSurvivesKills kills the enricher with SIGKILL at random
+// moments, at least ten times over 100,000 sales, restarting it each time,
+// and checks that the committed summary equals the batch aggregation
+// exactly and that no committed row ever goes back.
+func TestEnricherSurvivesKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: kills and restarts the enricher over 100,000 sales")
+	}
+	s := stack(t)
+	mustRun(t, s, "schemas")
+	salesPath := filepath.Join(t.TempDir(), "sales.csv")
+	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
+	// One partition keeps the sales in event-time order, so no sale is
+	// late and the result must equal the batch aggregation. The producer
+	// runs while the enricher is killed, so kills land mid-stream.
+	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "8000", "--partitions", "1")
+	prodDone := make(chan error, 1)
+	go func() { prodDone <- prod.Wait() }()
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill timing seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	kills := 0
+	for kills < 12 {
+		cmd, out := startBin(t, s, "enricher", "--trigger", "0", "--regions", "../data/regions.csv", "--log-level", "info")
+		d := time.Duration(300+rng.IntN(1700)) * time.Millisecond
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			t.Fatalf("enricher exited by itself (%v):\n%s", err, out)
+		case <-time.After(d):
+		}
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
+		kills++
+		if os.Getenv("E2E_DEBUG") != "" {
+			t.Logf("kill %d after %v:\n%s", kills, d, out)
+		}
+	}
+	select {
+	case err := <-prodDone:
+		if err != nil {
+			t.Fatalf("producer: %v\n%s", err, prodOut)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("producer did not finish within 2 minutes:\n%s", prodOut)
+	}
+	if !strings.Contains(prodOut.String(), "sent 100000 sales") {
+		t.Fatalf("producer did not send every sale:\n%s", prodOut)
+	}
+	mustRun(t, s, "enricher", "--once", "--regions", "../data/regions.csv")
+
+	assertSummary(t, s, salesPath, "../data/regions.csv")
+	aborted := assertMonotonic(t, s)
+	t.Logf("%d kills, %d transactions aborted by them", kills, aborted)
+	if aborted == 0 {
+		t.Error("no kill hit a transaction: the test did not exercise recovery mid-transaction")
+	}
+}
+
+// writeSales writes n generated sales, gap apart on average, to path.
+func writeSales(t *testing.T, path string, n int, gap time.Duration) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := datagen.WriteSales(f, datagen.New(7, time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC), gap), n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startBin starts a binary against s; its output collects in the buffer.
+func startBin(t *testing.T, s *devstack.Stack, name string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Env = append(os.Environ(), "KAFKA_BROKERS="+strings.Join(s.Brokers(), ","), "REGISTRY_URL="+s.RegistryURL())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, &out
+}
+
+// assertSummary reads the summary table with the reader binary and
+// compares it with the batch aggregation of the CSVs.
+func assertSummary(t *testing.T, s *devstack.Stack, salesPath, regionsPath string) {
+	t.Helper()
+	out := mustRun(t, s, "reader", "--format", "json")
+	compareRows(t, out.stdout, batchAggregate(t, salesPath, regionsPath, 10*time.Minute, 5*time.Minute))
+}
+
+// assertMonotonic reads every committed summary record and checks that
+// the orders of a (region, window) never decrease from one record to the
+// next. It returns the number of aborted transactions seen in the topic.
+func assertMonotonic(t *testing.T, s *devstack.Stack) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	reg, err := registry.New(s.RegistryURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := serde.New(reg)
+	committed := readAll(ctx, t, s, schema.SummaryTopic, kgo.ReadCommitted())
+	last := map[string]int64{}
+	for _, r := range committed {
+		if r.Attrs.IsControl() {
+			continue
+		}
+		var v schema.SummaryValue
+		if err := sd.Decode(ctx, r.Value, nil, false, &v); err != nil {
+			t.Fatalf("decode summary at offset %d: %v", r.Offset, err)
+		}
+		k := v.Region + "@" + time.UnixMilli(v.WindowStart).UTC().Format(time.RFC3339)
+		if prev, ok := last[k]; ok && v.Orders < prev {
+			t.Errorf("%s went back from %d to %d orders at offset %d", k, prev, v.Orders, r.Offset)
+		}
+		last[k] = v.Orders
+	}
+	aborts := 0
+	for _, r := range readAll(ctx, t, s, schema.SummaryTopic, kgo.ReadUncommitted()) {
+		// A control record's key is version (int16) then type (int16):
+		// type 0 is an abort marker.
+		if r.Attrs.IsControl() && len(r.Key) >= 4 && r.Key[2] == 0 && r.Key[3] == 0 {
+			aborts++
+		}
+	}
+	return aborts
+}
+
+// readAll reads every record of topic, control records included, up to its
+// end at the time of the call.
+func readAll(ctx context.Context, t *testing.T, s *devstack.Stack, topic string, iso kgo.IsolationLevel) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso), kgo.KeepControlRecords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends := endOffsets(ctx, t, cl, topic, iso)
+	pos := map[int32]int64{}
+	done := func() bool {
+		for p, end := range ends {
+			if pos[p] < end {
+				return false
+			}
+		}
+		return true
+	}
+	var out []*kgo.Record
+	for !done() {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s: %v", topic, ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			out = append(out, r)
+			pos[r.Partition] = r.Offset + 1
+		})
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// endOffsets returns the end of each partition of topic for a consumer of
+// isolation level iso: the last stable offset or the high watermark.
+func endOffsets(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, iso kgo.IsolationLevel) map[int32]int64 {
+	t.Helper()
+	adm := kadm.NewClient(cl)
+	list := adm.ListEndOffsets
+	if iso == kgo.ReadCommitted() {
+		list = adm.ListCommittedOffsets
+	}
+	offs, err := list(ctx, topic)
+	if err != nil {
+		t.Fatalf("list end offsets of %s: %v", topic, err)
+	}
+	ends := map[int32]int64{}
+	offs.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			t.Fatalf("end offset of %s[%d]: %v", o.Topic, o.Partition, o.Err)
+		}
+		ends[o.Partition] = o.Offset
+	})
+	return ends
+}
+
+// compareRows checks the reader's JSON lines against the expected rows,
+// every (region, window) to the cent.
+func compareRows(t *testing.T, jsonLines string, want map[summaryKey]summary) {
+	t.Helper()
+	got := map[summaryKey]jsonRow{}
+	dec := json.NewDecoder(strings.NewReader(jsonLines))
+	for dec.More() {
+		var r jsonRow
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("reader output is not JSON lines: %v", err)
+		}
+		start, err := time.Parse(time.RFC3339, r.WindowStart)
+		if err != nil {
+			t.Fatalf("window_start %q: %v", r.WindowStart, err)
+		}
+		end, err := time.Parse(time.RFC3339, r.WindowEnd)
+		if err != nil || end.Sub(start) != 10*time.Minute {
+			t.Errorf("row %+v: window_end is not window_start + 10m", r)
+		}
+		k := summaryKey{r.Region, start.UTC()}
+		if _, dup := got[k]; dup {
+			t.Errorf("row %+v printed twice", r)
+		}
+		got[k] = r
+	}
+	if len(got) != len(want) {
+		t.Errorf("reader printed %d rows, batch aggregation has %d", len(got), len(want))
+	}
+	var missing []string
+	bad := 0
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			missing = append(missing, k.Region+"@"+k.Start.Format(time.RFC3339))
+			continue
+		}
+		if g.Sales != fmtCents(w.Cents) || g.Orders != w.Orders {
+			if bad++; bad <= 10 {
+				t.Errorf("%s %s: sales %s orders %d, want %s and %d", k.Region, k.Start.Format(time.RFC3339), g.Sales, g.Orders, fmtCents(w.Cents), w.Orders)
+			}
+		}
+	}
+	if bad > 10 {
+		t.Errorf("... %d rows differ in all", bad)
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("%d rows missing, first: %v", len(missing), missing[:min(5, len(missing))])
+	}
+	extra := 0
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			if extra++; extra <= 5 {
+				t.Errorf("unexpected row %s %s", k.Region, k.Start.Format(time.RFC3339))
+			}
+		}
+	}
+}
