@@ -266,7 +266,9 @@ func (s *Serde) unmarshal(id wire.ID, schema avro.Schema, payload []byte, v any)
 	r.ReadVal(schema, v)
 	rerr := r.Error
 	if errors.Is(rerr, io.EOF) {
-		rerr = nil // the datum ended exactly at the end of the payload
+		// A complete datum never reads past its end: the reader ran out
+		// of bytes mid-record.
+		rerr = errors.New("payload ends before the record does (truncated message?)")
 	}
 	if rerr == nil {
 		if r.Peek(); r.Error == nil {

@@ -391,6 +391,23 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// TestTruncatedAtEveryByte cuts a message at every length: none may decode,
+// since a record never ends before its last field.
+func TestTruncatedAtEveryByte(t *testing.T) {
+	f := newFixture(t)
+	enc := f.encoder(t, "sales-value", saleSchema)
+	good, err := enc.Append(nil, &saleRaw{Amount: cents(1199), Country: "Peru", City: ptr("Lima"), District: ptr("Lima")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 5; n < len(good); n++ {
+		err := f.serde.Decode(context.Background(), good[:n], nil, false, new(saleRaw))
+		if !errors.Is(err, serde.ErrBadPayload) {
+			t.Errorf("cut at %d of %d bytes: error %v, want ErrBadPayload", n, len(good), err)
+		}
+	}
+}
+
 // clock is a settable time source.
 type clock struct {
 	mu sync.Mutex
