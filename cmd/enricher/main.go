@@ -90,6 +90,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	start := time.Now()
 	st, err := job.Run(ctx)
+	if err != nil && st.Batches == 0 {
+		return err // it never ran: the error says why
+	}
 	fmt.Fprintf(stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
 		st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
 	return err
