@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set.Duration(&job.Producer.Delay, "delay", 750*time.Millisecond, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
 	set.Float(&job.Producer.Rate, "rate", 0, "sales per second; overrides --delay when positive", config.Env("PRODUCER_RATE"))
 	set.Float(&job.Producer.Speedup, "speedup", 1, "shifted mode: divide the CSV's spacing by this", config.Env("PRODUCER_SPEEDUP"))
+	set.Bool(&job.Resume, "resume", false, "skip the rows an earlier run of this --input had delivered, and go on from there", config.Env("PRODUCER_RESUME"))
 	set.Bool(&job.Strict, "strict", false, "refuse the whole file if any row does not parse", config.Env("PRODUCER_STRICT"))
 	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err // nothing was read: the error says why
 	}
 	fmt.Fprintf(stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
+	if st.Skipped > 0 {
+		fmt.Fprintf(stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
+	}
 	for _, e := range st.Errors {
 		fmt.Fprintf(stdout, "  bad row: %v\n", e)
 	}

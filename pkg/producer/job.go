@@ -33,6 +33,9 @@ type Job struct {
 	Synthetic bool
 	// Strict refuses an input with any bad row, before sending anything.
 	Strict bool
+	// Resume skips the rows an earlier run of the same Input had
+	// acknowledged, so a stopped replay goes on where it stopped.
+	Resume bool
 	// Partitions of the sales topic when the producer creates it.
 	Partitions int32
 	Producer   Config
@@ -89,6 +92,8 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 		kgo.DefaultProduceTopic(schema.SalesTopic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(partitioner()),
+		kgo.KeepControlRecords(),
 	)
 	if err != nil {
 		return Stats{}, err
@@ -97,6 +102,14 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	p, err := New(cl, keyEnc, valEnc, j.Producer)
 	if err != nil {
 		return Stats{}, err
+	}
+	if j.Resume && !j.Synthetic {
+		r, err := LoadResume(ctx, cl, p.cfg.Topic, p.cfg.RejectTopic, j.Producer.SourceName)
+		if err != nil {
+			return Stats{}, fmt.Errorf("find where the last run of %s stopped: %w", j.Input, err)
+		}
+		p.cfg.Resume = r
+		log.Info("resuming", "input", j.Input, "last_lines", r.Lines, "last_rejected", r.Rejected)
 	}
 	parts := j.Partitions
 	if parts <= 0 {

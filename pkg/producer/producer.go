@@ -99,6 +99,9 @@ type Config struct {
 	Rate float64
 	// Limit stops after that many sales (0: no limit).
 	Limit int64
+	// Resume, if set, skips the lines an earlier run of the same source
+	// had acknowledged.
+	Resume *Resume
 	// Progress, if set, is called about twice a second and at the end.
 	Progress func(Stats)
 	// Clock returns the current time; nil means time.Now.
@@ -114,6 +117,8 @@ type Stats struct {
 	Sent int64
 	// Bad counts rows that did not parse.
 	Bad int64
+	// Skipped counts rows a resumed run did not send again.
+	Skipped int64
 	// Errors holds the first bad rows' errors, at most MaxReported.
 	Errors []error
 	// Elapsed is the time since the run started.
@@ -197,6 +202,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		first      time.Time
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
+		tp         = partitioner().ForTopic(p.cfg.Topic)
 	)
 	report := func(final bool) {
 		if p.cfg.Progress == nil {
@@ -226,11 +232,25 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 				st.Errors = append(st.Errors, err)
 			}
 			p.log.Warn("bad CSV row", "source", p.cfg.SourceName, "line", rowErr.Line, "err", rowErr.Err)
-			p.reject(ctx, rowErr)
+			if p.cfg.Resume == nil || rowErr.Line > p.cfg.Resume.Rejected {
+				p.reject(ctx, rowErr)
+			}
 			continue
 		}
 		if err != nil {
 			return p.finish(ctx, st, start, report, fmt.Errorf("read %s: %w", p.cfg.SourceName, err))
+		}
+		line := 0
+		if l, ok := src.(interface{ Line() int }); ok {
+			line = l.Line()
+		}
+		key, err := p.keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
+		if err != nil {
+			return p.finish(ctx, st, start, report, fmt.Errorf("encode key of payment %d: %w", s.PaymentID, err))
+		}
+		if line > 0 && p.cfg.Resume.skip(p.cfg.Topic, tp, line, key) {
+			st.Skipped++
+			continue
 		}
 		if first.IsZero() {
 			first = s.PaymentDate
@@ -245,17 +265,20 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		case Shifted:
 			s.PaymentDate = start.Add(off).UTC()
 		}
-		key, err := p.keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
-		if err != nil {
-			return p.finish(ctx, st, start, report, fmt.Errorf("encode key of payment %d: %w", s.PaymentID, err))
-		}
 		v := schema.NewSaleValue(s, amt)
 		amt = v.Amount
 		val, err := p.valEnc.Append(nil, &v)
 		if err != nil {
 			return p.finish(ctx, st, start, report, fmt.Errorf("encode payment %d: %w", s.PaymentID, err))
 		}
-		p.cl.Produce(ctx, &kgo.Record{Topic: p.cfg.Topic, Key: key, Value: val}, p.ack)
+		rec := &kgo.Record{Topic: p.cfg.Topic, Key: key, Value: val}
+		if line > 0 {
+			rec.Headers = []kgo.RecordHeader{
+				{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
+				{Key: HeaderLine, Value: strconv.AppendInt(nil, int64(line), 10)},
+			}
+		}
+		p.cl.Produce(ctx, rec, p.ack)
 		report(false)
 	}
 	return p.finish(ctx, st, start, report, nil)
@@ -301,8 +324,8 @@ func (p *Producer) reject(ctx context.Context, e *sales.RowError) {
 		Value: []byte(e.Error()),
 		Headers: []kgo.RecordHeader{
 			{Key: "salesstream.error", Value: []byte(e.Err.Error())},
-			{Key: "salesstream.source", Value: []byte(p.cfg.SourceName)},
-			{Key: "salesstream.line", Value: []byte(strconv.Itoa(e.Line))},
+			{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
+			{Key: HeaderLine, Value: []byte(strconv.Itoa(e.Line))},
 			{Key: "salesstream.field", Value: []byte(e.Field)},
 		},
 	}, p.ack)
