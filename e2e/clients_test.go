@@ -270,13 +270,13 @@ func sdkRun(t *testing.T, s *devstack.Stack, group string) map[string]sdkArtifac
 // csvRow is a sales CSV row as the wire must carry it, read without any of
 // the project's packages.
 type csvRow struct {
-	CustomerID  int64
-	Cents       int64
-	Millis      int64
-	City        *string
-	District    *string
-	Country     string
-	PaymentLine int
+	CustomerID int64
+	Cents      int64
+	Millis     int64
+	City       *string
+	District   *string
+	Country    string
+	Line       int
 }
 
 // csvSales reads a pipe-separated sales CSV by payment_id.
@@ -309,7 +309,7 @@ func csvSales(t *testing.T, path string) map[int64]csvRow {
 		}
 		rows[id] = csvRow{
 			CustomerID: cust, Cents: parseCents(t, strings.TrimSpace(f[2])), Millis: ts.UnixMilli(),
-			City: nullable(f[4]), District: nullable(f[5]), Country: strings.TrimSpace(f[6]), PaymentLine: i + 2,
+			City: nullable(f[4]), District: nullable(f[5]), Country: strings.TrimSpace(f[6]), Line: i + 2,
 		}
 	}
 	return rows
@@ -347,7 +347,7 @@ func checkSales(t *testing.T, lines []consumed, want map[int64]csvRow, keyID, va
 			exp := fmt.Sprintf("key customer %d, customer %d, amount %s, date %d, city %s, district %s, country %q",
 				w.CustomerID, w.CustomerID, fmtCents(w.Cents), w.Millis, strOrNull(w.City), strOrNull(w.District), w.Country)
 			if got != exp {
-				t.Errorf("payment_id %d (CSV line %d) decoded as\n  %s\nwant\n  %s", v.PaymentID, w.PaymentLine, got, exp)
+				t.Errorf("payment_id %d (CSV line %d) decoded as\n  %s\nwant\n  %s", v.PaymentID, w.Line, got, exp)
 				bad++
 			}
 		}

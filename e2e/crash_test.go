@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/pkg/datagen"
-	"github.com/salesstream/salesstream/pkg/devstack"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/schema"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -96,8 +95,22 @@ func writeSales(t *testing.T, path string, n int, gap time.Duration) {
 	}
 }
 
+// writeSalesSeeded writes n sales from a generator of the given seed and
+// start.
+func writeSalesSeeded(t *testing.T, path string, n int, gap time.Duration, seed uint64, start time.Time) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := datagen.WriteSales(f, datagen.New(seed, start, gap), n); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startBin starts a binary against s; its output collects in the buffer.
-func startBin(t *testing.T, s *devstack.Stack, name string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startBin(t *testing.T, s endpoints, name string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Env = append(os.Environ(), "KAFKA_BROKERS="+strings.Join(s.Brokers(), ","), "REGISTRY_URL="+s.RegistryURL())
@@ -112,7 +125,7 @@ func startBin(t *testing.T, s *devstack.Stack, name string, args ...string) (*ex
 
 // assertSummary reads the summary table with the reader binary and
 // compares it with the batch aggregation of the CSVs.
-func assertSummary(t *testing.T, s *devstack.Stack, salesPath, regionsPath string) {
+func assertSummary(t *testing.T, s endpoints, salesPath, regionsPath string) {
 	t.Helper()
 	out := mustRun(t, s, "reader", "--format", "json")
 	compareRows(t, out.stdout, batchAggregate(t, salesPath, regionsPath, 10*time.Minute, 5*time.Minute))
@@ -121,7 +134,7 @@ func assertSummary(t *testing.T, s *devstack.Stack, salesPath, regionsPath strin
 // assertMonotonic reads every committed summary record and checks that
 // the orders of a (region, window) never decrease from one record to the
 // next. It returns the number of aborted transactions seen in the topic.
-func assertMonotonic(t *testing.T, s *devstack.Stack) int {
+func assertMonotonic(t *testing.T, s endpoints) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -159,7 +172,7 @@ func assertMonotonic(t *testing.T, s *devstack.Stack) int {
 
 // readAll reads every record of topic, control records included, up to its
 // end at the time of the call.
-func readAll(ctx context.Context, t *testing.T, s *devstack.Stack, topic string, iso kgo.IsolationLevel) []*kgo.Record {
+func readAll(ctx context.Context, t *testing.T, s endpoints, topic string, iso kgo.IsolationLevel) []*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso), kgo.KeepControlRecords())

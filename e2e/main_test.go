@@ -45,6 +45,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// endpoints are where a test's binaries connect.
+type endpoints interface {
+	Brokers() []string
+	RegistryURL() string
+}
+
 // stack starts an embedded stack on free ports, stopped when t ends.
 func stack(t *testing.T) *devstack.Stack {
 	t.Helper()
@@ -65,7 +71,7 @@ type result struct {
 }
 
 // runBin runs the named binary against s with args, within timeout.
-func runBin(t *testing.T, s *devstack.Stack, timeout time.Duration, name string, args ...string) result {
+func runBin(t *testing.T, s endpoints, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -87,7 +93,7 @@ func runBin(t *testing.T, s *devstack.Stack, timeout time.Duration, name string,
 }
 
 // mustRun runs a binary and fails the test unless it exits 0.
-func mustRun(t *testing.T, s *devstack.Stack, name string, args ...string) result {
+func mustRun(t *testing.T, s endpoints, name string, args ...string) result {
 	t.Helper()
 	r := runBin(t, s, 3*time.Minute, name, args...)
 	if r.code != 0 {

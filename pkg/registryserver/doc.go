@@ -53,7 +53,16 @@
 // applied and before the HTTP response is sent; [New] replays the journal, so
 // a restarted server has the same state and ids, and new ids continue after
 // the highest one ever used. [OpenFileJournal] keeps the events as JSON lines
-// in one file. Without a journal the registry lives in memory only.
+// in one file; [NewKafkaJournal] keeps them in a single-partition Kafka topic
+// with infinite retention, one record per event, for a registry whose state
+// must outlive its host. Without a journal the registry lives in memory only.
+//
+// # Request bodies
+//
+// A request body may be compressed (Content-Encoding gzip or deflate), as
+// Apicurio's own SDKs send them by default; it is decompressed before it is
+// read, and both the compressed and the decompressed body are bounded by the
+// body limit.
 //
 // # Errors
 //

@@ -180,8 +180,8 @@ func (s *Server) endpoint(api apiKind, h func(http.ResponseWriter, *http.Request
 	}
 }
 
-// serve is the outermost handler: panic recovery, the body limit, and error
-// bodies for unknown paths and methods.
+// serve is the outermost handler: panic recovery, the body limit, request
+// body decompression, and error bodies for unknown paths and methods.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	api := apiOf(r.URL.Path)
 	defer func() {
@@ -200,6 +200,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	if e := decodeBody(w, r, s.maxBody); e != nil {
+		s.writeError(w, api, e)
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		// ServeMux.ServeHTTP, not h: it sets the path values.
