@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,18 +110,36 @@ func writeSalesSeeded(t *testing.T, path string, n int, gap time.Duration, seed 
 	}
 }
 
+// syncBuffer is an output buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // startBin starts a binary against s; its output collects in the buffer.
-func startBin(t *testing.T, s endpoints, name string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startBin(t *testing.T, s endpoints, name string, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Env = append(os.Environ(), "KAFKA_BROKERS="+strings.Join(s.Brokers(), ","), "REGISTRY_URL="+s.RegistryURL())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, &out
+	return cmd, out
 }
 
 // assertSummary reads the summary table with the reader binary and

@@ -1,0 +1,250 @@
+package topics
+
+import (
+	"errors"
+	"maps"
+	"strconv"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// produce writes n records to each partition of topic, as counts says.
+func produce(t *testing.T, cl *kgo.Client, topic string, counts map[int32]int) {
+	t.Helper()
+	ctx := testContext(t)
+	for p, n := range counts {
+		for i := range n {
+			r := &kgo.Record{Topic: topic, Partition: p, Key: []byte(strconv.Itoa(i)), Value: []byte("v")}
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatalf("produce to %s[%d]: %v", topic, p, err)
+			}
+		}
+	}
+}
+
+// manualClient starts a cluster with 3-partition seed topics and returns
+// its addresses and a client that produces to the partition a record names.
+func manualClient(t *testing.T, seed ...string) ([]string, *kgo.Client) {
+	t.Helper()
+	brokers := newCluster(t, 3, seed...)
+	return brokers, newClient(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+}
+
+type obs struct {
+	topic     string
+	partition int32
+	offset    int64
+	done      bool // Done after this observation
+}
+
+func TestListEndsObserve(t *testing.T) {
+	// Topic t: 5 records in partition 0, 2 in partition 1, none in 2.
+	tests := []struct {
+		name      string
+		from      map[string]map[int32]int64
+		doneAtEnd bool // Done right after ListEnds
+		steps     []obs
+	}{
+		{"read from the start", nil, false, []obs{
+			{"t", 0, 0, false}, {"t", 0, 1, false}, {"t", 0, 2, false}, {"t", 0, 3, false}, {"t", 0, 4, false},
+			{"t", 1, 0, false}, {"t", 1, 1, true},
+		}},
+		{"partitions in any order", nil, false, []obs{
+			{"t", 1, 0, false}, {"t", 0, 0, false}, {"t", 1, 1, false}, {"t", 0, 4, true},
+		}},
+		{"gaps left by compaction", nil, false, []obs{
+			{"t", 0, 4, false}, {"t", 1, 1, true},
+		}},
+		{"a partition counts once", nil, false, []obs{
+			{"t", 0, 4, false}, {"t", 0, 4, false}, {"t", 0, 2, false}, {"t", 0, 5, false}, {"t", 1, 0, false}, {"t", 1, 1, true},
+		}},
+		{"offsets beyond the end", nil, false, []obs{
+			{"t", 0, 9, false}, {"t", 1, 7, true},
+		}},
+		{"unknown topics and partitions are ignored", nil, false, []obs{
+			{"other", 0, 100, false}, {"t", 2, 100, false}, {"t", 9, 100, false}, {"t", 0, 4, false}, {"t", 1, 1, true},
+		}},
+		{"from the ends", map[string]map[int32]int64{"t": {0: 5, 1: 2}}, true, nil},
+		{"from beyond the ends", map[string]map[int32]int64{"t": {0: 100, 1: 2, 2: 7}}, true, nil},
+		{"from inside", map[string]map[int32]int64{"t": {0: 3, 1: 2}}, false, []obs{
+			{"t", 0, 2, false}, {"t", 0, 3, false}, {"t", 0, 4, true},
+		}},
+		{"from one partition", map[string]map[int32]int64{"t": {1: 2}}, false, []obs{
+			{"t", 0, 4, true},
+		}},
+		{"from of other topics and partitions", map[string]map[int32]int64{"other": {0: 10}, "t": {7: 1}}, false, []obs{
+			{"t", 0, 4, false}, {"t", 1, 1, true},
+		}},
+		{"from below the log start", map[string]map[int32]int64{"t": {0: -1, 1: -2}}, false, []obs{
+			{"t", 0, 4, false}, {"t", 1, 1, true},
+		}},
+	}
+	_, cl := manualClient(t, "t")
+	produce(t, cl, "t", map[int32]int{0: 5, 1: 2})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ListEnds(testContext(t), cl, tt.from, "t")
+			if err != nil {
+				t.Fatalf("ListEnds: %v", err)
+			}
+			want := map[string]map[int32]int64{"t": {0: 5, 1: 2, 2: 0}}
+			if got := e.Offsets(); len(got) != 1 || !maps.Equal(got["t"], want["t"]) {
+				t.Fatalf("Offsets() = %v, want %v", got, want)
+			}
+			if e.Done() != tt.doneAtEnd {
+				t.Fatalf("Done() = %v right after ListEnds, want %v", e.Done(), tt.doneAtEnd)
+			}
+			for i, o := range tt.steps {
+				e.Observe(o.topic, o.partition, o.offset)
+				if e.Done() != o.done {
+					t.Fatalf("step %d: after Observe(%s, %d, %d) Done() = %v, want %v", i, o.topic, o.partition, o.offset, e.Done(), o.done)
+				}
+			}
+		})
+	}
+}
+
+func TestListEndsTopics(t *testing.T) {
+	_, cl := manualClient(t, "full", "empty")
+	produce(t, cl, "full", map[int32]int{0: 1, 2: 3})
+	tests := []struct {
+		name   string
+		topics []string
+		want   map[string]map[int32]int64
+		done   bool
+		noneIs error
+	}{
+		{"empty topic", []string{"empty"}, map[string]map[int32]int64{"empty": {0: 0, 1: 0, 2: 0}}, true, nil},
+		{"two topics", []string{"full", "empty"}, map[string]map[int32]int64{"full": {0: 1, 1: 0, 2: 3}, "empty": {0: 0, 1: 0, 2: 0}}, false, nil},
+		{"missing topic", []string{"missing"}, nil, false, ErrNoTopic},
+		{"one of two missing", []string{"full", "missing"}, nil, false, ErrNoTopic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ListEnds(testContext(t), cl, nil, tt.topics...)
+			if tt.noneIs != nil {
+				if !errors.Is(err, tt.noneIs) {
+					t.Fatalf("ListEnds error = %v, want %v", err, tt.noneIs)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := e.Offsets()
+			if len(got) != len(tt.want) {
+				t.Fatalf("Offsets() = %v, want %v", got, tt.want)
+			}
+			for topic, w := range tt.want {
+				if !maps.Equal(got[topic], w) {
+					t.Fatalf("Offsets()[%s] = %v, want %v", topic, got[topic], w)
+				}
+			}
+			if e.Done() != tt.done {
+				t.Fatalf("Done() = %v, want %v", e.Done(), tt.done)
+			}
+		})
+	}
+}
+
+// TestListEndsLogStart checks that records deleted from the log's start
+// need not be read.
+func TestListEndsLogStart(t *testing.T) {
+	tests := []struct {
+		name      string
+		deleteTo  int64
+		doneAtEnd bool
+		steps     []obs
+	}{
+		{"part deleted", 3, false, []obs{{"d", 0, 3, false}, {"d", 0, 4, true}}},
+		{"all deleted", 5, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			_, cl := manualClient(t, "d")
+			produce(t, cl, "d", map[int32]int{0: 5})
+			var o kadm.Offsets
+			o.Add(kadm.Offset{Topic: "d", Partition: 0, At: tt.deleteTo})
+			resp, err := kadm.NewClient(cl).DeleteRecords(ctx, o)
+			if err == nil {
+				err = resp.Error()
+			}
+			if err != nil {
+				t.Fatalf("delete records: %v", err)
+			}
+			e, err := ListEnds(ctx, cl, nil, "d")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Done() != tt.doneAtEnd {
+				t.Fatalf("Done() = %v right after ListEnds, want %v", e.Done(), tt.doneAtEnd)
+			}
+			for i, s := range tt.steps {
+				e.Observe(s.topic, s.partition, s.offset)
+				if e.Done() != s.done {
+					t.Fatalf("step %d: after Observe(%d) Done() = %v, want %v", i, s.offset, e.Done(), s.done)
+				}
+			}
+		})
+	}
+}
+
+// TestListEndsStopsAtOpenTransaction checks that the end is the last
+// stable offset: records of a transaction still open are beyond it, and
+// the end moves past the commit marker once the transaction commits.
+func TestListEndsStopsAtOpenTransaction(t *testing.T) {
+	ctx := testContext(t)
+	brokers, cl := manualClient(t, "x")
+	produce(t, cl, "x", map[int32]int{0: 2})
+	tx := newClient(t, brokers, kgo.TransactionalID("ends-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, &kgo.Record{Topic: "x", Partition: 0, Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ListEnds(ctx, cl, nil, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Offsets()["x"][0]; got != 2 {
+		t.Fatalf("end of x[0] with a transaction open at offset 2 = %d, want 2", got)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	e, err = ListEnds(ctx, cl, nil, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Offsets()["x"][0]; got != 4 {
+		t.Fatalf("end of x[0] after the commit = %d, want 4 (two records, the transaction's record, its marker)", got)
+	}
+
+	// A read_committed consumer that keeps control records reaches that
+	// end by observing what it polls.
+	rd := newClient(t, brokers, kgo.ConsumeTopics("x"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	var data int
+	for !e.Done() {
+		fs := rd.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("did not reach the end: %v (%d data records read)", ctx.Err(), data)
+		}
+		for _, fe := range fs.Errors() {
+			t.Fatal(fe.Err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			e.Observe(r.Topic, r.Partition, r.Offset)
+			if !r.Attrs.IsControl() {
+				data++
+			}
+		})
+	}
+	if data != 3 {
+		t.Fatalf("read %d data records on the way to the end, want 3", data)
+	}
+}
