@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -46,6 +47,9 @@ type Stack struct {
 	http     *http.Server
 	regAddr  string
 	served   chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start starts the broker and the registry. Close stops them.
@@ -124,8 +128,14 @@ func (s *Stack) RegistryURL() string { return "http://" + s.regAddr }
 // Cluster returns the embedded broker, for tests that steer it.
 func (s *Stack) Cluster() *kfake.Cluster { return s.cluster }
 
-// Close stops the registry and the broker, flushing their data.
+// Close stops the registry and the broker, flushing their data. Calls
+// after the first return its result.
 func (s *Stack) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Stack) close() error {
 	var errs []error
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

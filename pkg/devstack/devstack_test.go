@@ -293,7 +293,6 @@ func TestFailedStartReleases(t *testing.T) {
 // TestCloseTwice checks that a second Close returns instead of blocking,
 // as a deferred Close after an explicit one (or a test cleanup) needs.
 func TestCloseTwice(t *testing.T) {
-	t.Skip("bug: a second Stack.Close blocks forever: it waits again on the served channel, which the first Close drained")
 	s := start(t, Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

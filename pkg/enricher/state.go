@@ -43,7 +43,7 @@ func parseWindowKey(k []byte) (string, int64, error) {
 		return "", 0, errors.New("not a window key")
 	}
 	n, w := binary.Uvarint(k[1:])
-	if w <= 0 || uint64(len(k)) != 1+uint64(w)+n+8 {
+	if w <= 0 || n > uint64(len(k)) || uint64(len(k)) != 1+uint64(w)+n+8 {
 		return "", 0, errors.New("malformed window key")
 	}
 	region := string(k[1+w : 1+w+int(n)])

@@ -317,11 +317,17 @@ func (p *Producer) err() error {
 	return p.firstErr
 }
 
-// reject keeps a bad row on the reject topic, with why and where.
+// reject keeps a bad row on the reject topic as it was read (or, if it
+// could not be split into fields, as the error), with why and where in
+// headers.
 func (p *Producer) reject(ctx context.Context, e *sales.RowError) {
+	text := e.Text
+	if text == "" {
+		text = e.Error()
+	}
 	p.cl.Produce(ctx, &kgo.Record{
 		Topic: p.cfg.RejectTopic,
-		Value: []byte(e.Error()),
+		Value: []byte(text),
 		Headers: []kgo.RecordHeader{
 			{Key: "salesstream.error", Value: []byte(e.Err.Error())},
 			{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},

@@ -27,6 +27,9 @@ type RowError struct {
 	Field string
 	// Err says what is wrong.
 	Err error
+	// Text is the row as read, fields joined by the separator; empty
+	// when the row could not be split into fields.
+	Text string
 }
 
 func (e *RowError) Error() string {
@@ -107,7 +110,7 @@ func (r *Reader) Next() (Sale, error) {
 	}
 	s, field, err := parseRow(rec)
 	if err != nil {
-		return Sale{}, &RowError{Line: line, Field: field, Err: err}
+		return Sale{}, &RowError{Line: line, Field: field, Err: err, Text: strings.Join(rec, string(Comma))}
 	}
 	return s, nil
 }
