@@ -1,6 +1,7 @@
 // Package devstack runs the embedded stack in one process: a Kafka broker
 // (franz-go's kfake) and the project's Apicurio-compatible registry, both
-// on loopback and both, given a data directory, persistent across restarts.
+// on loopback. The registry journals its changes to a topic of the broker,
+// so, given a data directory, both persist across restarts.
 package devstack
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/pkg/registryserver"
 )
@@ -43,7 +45,6 @@ type Config struct {
 type Stack struct {
 	cluster  *kfake.Cluster
 	registry *registryserver.Server
-	journal  registryserver.Journal
 	http     *http.Server
 	regAddr  string
 	served   chan error
@@ -79,31 +80,26 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		kfake.ClusterID("salesstream-devstack"),
 		kfake.DefaultNumPartitions(3),
 	}
-	var journal registryserver.Journal
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 		opts = append(opts, kfake.DataDir(filepath.Join(cfg.DataDir, "kafka")))
-		fj, err := registryserver.OpenFileJournal(filepath.Join(cfg.DataDir, "registry"))
-		if err != nil {
-			return nil, fmt.Errorf("open registry journal: %w", err)
-		}
-		journal = fj
 	}
 	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {
-		if journal != nil {
-			journal.Close()
-		}
 		return nil, fmt.Errorf("start embedded Kafka on %s: %w", kafkaAddr, err)
 	}
-	s := &Stack{cluster: cluster, journal: journal, served: make(chan error, 1)}
-	ropts := []registryserver.Option{registryserver.WithLogger(log)}
-	if journal != nil {
-		ropts = append(ropts, registryserver.WithJournal(journal))
+	s := &Stack{cluster: cluster, served: make(chan error, 1)}
+	// The registry keeps its journal on the broker, as Apicurio's kafkasql
+	// storage does: it persists with the broker's data.
+	journal, err := registryserver.NewKafkaJournal(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, registryserver.DefaultKafkaJournalTopic)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open the registry journal: %w", err)
 	}
-	if s.registry, err = registryserver.New(ctx, ropts...); err != nil {
+	if s.registry, err = registryserver.New(ctx, registryserver.WithLogger(log), registryserver.WithJournal(journal)); err != nil {
+		journal.Close()
 		s.Close()
 		return nil, fmt.Errorf("start embedded registry: %w", err)
 	}
@@ -147,8 +143,6 @@ func (s *Stack) close() error {
 	}
 	if s.registry != nil {
 		errs = append(errs, s.registry.Close())
-	} else if s.journal != nil {
-		errs = append(errs, s.journal.Close())
 	}
 	s.cluster.Close()
 	return errors.Join(errs...)
