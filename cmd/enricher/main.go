@@ -20,6 +20,7 @@ import (
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
 	"github.com/salesstream/salesstream/pkg/enricher"
+	"github.com/salesstream/salesstream/pkg/ops"
 	"github.com/salesstream/salesstream/pkg/registryconn"
 	"github.com/salesstream/salesstream/pkg/source"
 	"github.com/salesstream/salesstream/pkg/window"
@@ -65,13 +66,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	set.String(&ec.Group, "group", ec.Group, "consumer group", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance", config.Env("ENRICHER_TRANSACTIONAL_ID"))
 	set.Int(&parts, "partitions", 3, "partitions of the topics the enricher creates", config.Env("ENRICHER_PARTITIONS"))
-	var logging cli.Logging
+	var (
+		logging cli.Logging
+		oc      ops.Config
+	)
 	logging.Register(set)
+	oc.Register(set)
 	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
 		return err
 	}
 	log, err := logging.Logger(os.Stderr)
 	if err != nil {
+		return err
+	}
+	srv := ops.New()
+	if err := srv.Start(ctx, oc.Addr, log); err != nil {
 		return err
 	}
 	if ec.Window.Mode, err = window.ParseMode(mode); err != nil {
@@ -85,6 +94,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	job.Kafka.Logger = log
 	opener.Logger = log
 	job.Opener = opener
+	job.Started = func(e *enricher.Enricher) { enricher.Metrics(srv, e) }
 	if job.Registry, err = rc.Connect(ctx, log); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
+	"github.com/salesstream/salesstream/pkg/ops"
 	"github.com/salesstream/salesstream/pkg/producer"
 	"github.com/salesstream/salesstream/pkg/registryconn"
 	"github.com/salesstream/salesstream/pkg/source"
@@ -56,13 +57,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
 	set.Int(&parts, "partitions", 3, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
-	var logging cli.Logging
+	var (
+		logging cli.Logging
+		oc      ops.Config
+	)
 	logging.Register(set)
+	oc.Register(set)
 	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
 		return err
 	}
 	log, err := logging.Logger(os.Stderr)
 	if err != nil {
+		return err
+	}
+	srv := ops.New()
+	if err := srv.Start(ctx, oc.Addr, log); err != nil {
 		return err
 	}
 	if job.Producer.EventTime, err = producer.ParseEventTime(eventTime); err != nil {
@@ -74,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	job.Kafka.Logger = log
 	opener.Logger = log
 	job.Opener = opener
+	job.Ops = srv
 	if job.Registry, err = rc.Connect(ctx, log); err != nil {
 		return err
 	}

@@ -128,10 +128,12 @@ type Stats struct {
 	Batches    int64 // micro-batches committed
 	Aborts     int64 // micro-batches aborted and replayed
 	Watermark  int64 // Unix ms, after the last committed batch
+	Windows    int64 // (region, window) rows in state, after the last committed batch
 }
 
 type counters struct {
-	consumed, aggregated, late, dead, rows, batches, aborts, watermark atomic.Int64
+	consumed, aggregated, late, dead, rows, batches, aborts, watermark, windows atomic.Int64
+	ready                                                                       atomic.Bool
 }
 
 // Enricher runs the streaming job.
@@ -177,9 +179,12 @@ func (e *Enricher) Stats() Stats {
 	return Stats{
 		Consumed: s.consumed.Load(), Aggregated: s.aggregated.Load(), Late: s.late.Load(),
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
-		Watermark: s.watermark.Load(),
+		Watermark: s.watermark.Load(), Windows: s.windows.Load(),
 	}
 }
+
+// Ready reports whether e has restored its state and consumes.
+func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 
 type table = window.Table[string, int64, window.Sum]
 

@@ -120,6 +120,8 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 		}
 	}
 	good := t.Snapshot()
+	e.stats.ready.Store(true)
+	defer e.stats.ready.Store(false)
 	var (
 		b    batch
 		v    schema.SaleValue
@@ -271,6 +273,7 @@ func (e *Enricher) commit(ctx context.Context, sess *kgo.GroupTransactSession, t
 	s.rows.Add(rows)
 	s.batches.Add(1)
 	s.watermark.Store(t.Watermark())
+	s.windows.Store(int64(t.Len()))
 	e.log.Info("micro-batch committed", "records", b.records, "rows", rows, "late", b.late, "dead", b.dead,
 		"watermark", fmtMillis(t.Watermark()), "windows", t.Len())
 	b.reset()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesstream/salesstream/pkg/datagen"
 	"github.com/salesstream/salesstream/pkg/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/ops"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/sales"
 	"github.com/salesstream/salesstream/pkg/schema"
@@ -40,6 +41,8 @@ type Job struct {
 	Partitions int32
 	Producer   Config
 	Logger     *slog.Logger
+	// Ops, if set, receives the producer's metrics and readiness.
+	Ops *ops.Server
 }
 
 // Run runs the job.
@@ -102,6 +105,11 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	p, err := New(cl, keyEnc, valEnc, j.Producer)
 	if err != nil {
 		return Stats{}, err
+	}
+	if j.Ops != nil {
+		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
+		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
+		j.Ops.SetReady(func() bool { return true })
 	}
 	if j.Resume && !j.Synthetic {
 		r, err := LoadResume(ctx, cl, p.cfg.Topic, p.cfg.RejectTopic, j.Producer.SourceName)

@@ -139,6 +139,7 @@ type Producer struct {
 	mu       sync.Mutex
 	firstErr error
 	sent     atomic.Int64
+	bad      atomic.Int64
 }
 
 // New returns a Producer that sends through cl, encoding keys with keyEnc
@@ -228,6 +229,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		var rowErr *sales.RowError
 		if errors.As(err, &rowErr) {
 			st.Bad++
+			p.bad.Add(1)
 			if len(st.Errors) < MaxReported {
 				st.Errors = append(st.Errors, err)
 			}
@@ -316,6 +318,14 @@ func (p *Producer) err() error {
 	defer p.mu.Unlock()
 	return p.firstErr
 }
+
+// Sent returns the number of sales acknowledged so far; safe to call while
+// Run runs.
+func (p *Producer) Sent() int64 { return p.sent.Load() }
+
+// Bad returns the number of bad rows met so far; safe to call while Run
+// runs.
+func (p *Producer) Bad() int64 { return p.bad.Load() }
 
 // reject keeps a bad row on the reject topic as it was read (or, if it
 // could not be split into fields, as the error), with why and where in
