@@ -223,6 +223,9 @@ func sourceHeaders(r *kgo.Record, extra ...kgo.RecordHeader) []kgo.RecordHeader 
 }
 
 func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
+	if len(r.Headers) == 0 {
+		return nil // most records: no closure to allocate
+	}
 	return func(k string) ([]byte, bool) {
 		for _, h := range r.Headers {
 			if h.Key == k {

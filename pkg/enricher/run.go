@@ -74,20 +74,9 @@ type fatalError struct{ err error }
 func (f *fatalError) Error() string { return f.err.Error() }
 func (f *fatalError) Unwrap() error { return f.err }
 
-// session runs one consumer session: restore, consume, commit, until ctx
-// ends, Once completes, or something fails.
+// session runs one consumer session: fence, restore, consume, commit,
+// until ctx ends, Once completes, or something fails.
 func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
-	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
-	if err != nil {
-		return &fatalError{fmt.Errorf("window: %w", err)}
-	}
-	n, err := e.loadState(ctx, connOpts, t)
-	if err != nil {
-		return err
-	}
-	e.stats.watermark.Store(t.Watermark())
-	e.log.Info("window state restored", "topic", e.cfg.StateTopic, "windows", n, "watermark", fmtMillis(t.Watermark()))
-
 	sess, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts),
 		kgo.ConsumerGroup(e.cfg.Group),
 		kgo.ConsumeTopics(e.cfg.SalesTopic),
@@ -104,14 +93,27 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 		return fmt.Errorf("create transactional session: %w", err)
 	}
 	defer sess.Close()
-	// Fence a previous instance with this transactional id now: its open
-	// transaction, if any, is aborted, and the committed offsets it held
-	// pending become readable. Waiting for the first produce instead would
-	// leave the group's offset fetch blocked behind that transaction until
-	// it times out.
+	// Fence a previous instance with this transactional id before reading
+	// the state: its open transaction, if any, is aborted, or, if it was
+	// committing, completes, so the changelog read next and the offsets
+	// the group resumes from are the same commit's. (Reading the state
+	// first could miss a commit that lands just after, and resume past
+	// records whose state changes were never read.) It also frees the
+	// group's offset fetch, which would otherwise wait behind that
+	// transaction until it times out.
 	if _, _, err := sess.Client().ProducerID(ctx); err != nil {
 		return fmt.Errorf("initialize transactional producer %s: %w", e.cfg.TransactionalID, err)
 	}
+	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
+	if err != nil {
+		return &fatalError{fmt.Errorf("window: %w", err)}
+	}
+	n, err := e.loadState(ctx, connOpts, t)
+	if err != nil {
+		return err
+	}
+	e.stats.watermark.Store(t.Watermark())
+	e.log.Info("window state restored", "topic", e.cfg.StateTopic, "windows", n, "watermark", fmtMillis(t.Watermark()))
 
 	var ends *topics.Ends
 	if e.cfg.Once {
