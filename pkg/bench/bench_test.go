@@ -1,0 +1,27 @@
+package bench
+
+import "testing"
+
+func TestParseBench(t *testing.T) {
+	out := []byte(`goos: linux
+pkg: github.com/salesstream/salesstream/pkg/window
+BenchmarkReferenceShape/update         	20000000	        41.20 ns/op	  24271845 events/s	       0 B/op	       0 allocs/op
+BenchmarkProcess   	  200000	       479.8 ns/op	   2084387 records/s	      57 B/op	       1 allocs/op
+PASS
+ok  	github.com/salesstream/salesstream/pkg/window	1.2s
+`)
+	rs := ParseBench(out)
+	if len(rs) != 2 {
+		t.Fatalf("parsed %d results, want 2: %+v", len(rs), rs)
+	}
+	if rs[0].Name != "BenchmarkReferenceShape/update" || rs[0].N != 20000000 || len(rs[0].Metrics) != 4 || rs[0].Metrics[1] != [2]string{"24271845", "events/s"} {
+		t.Errorf("first result %+v", rs[0])
+	}
+	m := map[string]Result{rs[1].Name: rs[1]}
+	if v := metric(m, "BenchmarkProcess", "records/s"); v != 2084387 {
+		t.Errorf("records/s = %v", v)
+	}
+	if v := metric(m, "BenchmarkProcess", "events/s"); v != 0 {
+		t.Errorf("missing unit gave %v", v)
+	}
+}
