@@ -9,35 +9,20 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
 	"github.com/salesstream/salesstream/pkg/enricher"
-	"github.com/salesstream/salesstream/pkg/ops"
 	"github.com/salesstream/salesstream/pkg/registryconn"
 	"github.com/salesstream/salesstream/pkg/source"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "enricher:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("enricher", declare) }
 
-func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("enricher", flag.ContinueOnError)
-	set := config.New(fs)
+func declare(set *config.Set) cli.Job {
 	var (
 		job              enricher.Job
 		rc               registryconn.Config
@@ -66,44 +51,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	set.String(&ec.Group, "group", ec.Group, "consumer group", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance", config.Env("ENRICHER_TRANSACTIONAL_ID"))
 	set.Int(&parts, "partitions", 3, "partitions of the topics the enricher creates", config.Env("ENRICHER_PARTITIONS"))
-	var (
-		logging cli.Logging
-		oc      ops.Config
-	)
-	logging.Register(set)
-	oc.Register(set)
-	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+	return func(ctx context.Context, rt cli.Runtime) error {
+		var err error
+		if ec.Window.Mode, err = window.ParseMode(mode); err != nil {
+			return fmt.Errorf("--output-mode: %w", err)
+		}
+		if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
+			return fmt.Errorf("--time: %w", err)
+		}
+		job.Partitions = int32(parts)
+		job.Logger = rt.Log
+		job.Kafka.Logger = rt.Log
+		opener.Logger = rt.Log
+		job.Opener = opener
+		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
+		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+			return err
+		}
+		start := time.Now()
+		st, err := job.Run(ctx)
+		if err != nil && st.Batches == 0 {
+			return err // it never ran: the error says why
+		}
+		fmt.Fprintf(rt.Stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
+			st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
 		return err
 	}
-	log, err := logging.Logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	srv := ops.New()
-	if err := srv.Start(ctx, oc.Addr, log); err != nil {
-		return err
-	}
-	if ec.Window.Mode, err = window.ParseMode(mode); err != nil {
-		return fmt.Errorf("--output-mode: %w", err)
-	}
-	if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
-		return fmt.Errorf("--time: %w", err)
-	}
-	job.Partitions = int32(parts)
-	job.Logger = log
-	job.Kafka.Logger = log
-	opener.Logger = log
-	job.Opener = opener
-	job.Started = func(e *enricher.Enricher) { enricher.Metrics(srv, e) }
-	if job.Registry, err = rc.Connect(ctx, log); err != nil {
-		return err
-	}
-	start := time.Now()
-	st, err := job.Run(ctx)
-	if err != nil && st.Batches == 0 {
-		return err // it never ran: the error says why
-	}
-	fmt.Fprintf(stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
-		st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
-	return err
 }

@@ -7,34 +7,21 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
-	"github.com/salesstream/salesstream/pkg/ops"
 	"github.com/salesstream/salesstream/pkg/producer"
 	"github.com/salesstream/salesstream/pkg/registryconn"
 	"github.com/salesstream/salesstream/pkg/source"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "producer:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("producer", declare) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
-	set := config.New(fs)
+func declare(set *config.Set) cli.Job {
 	var (
 		job       producer.Job
 		rc        registryconn.Config
@@ -57,62 +44,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
 	set.Int(&parts, "partitions", 3, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
-	var (
-		logging cli.Logging
-		oc      ops.Config
-	)
-	logging.Register(set)
-	oc.Register(set)
-	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
-		return err
-	}
-	log, err := logging.Logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	srv := ops.New()
-	if err := srv.Start(ctx, oc.Addr, log); err != nil {
-		return err
-	}
-	if job.Producer.EventTime, err = producer.ParseEventTime(eventTime); err != nil {
-		return fmt.Errorf("--event-time: %w", err)
-	}
-	job.Producer.Limit = int64(limit)
-	job.Partitions = int32(parts)
-	job.Logger = log
-	job.Kafka.Logger = log
-	opener.Logger = log
-	job.Opener = opener
-	job.Ops = srv
-	if job.Registry, err = rc.Connect(ctx, log); err != nil {
-		return err
-	}
-	if isTerminal(stderr) {
-		job.Producer.Progress = func(st producer.Stats) {
-			fmt.Fprintf(stderr, "\rsent %d, bad rows %d, %.1f/s   ", st.Sent, st.Bad, float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+	return func(ctx context.Context, rt cli.Runtime) error {
+		var err error
+		if job.Producer.EventTime, err = producer.ParseEventTime(eventTime); err != nil {
+			return fmt.Errorf("--event-time: %w", err)
 		}
+		job.Producer.Limit = int64(limit)
+		job.Partitions = int32(parts)
+		job.Logger = rt.Log
+		job.Kafka.Logger = rt.Log
+		opener.Logger = rt.Log
+		job.Opener = opener
+		job.Ops = rt.Ops
+		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+			return err
+		}
+		if isTerminal(rt.Stderr) {
+			job.Producer.Progress = func(st producer.Stats) {
+				fmt.Fprintf(rt.Stderr, "\rsent %d, bad rows %d, %.1f/s   ", st.Sent, st.Bad, float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+			}
+		}
+		st, err := job.Run(ctx)
+		if job.Producer.Progress != nil {
+			fmt.Fprintln(rt.Stderr)
+		}
+		if st.Read == 0 && err != nil {
+			return err // nothing was read: the error says why
+		}
+		fmt.Fprintf(rt.Stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
+		if st.Skipped > 0 {
+			fmt.Fprintf(rt.Stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
+		}
+		for _, e := range st.Errors {
+			fmt.Fprintf(rt.Stdout, "  bad row: %v\n", e)
+		}
+		if st.Bad > int64(len(st.Errors)) {
+			fmt.Fprintf(rt.Stdout, "  ... and %d more; every bad row is kept on the reject topic with its line number\n", st.Bad-int64(len(st.Errors)))
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted: what was sent is reported above
+		}
+		return err
 	}
-	st, err := job.Run(ctx)
-	if job.Producer.Progress != nil {
-		fmt.Fprintln(stderr)
-	}
-	if st.Read == 0 && err != nil {
-		return err // nothing was read: the error says why
-	}
-	fmt.Fprintf(stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
-	if st.Skipped > 0 {
-		fmt.Fprintf(stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
-	}
-	for _, e := range st.Errors {
-		fmt.Fprintf(stdout, "  bad row: %v\n", e)
-	}
-	if st.Bad > int64(len(st.Errors)) {
-		fmt.Fprintf(stdout, "  ... and %d more; every bad row is kept on the reject topic with its line number\n", st.Bad-int64(len(st.Errors)))
-	}
-	if ctx.Err() != nil {
-		return nil // interrupted: what was sent is reported above
-	}
-	return err
 }
 
 func isTerminal(w io.Writer) bool {

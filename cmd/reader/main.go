@@ -7,12 +7,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
@@ -21,18 +16,9 @@ import (
 	"github.com/salesstream/salesstream/pkg/schema"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "reader:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("reader", declare) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-	set := config.New(fs)
+func declare(set *config.Set) cli.Job {
 	var (
 		job    reader.Job
 		rc     registryconn.Config
@@ -45,32 +31,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set.String(&job.Topic, "topic", schema.SummaryTopic, "summary topic", config.Env("READER_TOPIC"))
 	set.String(&format, "format", "table", "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
-	var logging cli.Logging
-	logging.Register(set)
-	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
-		return err
+	return func(ctx context.Context, rt cli.Runtime) error {
+		f, err := reader.ParseFormat(format)
+		if err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		job.Kafka.Logger = rt.Log
+		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+			return err
+		}
+		res, err := job.Run(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Errors {
+			fmt.Fprintf(rt.Stderr, "skipped undecodable record: %v\n", e)
+		}
+		if res.Undecodable > len(res.Errors) {
+			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
+		}
+		return reader.Write(rt.Stdout, res.Rows, f, limit)
 	}
-	log, err := logging.Logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	job.Kafka.Logger = log
-	f, err := reader.ParseFormat(format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if job.Registry, err = rc.Connect(ctx, log); err != nil {
-		return err
-	}
-	res, err := job.Run(ctx)
-	if err != nil {
-		return err
-	}
-	for _, e := range res.Errors {
-		fmt.Fprintf(stderr, "skipped undecodable record: %v\n", e)
-	}
-	if res.Undecodable > len(res.Errors) {
-		fmt.Fprintf(stderr, "... %d undecodable records in all\n", res.Undecodable)
-	}
-	return reader.Write(stdout, res.Rows, f, limit)
 }

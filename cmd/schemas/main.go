@@ -6,12 +6,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/salesstream/salesstream/pkg/cli"
 	"github.com/salesstream/salesstream/pkg/config"
@@ -20,39 +14,25 @@ import (
 	"github.com/salesstream/salesstream/pkg/schema"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "schemas:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("schemas", declare) }
 
-func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("schemas", flag.ContinueOnError)
-	set := config.New(fs)
-	var rc registryconn.Config
+func declare(set *config.Set) cli.Job {
+	var (
+		rc    registryconn.Config
+		rules registrar.Rules
+	)
 	rc.Register(set)
-	var rules registrar.Rules
 	set.String(&rules.Validity, "validity", "FULL", "VALIDITY rule of every artifact: FULL, SYNTAX_ONLY, NONE, or empty to leave it", config.Env("SCHEMAS_VALIDITY"))
 	set.String(&rules.Compatibility, "compatibility", "BACKWARD", "COMPATIBILITY rule of every artifact: BACKWARD, FORWARD, FULL (and _TRANSITIVE), NONE, or empty to leave it", config.Env("SCHEMAS_COMPATIBILITY"))
-	var logging cli.Logging
-	logging.Register(set)
-	if done, err := (cli.Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+	return func(ctx context.Context, rt cli.Runtime) error {
+		reg, err := rc.Connect(ctx, rt.Log)
+		if err != nil {
+			return err
+		}
+		results, err := registrar.Register(ctx, reg, schema.Artifacts(), rules)
+		if perr := registrar.Print(rt.Stdout, results); perr != nil && err == nil {
+			err = perr
+		}
 		return err
 	}
-	log, err := logging.Logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	reg, err := rc.Connect(ctx, log)
-	if err != nil {
-		return err
-	}
-	results, err := registrar.Register(ctx, reg, schema.Artifacts(), rules)
-	if perr := registrar.Print(stdout, results); perr != nil && err == nil {
-		err = perr
-	}
-	return err
 }
