@@ -34,7 +34,7 @@ func run(m *testing.M) int {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "../cmd/schemas", "../cmd/producer", "../cmd/enricher", "../cmd/reader")
+	args = append(args, "../cmd/schemas", "../cmd/producer", "../cmd/enricher", "../cmd/reader", "../cmd/devstack")
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
