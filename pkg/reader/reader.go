@@ -200,7 +200,7 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 	case JSON:
 		enc := json.NewEncoder(w)
 		for _, r := range rows {
-			if err := enc.Encode(jsonRow{r.Region, r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339), r.Sales.String(), r.Orders}); err != nil {
+			if err := enc.Encode(jsonRow{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), r.Orders}); err != nil {
 				return fmt.Errorf("write JSON: %w", err)
 			}
 		}
@@ -209,7 +209,7 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"region", "window_start", "window_end", "sales", "orders"})
 		for _, r := range rows {
-			cw.Write([]string{r.Region, r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339), r.Sales.String(), strconv.FormatInt(r.Orders, 10)})
+			cw.Write([]string{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), strconv.FormatInt(r.Orders, 10)})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -224,7 +224,7 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 		shown = shown[:limit]
 	}
 	for _, r := range shown {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", r.WindowStart.Format("2006-01-02 15:04"), r.WindowEnd.Format("2006-01-02 15:04"), r.Region, r.Sales, r.Orders)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", r.WindowStart.UTC().Format("2006-01-02 15:04"), r.WindowEnd.UTC().Format("2006-01-02 15:04"), r.Region, r.Sales, r.Orders)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
