@@ -79,6 +79,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}),
 		kfake.ClusterID("salesstream-devstack"),
 		kfake.DefaultNumPartitions(3),
+		// Compact every minute, not every hour, so the compacted summary
+		// and state topics stay small on a laptop.
+		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "60000"}),
 	}
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {

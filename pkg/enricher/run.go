@@ -108,12 +108,13 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 	if err != nil {
 		return &fatalError{fmt.Errorf("window: %w", err)}
 	}
-	n, err := e.loadState(ctx, connOpts, t)
+	n, read, err := e.loadState(ctx, connOpts, t)
 	if err != nil {
 		return err
 	}
 	e.stats.watermark.Store(t.Watermark())
-	e.log.Info("window state restored", "topic", e.cfg.StateTopic, "windows", n, "watermark", fmtMillis(t.Watermark()))
+	e.stats.windows.Store(int64(n))
+	e.log.Info("window state restored", "topic", e.cfg.StateTopic, "windows", n, "records_read", read, "watermark", fmtMillis(t.Watermark()))
 
 	var ends *topics.Ends
 	if e.cfg.Once {

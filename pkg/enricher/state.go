@@ -101,9 +101,11 @@ func (e *Enricher) changelog(t *table, out []*kgo.Record) []*kgo.Record {
 }
 
 // loadState reads the committed changelog from its start to its end and
-// restores t from it. Its cost grows with the windows still open, not with
-// the length of history, as compaction keeps one record per window.
-func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) (int, error) {
+// restores t from it; it returns the windows restored and the records
+// read. Its cost grows with the windows still open, not with the length of
+// history: compaction keeps one record per window, and drops a closed
+// window's tombstone after the topic's delete.retention.ms.
+func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) (windows, records int, err error) {
 	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
 		kgo.ConsumeTopics(e.cfg.StateTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -111,27 +113,28 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
-		return 0, fmt.Errorf("create state reader: %w", err)
+		return 0, 0, fmt.Errorf("create state reader: %w", err)
 	}
 	defer cl.Close()
 	ends, err := topics.ListEnds(ctx, cl, nil, e.cfg.StateTopic)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rows := map[string]window.Row[string, window.Sum]{}
 	var m *meta
+	read := 0
 	size := e.cfg.Window.Size.Milliseconds()
 	for !ends.Done() {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		var ferr error
 		fs.EachError(func(t string, p int32, err error) {
 			ferr = errors.Join(ferr, fmt.Errorf("read %s[%d]: %w", t, p, err))
 		})
 		if ferr != nil {
-			return 0, ferr
+			return 0, 0, ferr
 		}
 		for it := fs.RecordIter(); !it.Done(); {
 			r := it.Next()
@@ -139,17 +142,18 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 			if r.Attrs.IsControl() {
 				continue
 			}
+			read++
 			if len(r.Key) == 1 && r.Key[0] == 'm' {
 				mm, err := parseMeta(r.Value)
 				if err != nil {
-					return 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
+					return 0, 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
 				}
 				m = &mm
 				continue
 			}
 			region, start, err := parseWindowKey(r.Key)
 			if err != nil {
-				return 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
+				return 0, 0, &fatalError{fmt.Errorf("state topic %s offset %d: %w", e.cfg.StateTopic, r.Offset, err)}
 			}
 			k := string(r.Key)
 			if r.Value == nil {
@@ -157,7 +161,7 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 				continue
 			}
 			if len(r.Value) != 16 {
-				return 0, &fatalError{fmt.Errorf("state topic %s offset %d: window value of %d bytes, want 16", e.cfg.StateTopic, r.Offset, len(r.Value))}
+				return 0, 0, &fatalError{fmt.Errorf("state topic %s offset %d: window value of %d bytes, want 16", e.cfg.StateTopic, r.Offset, len(r.Value))}
 			}
 			rows[k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
 				Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
@@ -166,12 +170,12 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 	}
 	if m == nil {
 		if len(rows) > 0 {
-			return 0, &fatalError{fmt.Errorf("state topic %s holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic)}
+			return 0, 0, &fatalError{fmt.Errorf("state topic %s holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic)}
 		}
-		return 0, nil
+		return 0, read, nil
 	}
 	if want := e.metaOf(t); m.size != want.size || m.slide != want.slide || m.start != want.start || m.mode != want.mode {
-		return 0, &fatalError{fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
+		return 0, 0, &fatalError{fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
 			"restore the old settings, or start afresh with a new --group and --state-topic",
 			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
 	}
@@ -186,9 +190,9 @@ func (e *Enricher) loadState(ctx context.Context, connOpts []kgo.Opt, t *table) 
 		return strings.Compare(a.Key, b.Key)
 	})
 	if err := t.Restore(st); err != nil {
-		return 0, fmt.Errorf("restore state from %s: %w", e.cfg.StateTopic, err)
+		return 0, 0, fmt.Errorf("restore state from %s: %w", e.cfg.StateTopic, err)
 	}
-	return len(st.Rows), nil
+	return len(st.Rows), read, nil
 }
 
 func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
