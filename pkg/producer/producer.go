@@ -57,6 +57,7 @@ func ParseEventTime(s string) (EventTime, error) {
 	return 0, fmt.Errorf("event time %q: want now, original or shifted", s)
 }
 
+// String returns the mode's flag value: now, original or shifted.
 func (e EventTime) String() string {
 	switch e {
 	case Now:

@@ -32,6 +32,7 @@ type RowError struct {
 	Text string
 }
 
+// Error says the line, the column if known, and what is wrong.
 func (e *RowError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
@@ -39,6 +40,7 @@ func (e *RowError) Error() string {
 	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
 }
 
+// Unwrap returns what is wrong.
 func (e *RowError) Unwrap() error { return e.Err }
 
 // Reader reads sales from a pipe-separated CSV whose first line is the
