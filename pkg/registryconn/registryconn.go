@@ -45,7 +45,13 @@ func (c *Config) Register(s *config.Set) {
 
 // Client returns a client of the configured registry.
 func (c Config) Client(log *slog.Logger) (*registry.Client, error) {
-	opts := []registry.Option{registry.WithGroup(c.Group), registry.WithTimeout(c.Timeout)}
+	var opts []registry.Option
+	if c.Group != "" {
+		opts = append(opts, registry.WithGroup(c.Group))
+	}
+	if c.Timeout > 0 {
+		opts = append(opts, registry.WithTimeout(c.Timeout))
+	}
 	switch c.API {
 	case "v3", "":
 	case "v2":
@@ -65,11 +71,7 @@ func (c Config) Client(log *slog.Logger) (*registry.Client, error) {
 	if log != nil {
 		opts = append(opts, registry.WithLogger(log))
 	}
-	cl, err := registry.New(c.URL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("registry client for %s: %w", c.URL, err)
-	}
-	return cl, nil
+	return registry.New(c.URL, opts...)
 }
 
 // Connect returns a client and checks that the registry answers, so that a
