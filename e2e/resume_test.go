@@ -19,7 +19,7 @@ import (
 func TestProducerResume(t *testing.T) {
 	s := stack(t)
 	mustRun(t, s, "schemas")
-	const rows = 20_000
+	const rows = 40_000
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, rows, time.Second)
 	for i := range 3 {
@@ -33,7 +33,7 @@ func TestProducerResume(t *testing.T) {
 		select {
 		case err := <-exited:
 			t.Fatalf("producer finished before it was killed (%v):\n%s", err, out)
-		case <-time.After(time.Duration(300+400*i) * time.Millisecond):
+		case <-time.After(time.Duration(300+300*i) * time.Millisecond):
 		}
 		cmd.Process.Kill()
 		<-exited
