@@ -254,9 +254,44 @@ type batch struct {
 	out      []*kgo.Record // forwarded, dead-letter and late records
 	dead     int64
 	late     int64
+
+	// Kept across batches: region names as record keys, shared by the
+	// records that carry them (kgo does not change a record's key), and
+	// the free end of a block that forwarded values are carved from.
+	keys map[string][]byte
+	slab []byte
 }
 
-func (b *batch) reset() { *b = batch{out: b.out[:0]} }
+func (b *batch) reset() { *b = batch{out: b.out[:0], keys: b.keys, slab: b.slab} }
+
+// key returns region as a record key.
+func (b *batch) key(region string) []byte {
+	if k, ok := b.keys[region]; ok {
+		return k
+	}
+	if b.keys == nil {
+		b.keys = map[string][]byte{}
+	}
+	k := []byte(region)
+	b.keys[region] = k
+	return k
+}
+
+// buf returns an empty slice of capacity n, carved from a shared block
+// when n is small, so that forwarded values do not cost an allocation
+// each. The block is never written twice: a carved slice stays valid.
+func (b *batch) buf(n int) []byte {
+	const block = 64 << 10
+	if n > block/16 {
+		return make([]byte, 0, n)
+	}
+	if cap(b.slab) < n {
+		b.slab = make([]byte, 0, block)
+	}
+	s := b.slab[:0:n]
+	b.slab = b.slab[:n][n:]
+	return s
+}
 
 // record headers set on dead-letter and late records.
 const (
@@ -332,8 +367,8 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	b.forwards++
 	b.out = append(b.out, &kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
-		Key:     []byte(e.regions.Region(s.Country)),
-		Value:   appendRepartitionValue(make([]byte, 0, 32+len(r.Key)+len(r.Value)), &f),
+		Key:     b.key(e.regions.Region(s.Country)),
+		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
 		Headers: r.Headers,
 	})
 	return nil

@@ -38,6 +38,12 @@ type forwarded struct {
 	value     []byte
 }
 
+// maxRepartitionValue bounds the length of a repartition value for an
+// original key and value of the given lengths.
+func maxRepartitionValue(key, value int) int {
+	return 1 + 5*binary.MaxVarintLen64 + binary.MaxVarintLen64 + key + value
+}
+
 func appendRepartitionValue(b []byte, f *forwarded) []byte {
 	b = append(b, repartitionFormat)
 	b = binary.AppendVarint(b, f.ts)

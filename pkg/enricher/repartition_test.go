@@ -213,3 +213,39 @@ func TestAssignmentsRecord(t *testing.T) {
 		t.Fatalf("second take() = %+v, want nothing", again)
 	}
 }
+
+// TestBatchBuffers: values carved from the batch's block never overlap,
+// whatever was appended to earlier ones, and region keys are shared.
+func TestBatchBuffers(t *testing.T) {
+	var b batch
+	var got [][]byte
+	for i, n := range []int{1, 100, 4096, 5000, 60 << 10, 100, 70 << 10, 3} {
+		s := b.buf(n)
+		if len(s) != 0 || cap(s) != n {
+			t.Fatalf("buf(%d) has length %d, capacity %d", n, len(s), cap(s))
+		}
+		s = append(s, bytes.Repeat([]byte{byte(i + 1)}, n)...)
+		got = append(got, s)
+		b.reset() // a new micro-batch keeps carving from the same block
+	}
+	for i, s := range got {
+		if !bytes.Equal(s, bytes.Repeat([]byte{byte(i + 1)}, len(s))) {
+			t.Fatalf("value %d was overwritten", i)
+		}
+	}
+	k := b.key("Europe")
+	if string(k) != "Europe" {
+		t.Fatalf("key(Europe) = %q", k)
+	}
+	b.reset()
+	if again := b.key("Europe"); &again[0] != &k[0] {
+		t.Error("key(Europe) allocated a second key")
+	}
+	if a := b.key("Asia"); string(a) != "Asia" {
+		t.Fatalf("key(Asia) = %q", a)
+	}
+	if bound := maxRepartitionValue(3, 5); len(appendRepartitionValue(nil, &forwarded{ts: math.MinInt64, cents: math.MinInt64,
+		timestamp: math.MinInt64, partition: math.MaxInt32, offset: math.MinInt64, key: []byte("abc"), value: []byte("12345")})) > bound {
+		t.Fatalf("a value of the largest integers is longer than maxRepartitionValue %d", bound)
+	}
+}

@@ -1,5 +1,8 @@
-// Package topics declares the pipeline's Kafka topics and creates the ones
-// a cluster lacks.
+// Package topics declares the pipeline's Kafka topics, creates the ones a
+// cluster lacks, and tells readers where the topics end: Ends tracks a
+// read_committed consumer's way to the last stable offsets, and WaitStable
+// waits for the transactions open on a topic to end first, so that the
+// end includes every commit made before.
 package topics
 
 import (
