@@ -91,6 +91,14 @@ func TestScaleOut(t *testing.T) {
 		return instance{cmd, out}
 	}
 	inst := map[int]instance{}
+	// logMarks returns how long each instance's log is now.
+	logMarks := func() map[int]int {
+		m := map[int]int{}
+		for i, in := range inst {
+			m[i] = len(in.out.String())
+		}
+		return m
+	}
 	for i := range 3 {
 		inst[i] = start(i)
 	}
@@ -112,12 +120,15 @@ func TestScaleOut(t *testing.T) {
 		return committed >= sales/4
 	})
 	victim := stateOwner(t, s, -1)
-	t.Logf("killing enricher-%d, owner of repartition partitions %v", victim, repartitionOwners(t, s)[victim])
+	crashed := repartitionOwners(t, s)[victim]
+	t.Logf("killing enricher-%d, owner of repartition partitions %v", victim, crashed)
+	afterCrash := logMarks()
 	if err := inst[victim].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	inst[victim].cmd.Wait()
 	inst[victim] = start(victim)
+	afterCrash[victim] = 0 // a new log
 
 	// Scale down to two: stop an instance that owns a repartition
 	// partition for good.
@@ -128,6 +139,7 @@ func TestScaleOut(t *testing.T) {
 	leaver := stateOwner(t, s, victim)
 	moved := repartitionOwners(t, s)[leaver]
 	t.Logf("stopping enricher-%d, owner of repartition partitions %v", leaver, moved)
+	afterStop := logMarks()
 	stop(t, inst[leaver].cmd, inst[leaver].out)
 	leaveGroup(t, s, leaver)
 	waitFor(t, time.Minute, "the survivors to own every repartition partition", func() bool {
@@ -160,25 +172,26 @@ func TestScaleOut(t *testing.T) {
 	})
 	assertSummary(t, s, salesPath, "../data/regions.csv")
 
-	// The state of each partition that moved was restored where it went,
-	// and the restarted victim restored its own.
-	for _, p := range moved {
-		found := false
+	// The state of the partitions of the crashed instance, and of those
+	// that moved from the stopped one, was restored where they went
+	// (logged since the crash, or since the stop).
+	restored := func(since map[int]int, p int32) bool {
 		for i, in := range inst {
-			if i != leaver && restoredWindows(in.out.String(), p) {
-				found = true
+			if restoredWindows(in.out.String()[since[i]:], p) {
+				return true
 			}
 		}
-		if !found {
-			t.Errorf("no survivor restored the windows of repartition partition %d, which moved from enricher-%d", p, leaver)
+		return false
+	}
+	for _, p := range crashed {
+		if !restored(afterCrash, p) {
+			t.Errorf("no instance restored the windows of repartition partition %d after enricher-%d crashed", p, victim)
 		}
 	}
-	restoredOwn := false
-	for _, p := range []int32{0, 1, 2} {
-		restoredOwn = restoredOwn || restoredWindows(inst[victim].out.String(), p)
-	}
-	if !restoredOwn {
-		t.Errorf("enricher-%d restored no windows after its restart", victim)
+	for _, p := range moved {
+		if !restored(afterStop, p) {
+			t.Errorf("no survivor restored the windows of repartition partition %d, which moved from enricher-%d", p, leaver)
+		}
 	}
 
 	// The end: the last two stop, more sales arrive, and one instance
