@@ -53,6 +53,11 @@ func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	s.Cluster().Compact()
 	kept := countData(ctx, t, s, stateTopic)
 
+	// More sales, a day later, so the restarted enricher has work and
+	// restores its state to do it.
+	more := filepath.Join(t.TempDir(), "more.csv")
+	writeSalesSeeded(t, more, 500, time.Second, 11, time.Date(2023, 1, 4, 0, 0, 0, 0, time.UTC))
+	mustRun(t, s, "producer", "--input", more, "--event-time", "original", "--delay", "0", "--partitions", "1")
 	out := mustRun(t, s, "enricher", "--once", "--log-level", "info", "--partitions", "1", "--regions", "../data/regions.csv")
 	m := regexp.MustCompile(`window state restored.* windows=(\d+) records_read=(\d+)`).FindStringSubmatch(out.stderr)
 	if m == nil {
@@ -69,7 +74,7 @@ func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	if read > windows+100 {
 		t.Errorf("the restart read %d state records for %d open windows", read, windows)
 	}
-	assertSummary(t, s, salesPath, "../data/regions.csv")
+	assertSummary(t, s, concatCSV(t, salesPath, more), "../data/regions.csv")
 }
 
 // countData counts the data records of topic, control records aside.

@@ -27,9 +27,9 @@ func TestEnricherMetricsAndHealth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	waitFor(t, 30*time.Second, "the enricher to report 1800 records", func() bool {
+	waitFor(t, 30*time.Second, "the enricher to report 1800 records read and windowed", func() bool {
 		_, body := get("/metrics")
-		return strings.Contains(body, "salesstream_enricher_records_total 1800")
+		return strings.Contains(body, "salesstream_enricher_records_total 1800") && strings.Contains(body, "salesstream_enricher_windowed_total 1800")
 	})
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("/healthz answered %d", code)
@@ -38,7 +38,8 @@ func TestEnricherMetricsAndHealth(t *testing.T) {
 		t.Errorf("/readyz answered %d while consuming", code)
 	}
 	_, body := get("/metrics")
-	for _, want := range []string{"salesstream_enricher_late_total 0", "salesstream_enricher_dead_letters_total 0", "salesstream_enricher_open_windows", "go_goroutines"} {
+	for _, want := range []string{"salesstream_enricher_late_total 0", "salesstream_enricher_dead_letters_total 0", "salesstream_enricher_open_windows",
+		"salesstream_enricher_repartitioned_total 1800", "salesstream_enricher_partitions 3", "go_goroutines"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

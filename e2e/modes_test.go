@@ -8,7 +8,8 @@ import (
 // TestOutputModes runs the enricher in complete and append modes. With
 // one micro-batch, complete writes every row, and append writes exactly the
 // windows the watermark closed: those ending at or before the largest
-// event time minus the 10-minute delay.
+// event time minus the 10-minute delay. (With several partitions each
+// repartition partition has its own watermark; see the README.)
 func TestOutputModes(t *testing.T) {
 	want := batchAggregate(t, "../data/sales.csv", "../data/regions.csv", 10*time.Minute, 5*time.Minute)
 	// The last sale of data/sales.csv, from which the watermark follows.
@@ -33,8 +34,10 @@ func TestOutputModes(t *testing.T) {
 		t.Run(tt.mode, func(t *testing.T) {
 			s := stack(t)
 			mustRun(t, s, "schemas")
-			mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0")
-			mustRun(t, s, "enricher", "--once", "--output-mode", tt.mode, "--regions", "../data/regions.csv")
+			// One partition: the watermark of the one repartition
+			// partition is the query's, as in Spark.
+			mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--partitions", "1")
+			mustRun(t, s, "enricher", "--once", "--output-mode", tt.mode, "--partitions", "1", "--regions", "../data/regions.csv")
 			out := mustRun(t, s, "reader", "--format", "json")
 			compareRows(t, out.stdout, tt.want)
 		})

@@ -142,6 +142,42 @@ func salesProgress(t *testing.T, s endpoints) (end, committed int64) {
 	return end, committed
 }
 
+// repartitionDrained reports whether the enricher group has windowed
+// everything on its repartition topic: on every partition, its committed
+// offset has reached the last stable offset.
+func repartitionDrained(t *testing.T, s endpoints) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	const group, topic = "salesstream-enricher", "salesstream-enricher-repartition"
+	ends, err := adm.ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		return false
+	}
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return false
+	}
+	drained := true
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			drained = false
+			return
+		}
+		c, ok := offs.Lookup(topic, o.Partition)
+		if o.Offset > 0 && (!ok || c.Err != nil || c.At < o.Offset) {
+			drained = false
+		}
+	})
+	return drained
+}
+
 // concatCSV writes the rows of the given sales CSVs, under one header, to
 // a new file, for the batch aggregation of several producer runs.
 func concatCSV(t *testing.T, paths ...string) string {
@@ -228,9 +264,9 @@ func TestRegistryOutage(t *testing.T) {
 	if err := <-prodDone; err != nil {
 		t.Fatalf("producer: %v\n%s", err, prodOut)
 	}
-	waitFor(t, time.Minute, "the enricher to commit everything", func() bool {
+	waitFor(t, time.Minute, "the enricher to commit and window everything", func() bool {
 		end, committed := salesProgress(t, s)
-		return end == 5000 && committed == 5000
+		return end == 5000 && committed == 5000 && repartitionDrained(t, s)
 	})
 	if before >= 5000 {
 		t.Errorf("the enricher had committed everything (%d) before the registry came back", before)
@@ -277,9 +313,9 @@ func TestBrokerRestart(t *testing.T) {
 	if !strings.Contains(prodOut.String(), "sent 6000 sales") {
 		t.Fatalf("producer did not send every sale:\n%s", prodOut)
 	}
-	waitFor(t, time.Minute, "the enricher to commit everything", func() bool {
+	waitFor(t, time.Minute, "the enricher to commit and window everything", func() bool {
 		end, committed := salesProgress(t, s)
-		return end == 6000 && committed == 6000
+		return end == 6000 && committed == 6000 && repartitionDrained(t, s)
 	})
 	enr.Process.Signal(syscall.SIGTERM)
 	assertSummary(t, s, salesPath, "../data/regions.csv")

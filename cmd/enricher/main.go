@@ -42,15 +42,15 @@ func declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Start, "window-offset", 0, "offset of window starts from the Unix epoch (Spark's startTime)", config.Env("ENRICHER_WINDOW_OFFSET"))
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
-	set.Bool(&ec.Once, "once", false, "process what the sales topic holds now in one micro-batch, commit, and exit (available-now)", config.Env("ENRICHER_ONCE"))
+	set.Bool(&ec.Once, "once", false, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
 	set.String(&mode, "output-mode", "update", "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
 	set.String(&timeSource, "time", "payment_date", "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", "", "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
 	set.String(&ec.DeadLetterTopic, "dlq-topic", ec.DeadLetterTopic, "dead-letter topic of unreadable sales messages", config.Env("ENRICHER_DLQ_TOPIC"))
 	set.String(&ec.StateTopic, "state-topic", ec.StateTopic, "compacted changelog topic of the window state", config.Env("ENRICHER_STATE_TOPIC"))
-	set.String(&ec.Group, "group", ec.Group, "consumer group", config.Env("ENRICHER_GROUP"))
-	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance", config.Env("ENRICHER_TRANSACTIONAL_ID"))
-	set.Int(&parts, "partitions", 3, "partitions of the topics the enricher creates", config.Env("ENRICHER_PARTITIONS"))
+	set.String(&ec.Group, "group", ec.Group, "consumer group, shared by every instance; also names the repartition topic <group>-repartition", config.Env("ENRICHER_GROUP"))
+	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance and stable across its restarts (also its static group member id)", config.Env("ENRICHER_TRANSACTIONAL_ID"))
+	set.Int(&parts, "partitions", 3, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
 		if ec.Window.Mode, err = window.ParseMode(mode); err != nil {

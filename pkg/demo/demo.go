@@ -111,14 +111,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fmt.Fprintf(out, "producer: sent %d sales, %d bad rows, in %v\n", st.Sent, st.Bad, st.Elapsed.Round(time.Millisecond))
 
-	// Wait until the enricher has committed every sale, then stop it.
+	// Wait until the enricher has committed every sale and windowed every
+	// sale it forwarded (stage 2 reads them one trigger later), then stop it.
 	deadline := time.NewTimer(time.Minute + 3*cfg.Trigger)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		es := e.Stats()
-		if es.Consumed >= st.Sent {
+		if es.Consumed >= st.Sent && es.Windowed >= es.Repartitioned {
 			break
 		}
 		select {

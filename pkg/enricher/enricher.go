@@ -2,21 +2,52 @@
 // region and aggregates sales and orders per region over sliding event-time
 // windows with a watermark, writing the results to the summary topic.
 //
-// The model is Spark Structured Streaming's micro-batch: records are polled
-// continuously and folded into a window.Table; at each trigger the table
-// emits its rows for the output mode and the enricher writes, in one Kafka
-// transaction, the summary rows, the dead-lettered and late records of the
-// batch, the changes of the window state to a compacted changelog topic,
-// and the consumer offsets. A crash at any point therefore leaves the
-// output, the state and the offsets consistent: a restarted enricher
-// rebuilds its state from the changelog and resumes from the committed
-// offsets, and read_committed consumers never see a row twice.
+// The model is Spark Structured Streaming's micro-batch, laid out as Kafka
+// Streams lays out a stateful job, so that several instances in one
+// consumer group give the results one instance gives:
+//
+//   - Stage 1, per partition of the sales topic (keyed by customer):
+//     decode, validate, join the region, and forward the sale to the
+//     repartition topic (<group>-repartition), keyed by region. Every sale
+//     of a region thus meets in one repartition partition, whichever
+//     instance read it.
+//   - Stage 2, per partition of the repartition topic: a window.Table per
+//     partition, its state kept in the partition of the same number of a
+//     compacted changelog topic, so the table moves with its partition.
+//
+// One consumer session reads both topics, read_committed. At each trigger
+// the tables emit their rows for the output mode, and the enricher writes,
+// in one Kafka transaction, the forwarded sales, the summary rows, the
+// dead-lettered and late records, the changes of the tables, and the
+// consumer offsets of both topics. A crash at any point therefore leaves
+// output, state and offsets consistent: a restarted enricher, or the
+// instance a partition moves to, rebuilds the table from its changelog
+// partition and resumes from the committed offsets, and read_committed
+// consumers never see a row twice. A forwarded sale is read by stage 2 only
+// once its transaction has committed, so it reaches the windows one trigger
+// after it was read.
+//
+// The watermark is kept per repartition partition, as Kafka Streams keeps
+// stream time per task: the largest event time that partition has seen,
+// minus the delay. Spark keeps one watermark for the whole query, the
+// largest event time of all partitions minus the delay. With one
+// repartition partition they are the same, and when no event is late the
+// results are the same either way (they equal a batch aggregation). With
+// several partitions and late data they can differ: a partition's
+// watermark follows only the events of its own regions, so for the same
+// events and triggers it is never ahead of the global one. An event the
+// global watermark keeps is kept, but one it drops may be kept too, and a
+// quiet partition holds its windows longer. Which events are late also
+// depends on the order in which a partition receives them, and that
+// depends on how fast each instance's stage 1 runs; in Spark it likewise
+// depends on how the source partitions are read.
 //
 // Messages that cannot become sales (bytes that are not the wire format, an
 // unknown schema id, Avro that does not decode, a missing field, a
 // payment_date outside a sane range) go to the dead-letter topic with the
 // reason and their source in headers. Events older than the watermark are
-// counted and, if a late topic is set, kept there.
+// counted and, if a late topic is set, kept there with their original
+// bytes and source.
 package enricher
 
 import (
@@ -77,6 +108,10 @@ type Config struct {
 	DeadLetterTopic string
 	LateTopic       string
 	StateTopic      string
+	// RepartitionTopic carries the sales, keyed by region, from stage 1
+	// to stage 2; empty means Group + "-repartition". It and StateTopic
+	// must have the same partition count.
+	RepartitionTopic string
 	// Group is the consumer group; TransactionalID the producer's
 	// transactional id (one per instance).
 	Group           string
@@ -85,8 +120,10 @@ type Config struct {
 	// Trigger is the processing-time interval between micro-batches;
 	// 0 runs a micro-batch as soon as the previous one ends (continuous).
 	Trigger time.Duration
-	// Once processes what the sales topic holds when the run starts, in
-	// one micro-batch, commits and returns: the available-now trigger.
+	// Once is the available-now trigger: one micro-batch forwards what
+	// the sales topic holds when the run starts, then one more windows
+	// what the repartition topic holds after that commit, and Run
+	// returns. It expects to be the group's only member.
 	Once bool
 	Time TimeSource
 	// Retry is the first pause when the registry is unreachable; it
@@ -120,20 +157,29 @@ func DefaultConfig() Config {
 // Stats counts what an enricher did, as committed: counts of an aborted
 // micro-batch are not included.
 type Stats struct {
-	Consumed   int64 // sales records read
-	Aggregated int64 // sales folded into at least one window
-	Late       int64 // sales refused by at least one window the watermark had closed
-	Dead       int64 // records sent to the dead-letter topic
-	Rows       int64 // summary rows written
-	Batches    int64 // micro-batches committed
-	Aborts     int64 // micro-batches aborted and replayed
-	Watermark  int64 // Unix ms, after the last committed batch
-	Windows    int64 // (region, window) rows in state, after the last committed batch
+	Consumed      int64 // sales records read (stage 1)
+	Repartitioned int64 // sales forwarded to the repartition topic (stage 1)
+	Windowed      int64 // repartitioned sales read by the windows (stage 2)
+	Aggregated    int64 // sales folded into at least one window
+	Late          int64 // sales refused by at least one window the watermark had closed
+	Dead          int64 // records sent to the dead-letter topic
+	Rows          int64 // summary rows written
+	Batches       int64 // micro-batches committed
+	Aborts        int64 // micro-batches aborted and replayed
+	// Watermark is the lowest watermark, Unix ms, among the repartition
+	// partitions this instance owns that have one (math.MinInt64 if
+	// none), after the last committed batch or change of partitions.
+	Watermark int64
+	// Windows counts the (region, window) rows in this instance's
+	// tables; Partitions the repartition partitions it owns.
+	Windows    int64
+	Partitions int64
 }
 
 type counters struct {
-	consumed, aggregated, late, dead, rows, batches, aborts, watermark, windows atomic.Int64
-	ready                                                                       atomic.Bool
+	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts atomic.Int64
+	watermark, windows, partitions                                                   atomic.Int64
+	ready                                                                            atomic.Bool
 }
 
 // Enricher runs the streaming job.
@@ -166,38 +212,86 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	if cfg.Retry <= 0 {
 		cfg.Retry = 500 * time.Millisecond
 	}
+	if cfg.RepartitionTopic == "" {
+		cfg.RepartitionTopic = cfg.Group + "-repartition"
+	}
+	if cfg.RepartitionTopic == cfg.SalesTopic || cfg.RepartitionTopic == cfg.StateTopic {
+		return nil, fmt.Errorf("repartition topic %s must differ from the sales and state topics", cfg.RepartitionTopic)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log}, nil
+	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log}
+	e.stats.watermark.Store(minInt64)
+	return e, nil
 }
 
 // Stats returns the counts so far; safe to call while Run runs.
 func (e *Enricher) Stats() Stats {
 	s := &e.stats
 	return Stats{
-		Consumed: s.consumed.Load(), Aggregated: s.aggregated.Load(), Late: s.late.Load(),
+		Consumed: s.consumed.Load(), Repartitioned: s.repartitioned.Load(), Windowed: s.windowed.Load(),
+		Aggregated: s.aggregated.Load(), Late: s.late.Load(),
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
-		Watermark: s.watermark.Load(), Windows: s.windows.Load(),
+		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
 	}
 }
 
-// Ready reports whether e has restored its state and consumes.
+// Ready reports whether e consumes: its session has started and it is not
+// rebuilding a table from the changelog.
 func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 
 type table = window.Table[string, int64, window.Sum]
 
 // batch is what one micro-batch produced besides the window state.
 type batch struct {
-	records int64
-	agg     int64
-	out     []*kgo.Record // dead-letter and late records
-	dead    int64
-	late    int64
+	polled   int64         // records polled, control records included
+	records  int64         // sales records (stage 1)
+	forwards int64         // sales forwarded (stage 1)
+	windowed int64         // repartition records (stage 2)
+	agg      int64         // of which folded into a window
+	out      []*kgo.Record // forwarded, dead-letter and late records
+	dead     int64
+	late     int64
+
+	// Kept across batches: region names as record keys, shared by the
+	// records that carry them (kgo does not change a record's key), and
+	// the free end of a block that forwarded values are carved from.
+	keys map[string][]byte
+	slab []byte
 }
 
-func (b *batch) reset() { *b = batch{out: b.out[:0]} }
+func (b *batch) reset() { *b = batch{out: b.out[:0], keys: b.keys, slab: b.slab} }
+
+// key returns region as a record key.
+func (b *batch) key(region string) []byte {
+	if k, ok := b.keys[region]; ok {
+		return k
+	}
+	if b.keys == nil {
+		b.keys = map[string][]byte{}
+	}
+	k := []byte(region)
+	b.keys[region] = k
+	return k
+}
+
+// buf returns an empty slice of capacity n, carved from a shared block
+// when n is small, so that forwarded values do not cost an allocation
+// each. The block is never written twice: a carved slice stays valid.
+func (b *batch) buf(n int) []byte {
+	const block = 64 << 10
+	if n > block/16 {
+		return make([]byte, 0, n)
+	}
+	if cap(b.slab) < n {
+		b.slab = make([]byte, 0, block)
+	}
+	s := b.slab[:0:n]
+	b.slab = b.slab[:n][n:]
+	return s
+}
 
 // record headers set on dead-letter and late records.
 const (
@@ -211,13 +305,20 @@ const (
 	HeaderLateWindows = "salesstream.late.windows"
 )
 
+// sourceHeaders returns r's headers followed by r's coordinates and extra.
 func sourceHeaders(r *kgo.Record, extra ...kgo.RecordHeader) []kgo.RecordHeader {
-	h := make([]kgo.RecordHeader, 0, len(r.Headers)+3+len(extra))
-	h = append(h, r.Headers...)
+	return originHeaders(r.Headers, r.Topic, r.Partition, r.Offset, extra...)
+}
+
+// originHeaders returns a copy of headers followed by the source
+// coordinates and extra.
+func originHeaders(headers []kgo.RecordHeader, topic string, partition int32, offset int64, extra ...kgo.RecordHeader) []kgo.RecordHeader {
+	h := make([]kgo.RecordHeader, 0, len(headers)+3+len(extra))
+	h = append(h, headers...)
 	h = append(h,
-		kgo.RecordHeader{Key: HeaderTopic, Value: []byte(r.Topic)},
-		kgo.RecordHeader{Key: HeaderPartition, Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
-		kgo.RecordHeader{Key: HeaderOffset, Value: strconv.AppendInt(nil, r.Offset, 10)},
+		kgo.RecordHeader{Key: HeaderTopic, Value: []byte(topic)},
+		kgo.RecordHeader{Key: HeaderPartition, Value: strconv.AppendInt(nil, int64(partition), 10)},
+		kgo.RecordHeader{Key: HeaderOffset, Value: strconv.AppendInt(nil, offset, 10)},
 	)
 	return append(h, extra...)
 }
@@ -236,8 +337,11 @@ func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
 	}
 }
 
-// process folds one record into t, or files it in b as dead or late.
-func (e *Enricher) process(ctx context.Context, t *table, b *batch, r *kgo.Record, v *schema.SaleValue) error {
+// forward is stage 1 for one sales record: it decodes and validates it,
+// joins its region and files in b the record that carries it to the
+// repartition topic, or files it as dead. It fails only when ctx ends
+// while it waits for the registry.
+func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
 	b.records++
 	*v = schema.SaleValue{}
 	err := e.decode(ctx, r, v)
@@ -253,13 +357,37 @@ func (e *Enricher) process(ctx context.Context, t *table, b *batch, r *kgo.Recor
 		e.deadLetter(b, r, err)
 		return nil
 	}
-	ts := s.PaymentDate.UnixMilli()
+	f := forwarded{
+		ts: s.PaymentDate.UnixMilli(), cents: int64(s.Amount), timestamp: r.Timestamp.UnixMilli(),
+		partition: r.Partition, offset: r.Offset, key: r.Key, value: r.Value,
+	}
 	if e.cfg.Time == RecordTimestamp {
-		ts = r.Timestamp.UnixMilli()
+		f.ts = f.timestamp
+	}
+	b.forwards++
+	b.out = append(b.out, &kgo.Record{
+		Topic:   e.cfg.RepartitionTopic,
+		Key:     b.key(e.regions.Region(s.Country)),
+		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
+		Headers: r.Headers,
+	})
+	return nil
+}
+
+// fold is stage 2 for one repartition record: it folds the sale into tk's
+// table, and files it in b as late if a window it belongs to had closed.
+// region interns the record's key.
+func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, region func([]byte) string) {
+	b.windowed++
+	tk.touched = true
+	f, err := parseRepartitionValue(r.Value)
+	if err != nil {
+		e.deadLetter(b, r, err)
+		return
 	}
 	// As in Spark, an event counts in each of its windows that the
 	// watermark has not closed; it is late if any window refused it.
-	kept, dropped := t.AddWindows(e.regions.Region(s.Country), ts, int64(s.Amount))
+	kept, dropped := tk.t.AddWindows(region(r.Key), f.ts, f.cents)
 	if kept > 0 {
 		b.agg++
 	}
@@ -267,15 +395,14 @@ func (e *Enricher) process(ctx context.Context, t *table, b *batch, r *kgo.Recor
 		b.late++
 		if e.cfg.LateTopic != "" {
 			b.out = append(b.out, &kgo.Record{
-				Topic: e.cfg.LateTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
-				Headers: sourceHeaders(r,
-					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, t.Watermark(), 10)},
+				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),
+				Headers: originHeaders(r.Headers, e.cfg.SalesTopic, f.partition, f.offset,
+					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, tk.t.Watermark(), 10)},
 					kgo.RecordHeader{Key: HeaderLateWindows, Value: strconv.AppendInt(nil, int64(dropped), 10)},
 				),
 			})
 		}
 	}
-	return nil
 }
 
 // decode decodes r's value, waiting out registry outages with backoff.
@@ -298,7 +425,7 @@ func (e *Enricher) decode(ctx context.Context, r *kgo.Record, v *schema.SaleValu
 
 func (e *Enricher) deadLetter(b *batch, r *kgo.Record, reason error) {
 	b.dead++
-	e.log.Warn("dead-lettering a sales record", "partition", r.Partition, "offset", r.Offset, "reason", reason)
+	e.log.Warn("dead-lettering a record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
 	b.out = append(b.out, &kgo.Record{
 		Topic: e.cfg.DeadLetterTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
 		Headers: sourceHeaders(r, kgo.RecordHeader{Key: HeaderError, Value: []byte(reason.Error())}),

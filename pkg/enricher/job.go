@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/pkg/kafkaconn"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -65,7 +68,7 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	if parts <= 0 {
 		parts = 3
 	}
-	err = topics.Ensure(ctx, cl, e.Topics(parts)...)
+	err = j.ensureTopics(ctx, cl, e, parts)
 	cl.Close()
 	if err != nil {
 		return Stats{}, err
@@ -79,6 +82,34 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	}
 	err = e.Run(ctx, opts)
 	return e.Stats(), err
+}
+
+// ensureTopics creates the topics the enricher needs and lacks. The
+// repartition and state topics get the partition count of the sales topic,
+// which gets parts if it does not exist yet: stage 2 can then spread over
+// as many instances as stage 1.
+func (j Job) ensureTopics(ctx context.Context, cl *kgo.Client, e *Enricher, parts int32) error {
+	sales := e.cfg.SalesTopic
+	if err := topics.Ensure(ctx, cl, topics.Spec{Name: sales, Partitions: parts}); err != nil {
+		return err
+	}
+	// A topic just created may take a moment to show in the metadata.
+	wait := 100 * time.Millisecond
+	for {
+		n, err := topics.Partitions(ctx, cl, sales)
+		if err == nil {
+			return topics.Ensure(ctx, cl, e.Topics(n[sales])...)
+		}
+		if !errors.Is(err, topics.ErrNoTopic) || wait > 5*time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against

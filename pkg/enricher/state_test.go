@@ -207,15 +207,15 @@ func TestWindowValue(t *testing.T) {
 func TestMetaRoundTrip(t *testing.T) {
 	tests := []meta{
 		{},
-		{watermark: math.MinInt64, maxEvent: math.MinInt64, size: 600000, slide: 300000, start: 0, mode: window.Update},
-		{watermark: 1620651600000, maxEvent: 1620652200000, size: 600000, slide: 600000, start: 60000, mode: window.Append},
-		{watermark: -1, maxEvent: math.MaxInt64, size: 1, slide: 1, start: -1, mode: window.Complete},
-		{mode: window.Mode(255)},
+		{partition: 0, partitions: 1, watermark: math.MinInt64, maxEvent: math.MinInt64, size: 600000, slide: 300000, start: 0, mode: window.Update},
+		{partition: 2, partitions: 3, watermark: 1620651600000, maxEvent: 1620652200000, size: 600000, slide: 600000, start: 60000, mode: window.Append},
+		{partition: math.MaxInt32, partitions: math.MaxInt32, watermark: -1, maxEvent: math.MaxInt64, size: 1, slide: 1, start: -1, mode: window.Complete},
+		{partition: -1, mode: window.Mode(255)},
 	}
 	for _, m := range tests {
 		v := metaValue(m)
-		if len(v) != 41 {
-			t.Errorf("metaValue(%+v) is %d bytes, want 41", m, len(v))
+		if len(v) != 50 {
+			t.Errorf("metaValue(%+v) is %d bytes, want 50", m, len(v))
 		}
 		got, err := parseMeta(v)
 		if err != nil {
@@ -228,9 +228,13 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 }
 
+// TestMetaLayout pins the documented layout of the meta record.
 func TestMetaLayout(t *testing.T) {
-	m := meta{watermark: 1, maxEvent: 2, size: 3, slide: 4, start: 5, mode: window.Mode(6)}
+	m := meta{partition: 7, partitions: 8, watermark: 1, maxEvent: 2, size: 3, slide: 4, start: 5, mode: window.Mode(6)}
 	want := []byte{
+		2,
+		0, 0, 0, 7,
+		0, 0, 0, 8,
 		0, 0, 0, 0, 0, 0, 0, 1,
 		0, 0, 0, 0, 0, 0, 0, 2,
 		0, 0, 0, 0, 0, 0, 0, 3,
@@ -241,15 +245,31 @@ func TestMetaLayout(t *testing.T) {
 	if got := metaValue(m); !bytes.Equal(got, want) {
 		t.Fatalf("metaValue(%+v) = %x, want %x", m, got, want)
 	}
+	if bytes.Equal(metaKey, oldMetaKey) || metaKey[0] == 'w' {
+		t.Fatalf("meta key %q must differ from the first layout's %q and from window keys", metaKey, oldMetaKey)
+	}
 }
 
 func TestParseMetaRejectsWrongLength(t *testing.T) {
 	good := metaValue(meta{size: 1})
-	for _, v := range [][]byte{nil, {}, good[:40], append(bytes.Clone(good), 0), make([]byte, 16)} {
+	// 41 bytes: the first layout's meta value.
+	for _, v := range [][]byte{nil, {}, good[:49], append(bytes.Clone(good), 0), make([]byte, 16), make([]byte, 41)} {
 		if m, err := parseMeta(v); err == nil {
 			t.Errorf("parseMeta of %d bytes = %+v, want an error", len(v), m)
 		} else if !strings.Contains(err.Error(), fmt.Sprintf("%d bytes", len(v))) {
 			t.Errorf("parseMeta of %d bytes: error %q does not give the length", len(v), err)
+		}
+	}
+}
+
+func TestParseMetaRejectsOtherLayout(t *testing.T) {
+	v := metaValue(meta{size: 1})
+	for _, layout := range []byte{0, 1, 3, 255} {
+		v[0] = layout
+		if m, err := parseMeta(v); err == nil {
+			t.Errorf("parseMeta of layout %d = %+v, want an error", layout, m)
+		} else if !strings.Contains(err.Error(), "layout") {
+			t.Errorf("parseMeta of layout %d: error %q does not name the layout", layout, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,6 +29,20 @@ type Ends struct {
 // at or below from (a starting offset per partition, such as a group's
 // committed offsets; nil means the log start) count as reached.
 func ListEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int64, topics ...string) (*Ends, error) {
+	return listEnds(ctx, cl, from, nil, topics)
+}
+
+// ListPartitionEnds is ListEnds for some partitions of one topic, read
+// from the log start; the topic's other partitions are not tracked.
+func ListPartitionEnds(ctx context.Context, cl *kgo.Client, topic string, partitions []int32) (*Ends, error) {
+	only := make(map[int32]bool, len(partitions))
+	for _, p := range partitions {
+		only[p] = true
+	}
+	return listEnds(ctx, cl, nil, only, []string{topic})
+}
+
+func listEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int64, only map[int32]bool, topics []string) (*Ends, error) {
 	adm := kadm.NewClient(cl)
 	ends, err := adm.ListCommittedOffsets(ctx, topics...)
 	if err != nil {
@@ -40,6 +55,9 @@ func ListEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int
 	e := &Ends{end: map[string]map[int32]int64{}, pos: map[string]map[int32]int64{}}
 	var lerr error
 	ends.Each(func(o kadm.ListedOffset) {
+		if only != nil && !only[o.Partition] {
+			return
+		}
 		if errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
 			lerr = fmt.Errorf("topic %s does not exist: %w", o.Topic, ErrNoTopic)
 			return
@@ -68,7 +86,74 @@ func ListEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int
 	if lerr != nil {
 		return nil, lerr
 	}
+	for _, t := range topics {
+		for p := range only {
+			if _, ok := e.end[t][p]; !ok {
+				return nil, fmt.Errorf("topic %s has no partition %d: %w", t, p, ErrNoTopic)
+			}
+		}
+	}
 	return e, nil
+}
+
+// WaitStable waits until every transaction that had written to the given
+// partitions of topic (all of them if partitions is nil) when it was
+// called has ended: until each partition's last stable offset reaches the
+// high watermark the partition had then. Ends listed afterwards therefore
+// include every transaction that committed before the call, even one whose
+// commit markers were still on their way. It asks again every few
+// milliseconds, backing off to a second, until ctx ends.
+func WaitStable(ctx context.Context, cl *kgo.Client, topic string, partitions []int32) error {
+	adm := kadm.NewClient(cl)
+	hw, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("list high watermarks of %s: %w", topic, err)
+	}
+	want := map[int32]int64{}
+	var lerr error
+	hw.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			lerr = errors.Join(lerr, fmt.Errorf("high watermark of %s[%d]: %w", o.Topic, o.Partition, o.Err))
+			return
+		}
+		want[o.Partition] = o.Offset
+	})
+	if lerr != nil {
+		return lerr
+	}
+	if partitions != nil {
+		only := map[int32]int64{}
+		for _, p := range partitions {
+			w, ok := want[p]
+			if !ok {
+				return fmt.Errorf("topic %s has no partition %d: %w", topic, p, ErrNoTopic)
+			}
+			only[p] = w
+		}
+		want = only
+	}
+	wait := 10 * time.Millisecond
+	for {
+		lso, err := adm.ListCommittedOffsets(ctx, topic)
+		if err != nil {
+			return fmt.Errorf("list last stable offsets of %s: %w", topic, err)
+		}
+		stable := true
+		lso.Each(func(o kadm.ListedOffset) {
+			if w, ok := want[o.Partition]; ok && (o.Err != nil || o.Offset < w) {
+				stable = false
+			}
+		})
+		if stable {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for open transactions on %s to end: %w", topic, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 // Observe records that the record at offset of topic's partition was read.

@@ -1,10 +1,12 @@
 package topics
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -246,5 +248,117 @@ func TestListEndsStopsAtOpenTransaction(t *testing.T) {
 	}
 	if data != 3 {
 		t.Fatalf("read %d data records on the way to the end, want 3", data)
+	}
+}
+
+func TestListPartitionEnds(t *testing.T) {
+	_, cl := manualClient(t, "p")
+	produce(t, cl, "p", map[int32]int{0: 2, 1: 3})
+	tests := []struct {
+		name       string
+		partitions []int32
+		want       map[int32]int64
+		done       bool
+		err        error
+	}{
+		{"one partition", []int32{1}, map[int32]int64{1: 3}, false, nil},
+		{"an empty partition alone", []int32{2}, map[int32]int64{2: 0}, true, nil},
+		{"two of three", []int32{0, 2}, map[int32]int64{0: 2, 2: 0}, false, nil},
+		{"a partition the topic lacks", []int32{0, 5}, nil, false, ErrNoTopic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ListPartitionEnds(testContext(t), cl, "p", tt.partitions)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("ListPartitionEnds error = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Offsets()["p"]; !maps.Equal(got, tt.want) {
+				t.Fatalf("Offsets() = %v, want %v", got, tt.want)
+			}
+			if e.Done() != tt.done {
+				t.Fatalf("Done() = %v, want %v", e.Done(), tt.done)
+			}
+			// Records of partitions not asked for do not count.
+			if _, asked := tt.want[1]; !asked {
+				before := e.Done()
+				e.Observe("p", 1, 2)
+				if e.Done() != before {
+					t.Fatalf("a record of partition 1, not asked for, changed Done() to %v", e.Done())
+				}
+			}
+		})
+	}
+}
+
+// TestWaitStable: WaitStable returns at once when no transaction is open,
+// and otherwise only once the transactions open at the call have ended,
+// whether on the partitions asked for or, with nil, on any.
+func TestWaitStable(t *testing.T) {
+	tests := []struct {
+		name       string
+		openOn     int32   // partition with an open transaction
+		partitions []int32 // asked for
+		waits      bool
+	}{
+		{"open on the partition asked for", 1, []int32{1}, true},
+		{"open on another partition", 1, []int32{0, 2}, false},
+		{"open, all partitions asked for", 2, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			brokers, cl := manualClient(t, "s")
+			produce(t, cl, "s", map[int32]int{0: 1, 1: 1, 2: 1})
+			if err := WaitStable(ctx, cl, "s", tt.partitions); err != nil {
+				t.Fatalf("WaitStable with no transaction open: %v", err)
+			}
+			tx := newClient(t, brokers, kgo.TransactionalID("stable-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+			if err := tx.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.ProduceSync(ctx, &kgo.Record{Topic: "s", Partition: tt.openOn, Value: []byte("open")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.waits {
+				// It must still be waiting when a short deadline passes.
+				short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+				err := WaitStable(short, cl, "s", tt.partitions)
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("WaitStable with a transaction open on partition %d = %v, want it to wait until the deadline", tt.openOn, err)
+				}
+			} else if err := WaitStable(ctx, cl, "s", tt.partitions); err != nil {
+				t.Fatalf("WaitStable with a transaction open only elsewhere: %v", err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- WaitStable(ctx, cl, "s", tt.partitions) }()
+			if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("WaitStable after the commit: %v", err)
+			}
+			// The end listed now includes the committed record.
+			e, err := ListEnds(ctx, cl, nil, "s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Offsets()["s"][tt.openOn]; got != 3 {
+				t.Fatalf("end of s[%d] = %d, want 3 (a record, the transaction's, its marker)", tt.openOn, got)
+			}
+		})
+	}
+}
+
+func TestWaitStableMissingPartition(t *testing.T) {
+	_, cl := manualClient(t, "s")
+	if err := WaitStable(testContext(t), cl, "s", []int32{7}); !errors.Is(err, ErrNoTopic) {
+		t.Fatalf("WaitStable for a partition the topic lacks = %v, want ErrNoTopic", err)
 	}
 }

@@ -1,5 +1,8 @@
-// Package topics declares the pipeline's Kafka topics and creates the ones
-// a cluster lacks.
+// Package topics declares the pipeline's Kafka topics, creates the ones a
+// cluster lacks, and tells readers where the topics end: Ends tracks a
+// read_committed consumer's way to the last stable offsets, and WaitStable
+// waits for the transactions open on a topic to end first, so that the
+// end includes every commit made before.
 package topics
 
 import (
@@ -40,4 +43,25 @@ func Ensure(ctx context.Context, cl *kgo.Client, specs ...Spec) error {
 		}
 	}
 	return nil
+}
+
+// Partitions returns the partition count of each of the named topics. A
+// topic the cluster does not have is an error wrapping ErrNoTopic.
+func Partitions(ctx context.Context, cl *kgo.Client, names ...string) (map[string]int32, error) {
+	details, err := kadm.NewClient(cl).ListTopics(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("describe topics %v: %w", names, err)
+	}
+	out := make(map[string]int32, len(names))
+	for _, n := range names {
+		d, ok := details[n]
+		switch {
+		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+			return nil, fmt.Errorf("topic %s does not exist: %w", n, ErrNoTopic)
+		case d.Err != nil:
+			return nil, fmt.Errorf("describe topic %s: %w", n, d.Err)
+		}
+		out[n] = int32(len(d.Partitions))
+	}
+	return out, nil
 }

@@ -173,3 +173,22 @@ func TestEnsureCancelled(t *testing.T) {
 		t.Fatal("Ensure with a cancelled context succeeded")
 	}
 }
+
+func TestPartitions(t *testing.T) {
+	brokers := newCluster(t, 3, "three")
+	cl := newClient(t, brokers)
+	ctx := testContext(t)
+	if err := Ensure(ctx, cl, Spec{Name: "one", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Partitions(ctx, cl, "three", "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["three"] != 3 || got["one"] != 1 || len(got) != 2 {
+		t.Fatalf("Partitions = %v, want three:3 one:1", got)
+	}
+	if _, err := Partitions(ctx, cl, "one", "missing"); !errors.Is(err, ErrNoTopic) || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("Partitions of a missing topic = %v, want ErrNoTopic naming it", err)
+	}
+}

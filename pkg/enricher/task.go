@@ -1,0 +1,97 @@
+package enricher
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/pkg/window"
+)
+
+// task is stage 2 for one partition of the repartition topic that this
+// instance owns: its window table and the table's state as of the last
+// commit.
+type task struct {
+	partition int32
+	t         *table
+	good      window.State[string, window.Sum] // as of the last commit, for rollback
+	touched   bool                             // took input in the current micro-batch
+	read      int                              // changelog records read to restore it
+}
+
+func (e *Enricher) newTask(p int32) (*task, error) {
+	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
+	if err != nil {
+		return nil, &fatalError{fmt.Errorf("window: %w", err)}
+	}
+	return &task{partition: p, t: t}, nil
+}
+
+// assignments collects the group's changes to the repartition partitions
+// this instance owns, which kgo reports from its own goroutine, for the
+// poll loop to apply between polls. kgo calls OnPartitionsAssigned before
+// it fetches the offsets of the new partitions, so the poll that returns a
+// partition's first records comes after the event that announces it.
+type assignments struct {
+	topic  string
+	mu     sync.Mutex
+	events []assignment
+}
+
+// assignment is one change: partitions added, or revoked or lost.
+type assignment struct {
+	partitions []int32
+	added      bool
+}
+
+func (a *assignments) record(m map[string][]int32, added bool) {
+	ps := m[a.topic]
+	if len(ps) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, assignment{partitions: slices.Clone(ps), added: added})
+}
+
+// assigned is the kgo.OnPartitionsAssigned hook.
+func (a *assignments) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	a.record(m, true)
+}
+
+// revoked is the kgo.OnPartitionsRevoked and kgo.OnPartitionsLost hook.
+func (a *assignments) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	a.record(m, false)
+}
+
+// take returns the changes recorded since the last call, oldest first.
+func (a *assignments) take() []assignment {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ev := a.events
+	a.events = nil
+	return ev
+}
+
+// netChanges folds changes, in order, into the partitions to drop and those to
+// restore: a partition revoked and assigned again is restored afresh.
+func netChanges(events []assignment) (drop, add []int32) {
+	state := map[int32]bool{} // true: to restore; false: to drop
+	for _, ev := range events {
+		for _, p := range ev.partitions {
+			state[p] = ev.added
+		}
+	}
+	for p, added := range state {
+		drop = append(drop, p) // an added partition drops any stale table first
+		if added {
+			add = append(add, p)
+		}
+	}
+	slices.Sort(drop)
+	slices.Sort(add)
+	return drop, add
+}
