@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/pkg/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/registrar"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/sales"
 	"github.com/salesstream/salesstream/pkg/schema"
@@ -115,18 +116,7 @@ func (j Job) ensureTopics(ctx context.Context, cl *kgo.Client, e *Enricher, part
 // LoadRegions reads the regions CSV at path, checking its header against
 // the registered pagila.sales.regions.csv schema.
 func LoadRegions(ctx context.Context, reg *registry.Client, opener *source.Opener, path string) (*sales.Regions, error) {
-	content, err := reg.Content(ctx, schema.RegionsCSV, "latest")
-	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return nil, fmt.Errorf("read regions schema: %w: %s", err, registry.RegisterHint)
-		}
-		return nil, fmt.Errorf("read regions schema %s: %w", schema.RegionsCSV, err)
-	}
-	s, err := schema.ParseContent(content)
-	if err != nil {
-		return nil, fmt.Errorf("registered schema %s: %w", schema.RegionsCSV, err)
-	}
-	header, err := schema.FieldNames(s)
+	header, err := registrar.Header(ctx, reg, schema.RegionsCSV)
 	if err != nil {
 		return nil, err
 	}

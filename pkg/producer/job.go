@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/salesstream/salesstream/pkg/datagen"
 	"github.com/salesstream/salesstream/pkg/kafkaconn"
 	"github.com/salesstream/salesstream/pkg/ops"
+	"github.com/salesstream/salesstream/pkg/registrar"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/sales"
 	"github.com/salesstream/salesstream/pkg/schema"
@@ -133,18 +133,7 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 // CSVHeader returns the sales CSV header the registry's pagila.sales.csv
 // schema describes.
 func CSVHeader(ctx context.Context, reg *registry.Client) ([]string, error) {
-	content, err := reg.Content(ctx, schema.SalesCSV, "latest")
-	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return nil, fmt.Errorf("read CSV schema: %w: %s", err, registry.RegisterHint)
-		}
-		return nil, fmt.Errorf("read CSV schema %s: %w", schema.SalesCSV, err)
-	}
-	s, err := schema.ParseContent(content)
-	if err != nil {
-		return nil, fmt.Errorf("registered schema %s: %w", schema.SalesCSV, err)
-	}
-	return schema.FieldNames(s)
+	return registrar.Header(ctx, reg, schema.SalesCSV)
 }
 
 func (j Job) open(ctx context.Context, header []string) (io.Closer, *sales.Reader, error) {

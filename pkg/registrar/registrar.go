@@ -1,5 +1,6 @@
 // Package registrar registers the pipeline's schemas in the registry: the
-// one-off job of cmd/schemas, also run by the demo and the end-to-end tests.
+// one-off job of cmd/schemas, also run by the demo and the end-to-end tests;
+// and Header, which reads back the header a registered CSV schema describes.
 //
 // Registration is idempotent: an artifact whose latest content equals the
 // schema is left alone, changed content becomes a new version, and rules
@@ -8,6 +9,7 @@ package registrar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -62,4 +64,21 @@ func Print(w io.Writer, results []Result) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.Meta.ArtifactID, r.Meta.Version, r.Meta.GlobalID, r.Meta.ContentID, r.Outcome)
 	}
 	return tw.Flush()
+}
+
+// Header returns the field names of the latest registered version of a
+// CSV artifact (SalesCSV, RegionsCSV): the header its files must have.
+func Header(ctx context.Context, reg *registry.Client, artifactID string) ([]string, error) {
+	content, err := reg.Content(ctx, artifactID, "latest")
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, fmt.Errorf("read schema %s: %w: %s", artifactID, err, registry.RegisterHint)
+		}
+		return nil, fmt.Errorf("read schema %s: %w", artifactID, err)
+	}
+	s, err := schema.ParseContent(content)
+	if err != nil {
+		return nil, fmt.Errorf("registered schema %s: %w", artifactID, err)
+	}
+	return schema.FieldNames(s)
 }
