@@ -41,10 +41,7 @@ func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	written := countData(ctx, t, s, stateTopic)
 	// Tombstones of closed windows go once delete.retention.ms passed;
 	// make that now, and compact.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	zero := "0"
 	if _, err := kadm.NewClient(cl).AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "delete.retention.ms", Value: &zero}}, stateTopic); err != nil {

@@ -98,10 +98,7 @@ func ensureTopic(t *testing.T, s endpoints, topic string, partitions int32) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: partitions}); err != nil {
 		t.Fatal(err)

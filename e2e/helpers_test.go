@@ -93,3 +93,13 @@ func compareRows(t *testing.T, jsonLines string, want map[summaryKey]summary) {
 		}
 	}
 }
+
+// newClient returns a plain client of s's brokers; the caller closes it.
+func newClient(t *testing.T, s endpoints) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}

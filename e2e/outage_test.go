@@ -119,10 +119,7 @@ func salesProgress(t *testing.T, s endpoints) (end, committed int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	ends, err := adm.ListEndOffsets(ctx, schema.SalesTopic)
@@ -149,10 +146,7 @@ func repartitionDrained(t *testing.T, s endpoints) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	const group, topic = "salesstream-enricher", "salesstream-enricher-repartition"

@@ -18,7 +18,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -306,10 +305,7 @@ func leaveGroup(t *testing.T, s endpoints, instances ...int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	var ids []string
 	for _, i := range instances {
@@ -330,10 +326,7 @@ func repartitionOwners(t *testing.T, s endpoints) map[int][]int32 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := newClient(t, s)
 	defer cl.Close()
 	groups, err := kadm.NewClient(cl).DescribeGroups(ctx, enricherGroup)
 	if err != nil {
