@@ -188,56 +188,42 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		rows[p] = map[string]window.Row[string, window.Sum]{}
 	}
 	size := e.cfg.Window.Size.Milliseconds()
-	for !ends.Done() {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
+		read[r.Partition]++
+		at := func(err error) error {
+			return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
 		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			ferr = errors.Join(ferr, fmt.Errorf("read %s[%d]: %w", t, p, err))
-		})
-		if ferr != nil {
-			return nil, ferr
-		}
-		for it := fs.RecordIter(); !it.Done(); {
-			r := it.Next()
-			ends.Observe(r.Topic, r.Partition, r.Offset)
-			if r.Attrs.IsControl() {
-				continue
-			}
-			read[r.Partition]++
-			at := func(err error) error {
-				return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
-			}
-			switch {
-			case bytes.Equal(r.Key, oldMetaKey):
-				return nil, at(fmt.Errorf("the state was written by an older enricher (one table for the whole sales topic); " +
-					"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)"))
-			case bytes.Equal(r.Key, metaKey):
-				m, err := parseMeta(r.Value)
-				if err != nil {
-					return nil, at(err)
-				}
-				metas[r.Partition] = &m
-				continue
-			}
-			region, start, err := parseWindowKey(r.Key)
+		switch {
+		case bytes.Equal(r.Key, oldMetaKey):
+			return at(fmt.Errorf("the state was written by an older enricher (one table for the whole sales topic); " +
+				"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)"))
+		case bytes.Equal(r.Key, metaKey):
+			m, err := parseMeta(r.Value)
 			if err != nil {
-				return nil, at(err)
+				return at(err)
 			}
-			k := string(r.Key)
-			if r.Value == nil {
-				delete(rows[r.Partition], k)
-				continue
-			}
-			if len(r.Value) != 16 {
-				return nil, at(fmt.Errorf("window value of %d bytes, want 16", len(r.Value)))
-			}
-			rows[r.Partition][k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
-				Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
-			}}
+			metas[r.Partition] = &m
+			return nil
 		}
+		region, start, err := parseWindowKey(r.Key)
+		if err != nil {
+			return at(err)
+		}
+		k := string(r.Key)
+		if r.Value == nil {
+			delete(rows[r.Partition], k)
+			return nil
+		}
+		if len(r.Value) != 16 {
+			return at(fmt.Errorf("window value of %d bytes, want 16", len(r.Value)))
+		}
+		rows[r.Partition][k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
+			Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
+		}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	tasks := make(map[int32]*task, len(parts))
 	for _, p := range parts {

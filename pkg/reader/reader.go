@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -74,52 +73,38 @@ func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (R
 	}
 	latest := map[key]Row{}
 	var res Result
-	for !ends.Done() {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return Result{}, err
+	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
+		res.Records++
+		var k schema.SummaryKey
+		if err := dec.Decode(ctx, r.Key, headers(r), true, &k); err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d key: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
 		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			ferr = errors.Join(ferr, fmt.Errorf("read %s[%d]: %w", t, p, err))
-		})
-		if ferr != nil {
-			return Result{}, ferr
+		if r.Value == nil {
+			delete(latest, key{k.Region, k.WindowStart})
+			return nil
 		}
-		for it := fs.RecordIter(); !it.Done(); {
-			r := it.Next()
-			ends.Observe(r.Topic, r.Partition, r.Offset)
-			if r.Attrs.IsControl() {
-				continue
-			}
-			res.Records++
-			var k schema.SummaryKey
-			if err := dec.Decode(ctx, r.Key, headers(r), true, &k); err != nil {
-				res.undecodable(fmt.Errorf("%s[%d]@%d key: %w", r.Topic, r.Partition, r.Offset, err))
-				continue
-			}
-			if r.Value == nil {
-				delete(latest, key{k.Region, k.WindowStart})
-				continue
-			}
-			var v schema.SummaryValue
-			if err := dec.Decode(ctx, r.Value, headers(r), false, &v); err != nil {
-				res.undecodable(fmt.Errorf("%s[%d]@%d value: %w", r.Topic, r.Partition, r.Offset, err))
-				continue
-			}
-			sales, err := schema.Decimal(v.Sales)
-			if err != nil {
-				res.undecodable(fmt.Errorf("%s[%d]@%d sales: %w", r.Topic, r.Partition, r.Offset, err))
-				continue
-			}
-			latest[key{k.Region, k.WindowStart}] = Row{
-				Region:      v.Region,
-				WindowStart: time.UnixMilli(v.WindowStart).UTC(),
-				WindowEnd:   time.UnixMilli(v.WindowEnd).UTC(),
-				Sales:       sales,
-				Orders:      v.Orders,
-			}
+		var v schema.SummaryValue
+		if err := dec.Decode(ctx, r.Value, headers(r), false, &v); err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d value: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
 		}
+		sales, err := schema.Decimal(v.Sales)
+		if err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d sales: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
+		}
+		latest[key{k.Region, k.WindowStart}] = Row{
+			Region:      v.Region,
+			WindowStart: time.UnixMilli(v.WindowStart).UTC(),
+			WindowEnd:   time.UnixMilli(v.WindowEnd).UTC(),
+			Sales:       sales,
+			Orders:      v.Orders,
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	res.Rows = make([]Row, 0, len(latest))
 	for _, r := range latest {

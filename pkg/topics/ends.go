@@ -177,3 +177,34 @@ func (e *Ends) Done() bool { return e.left == 0 }
 
 // Offsets returns the end offsets, by topic and partition.
 func (e *Ends) Offsets() map[string]map[int32]int64 { return e.end }
+
+// Consume polls cl, which must consume the topics of e keeping control
+// records, until every partition reached its end, and calls fn with each
+// data record on the way; control records only mark progress. It stops at
+// the first error of a fetch, of fn, or of ctx.
+func (e *Ends) Consume(ctx context.Context, cl *kgo.Client, fn func(*kgo.Record) error) error {
+	for !e.Done() {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			ferr = errors.Join(ferr, fmt.Errorf("read %s[%d]: %w", t, p, err))
+		})
+		if ferr != nil {
+			return ferr
+		}
+		for it := fs.RecordIter(); !it.Done(); {
+			r := it.Next()
+			e.Observe(r.Topic, r.Partition, r.Offset)
+			if r.Attrs.IsControl() {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -362,3 +362,58 @@ func TestWaitStableMissingPartition(t *testing.T) {
 		t.Fatalf("WaitStable for a partition the topic lacks = %v, want ErrNoTopic", err)
 	}
 }
+
+func TestConsume(t *testing.T) {
+	brokers, cl := manualClient(t, "t")
+	ctx := testContext(t)
+	produce(t, cl, "t", map[int32]int{0: 4, 1: 2})
+	// A committed transaction leaves a marker at the end of partition 2.
+	tx := newClient(t, brokers, kgo.TransactionalID("consume-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: 2, Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	reader := func() *kgo.Client {
+		return newClient(t, brokers, kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+
+	rc := reader()
+	ends, err := ListEnds(ctx, rc, nil, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int32]int{}
+	if err := ends.Consume(ctx, rc, func(r *kgo.Record) error {
+		if r.Attrs.IsControl() {
+			t.Errorf("control record at %d:%d handed to fn", r.Partition, r.Offset)
+		}
+		seen[r.Partition]++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen[0] != 4 || seen[1] != 2 || seen[2] != 1 || !ends.Done() {
+		t.Errorf("saw %v, done %v; want 4, 2 and 1 records and done", seen, ends.Done())
+	}
+
+	rc = reader()
+	ends, err = ListEnds(ctx, rc, nil, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = ends.Consume(ctx, rc, func(*kgo.Record) error {
+		n++
+		return stop
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("fn failing: error %v after %d calls, want stop after 1", err, n)
+	}
+}
