@@ -440,4 +440,15 @@ func page(n, offset, limit int) (int, int) {
 	return offset, end
 }
 
+// pageOf returns the page [offset, offset+limit) of vs (a negative limit:
+// to the end), each converted by conv; never nil, so it encodes as [].
+func pageOf[V, O any](vs []V, offset, limit int, conv func(V) O) []O {
+	from, to := page(len(vs), offset, limit)
+	out := make([]O, 0, to-from)
+	for _, v := range vs[from:to] {
+		out = append(out, conv(v))
+	}
+	return out
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }

@@ -266,13 +266,11 @@ func (s *Server) v2ListArtifacts(w http.ResponseWriter, r *http.Request) error {
 
 func v2PageOfArtifacts(as []artifactView, p listParams) v2ArtifactList {
 	sortArtifacts(as, p.orderBy, p.desc)
-	from, to := page(len(as), p.offset, p.limit)
-	out := v2ArtifactList{Artifacts: []v2SearchedArtifact{}, Count: len(as)}
-	for _, a := range as[from:to] {
-		out.Artifacts = append(out.Artifacts, v2SearchedArtifact{GroupID: a.groupID, ID: a.artifactID, Name: a.name,
+	out := v2ArtifactList{Count: len(as), Artifacts: pageOf(as, p.offset, p.limit, func(a artifactView) v2SearchedArtifact {
+		return v2SearchedArtifact{GroupID: a.groupID, ID: a.artifactID, Name: a.name,
 			Description: a.description, CreatedOn: formatTime(a.created), Type: a.typ, Labels: []string{},
-			State: "ENABLED", ModifiedOn: formatTime(a.modified)})
-	}
+			State: "ENABLED", ModifiedOn: formatTime(a.modified)}
+	})}
 	return out
 }
 
@@ -341,13 +339,11 @@ func (s *Server) v2ListVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to := page(len(vs), offset, limit)
-	out := v2VersionList{Versions: []v2SearchedVersion{}, Count: len(vs)}
-	for _, v := range vs[from:to] {
-		out.Versions = append(out.Versions, v2SearchedVersion{Name: v.name, Description: v.description,
+	out := v2VersionList{Count: len(vs), Versions: pageOf(vs, offset, limit, func(v versionView) v2SearchedVersion {
+		return v2SearchedVersion{Name: v.name, Description: v.description,
 			CreatedOn: formatTime(v.created), Type: v.typ, Labels: []string{}, State: "ENABLED", GlobalID: v.globalID,
-			Version: v.version, Properties: props(v.labels), ContentID: v.contentID, References: []any{}})
-	}
+			Version: v.version, Properties: props(v.labels), ContentID: v.contentID, References: []any{}}
+	})}
 	writeJSON(w, http.StatusOK, "application/json", out)
 	return nil
 }

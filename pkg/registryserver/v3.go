@@ -236,11 +236,7 @@ func (s *Server) v3ListGroups(w http.ResponseWriter, r *http.Request) error {
 		}
 		return c
 	})
-	from, to := page(len(groups), p.offset, p.limit)
-	out := v3GroupList{Groups: []v3Group{}, Count: len(groups)}
-	for _, g := range groups[from:to] {
-		out.Groups = append(out.Groups, toV3Group(g))
-	}
+	out := v3GroupList{Groups: pageOf(groups, p.offset, p.limit, toV3Group), Count: len(groups)}
 	writeJSON(w, http.StatusOK, "application/json", out)
 	return nil
 }
@@ -313,12 +309,7 @@ func (s *Server) v3ListArtifacts(w http.ResponseWriter, r *http.Request) error {
 
 func v3PageOfArtifacts(as []artifactView, p listParams) v3ArtifactList {
 	sortArtifacts(as, p.orderBy, p.desc)
-	from, to := page(len(as), p.offset, p.limit)
-	out := v3ArtifactList{Artifacts: []v3Artifact{}, Count: len(as)}
-	for _, a := range as[from:to] {
-		out.Artifacts = append(out.Artifacts, toV3Artifact(a))
-	}
-	return out
+	return v3ArtifactList{Artifacts: pageOf(as, p.offset, p.limit, toV3Artifact), Count: len(as)}
 }
 
 // v3VersionInput checks a CreateVersion body.
@@ -433,11 +424,7 @@ func (s *Server) v3ListVersions(w http.ResponseWriter, r *http.Request) error {
 		}
 		return c
 	})
-	from, to := page(len(vs), p.offset, p.limit)
-	out := v3VersionList{Versions: []v3Version{}, Count: len(vs)}
-	for _, v := range vs[from:to] {
-		out.Versions = append(out.Versions, toV3Version(v))
-	}
+	out := v3VersionList{Versions: pageOf(vs, p.offset, p.limit, toV3Version), Count: len(vs)}
 	writeJSON(w, http.StatusOK, "application/json", out)
 	return nil
 }
