@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/devstack"
-	"github.com/salesstream/salesstream/pkg/enricher"
-	"github.com/salesstream/salesstream/pkg/kafkaconn"
-	"github.com/salesstream/salesstream/pkg/producer"
-	"github.com/salesstream/salesstream/pkg/reader"
-	"github.com/salesstream/salesstream/pkg/registrar"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/schema"
 )
 
 // clientsDir holds the Node scripts that drive the official clients.

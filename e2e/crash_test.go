@@ -14,11 +14,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/pkg/datagen"
+	"github.com/salesstream/salesstream/internal/domain/datagen"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/schema"
 	"github.com/salesstream/salesstream/pkg/serde"
-	"github.com/salesstream/salesstream/pkg/topics"
 )
 
 // TestEnricherSurvivesKills kills the enricher with SIGKILL at random

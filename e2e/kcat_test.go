@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema"
 )
 
 // TestKcatSeesOnlyCommittedRows reads the summary topic with kcat, a

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/devstack"
+	"github.com/salesstream/salesstream/internal/laptop/devstack"
 )
 
 // bin holds the binaries built for the tests.

@@ -17,9 +17,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/laptop/registryserver"
 	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/registryserver"
-	"github.com/salesstream/salesstream/pkg/schema"
 )
 
 // restartable is an embedded stack whose broker and registry can each be

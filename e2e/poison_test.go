@@ -12,12 +12,12 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/pkg/enricher"
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/sales"
-	"github.com/salesstream/salesstream/pkg/schema"
 	"github.com/salesstream/salesstream/pkg/serde"
-	"github.com/salesstream/salesstream/pkg/topics"
 )
 
 // poisonKinds are the bad messages mixed into the stream, and a word the

@@ -9,8 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/pkg/producer"
-	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
 )
 
 // TestProducerResume kills the producer three times mid-replay and resumes

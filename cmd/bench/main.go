@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/salesstream/salesstream/pkg/bench"
+	"github.com/salesstream/salesstream/internal/laptop/bench"
 )
 
 func main() {

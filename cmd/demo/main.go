@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/demo"
+	"github.com/salesstream/salesstream/internal/laptop/demo"
 )
 
 func main() {

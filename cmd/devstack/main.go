@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/salesstream/salesstream/pkg/devstack"
+	"github.com/salesstream/salesstream/internal/laptop/devstack"
 )
 
 func main() {

@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/cli"
-	"github.com/salesstream/salesstream/pkg/config"
-	"github.com/salesstream/salesstream/pkg/enricher"
-	"github.com/salesstream/salesstream/pkg/registryconn"
-	"github.com/salesstream/salesstream/pkg/source"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
+	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 

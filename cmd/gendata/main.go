@@ -1,5 +1,5 @@
 // Command gendata writes the project's data files, data/sales.csv and
-// data/regions.csv, from the deterministic generator in pkg/datagen.
+// data/regions.csv, from the deterministic generator in internal/domain/datagen.
 //
 //	go run ./cmd/gendata            # rewrites data/ identically
 //	go run ./cmd/gendata -rows 100000 -out /tmp/big.csv
@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/datagen"
+	"github.com/salesstream/salesstream/internal/domain/datagen"
 )
 
 func main() {

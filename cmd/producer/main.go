@@ -12,11 +12,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/salesstream/salesstream/pkg/cli"
-	"github.com/salesstream/salesstream/pkg/config"
-	"github.com/salesstream/salesstream/pkg/producer"
-	"github.com/salesstream/salesstream/pkg/registryconn"
-	"github.com/salesstream/salesstream/pkg/source"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
+	"github.com/salesstream/salesstream/internal/platform/source"
 )
 
 func main() { cli.Main("producer", declare) }

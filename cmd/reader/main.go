@@ -9,11 +9,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/salesstream/salesstream/pkg/cli"
-	"github.com/salesstream/salesstream/pkg/config"
-	"github.com/salesstream/salesstream/pkg/reader"
-	"github.com/salesstream/salesstream/pkg/registryconn"
-	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 )
 
 func main() { cli.Main("reader", declare) }

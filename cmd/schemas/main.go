@@ -7,11 +7,11 @@ package main
 import (
 	"context"
 
-	"github.com/salesstream/salesstream/pkg/cli"
-	"github.com/salesstream/salesstream/pkg/config"
-	"github.com/salesstream/salesstream/pkg/registrar"
-	"github.com/salesstream/salesstream/pkg/registryconn"
-	"github.com/salesstream/salesstream/pkg/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 )
 
 func main() { cli.Main("schemas", declare) }

@@ -1,0 +1,188 @@
+// Package demo tells the whole story in one process: it starts the
+// embedded stack, registers the schemas, runs the producer and the enricher
+// concurrently on the project's data (event times shifted to now and sped
+// up), and prints the reader's table.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/registry"
+)
+
+// Config tunes the demo.
+type Config struct {
+	// Sales and Regions are the input files.
+	Sales, Regions string
+	// Duration is how long the replay of Sales takes: the original
+	// spacing is sped up to fit.
+	Duration time.Duration
+	// Trigger is the enricher's trigger interval.
+	Trigger time.Duration
+	// Limit bounds the rows printed (0: all).
+	Limit int
+	// DataDir keeps the stack's data; empty keeps it in memory.
+	DataDir string
+	Out     io.Writer
+	Logger  *slog.Logger
+}
+
+// Run runs the demo.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := cfg.Out
+	span, rows, err := spanOf(cfg.Sales)
+	if err != nil {
+		return err
+	}
+	speedup := 1.0
+	if cfg.Duration > 0 && span > cfg.Duration {
+		speedup = float64(span) / float64(cfg.Duration)
+	}
+
+	stack, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(out, "embedded stack: Kafka %v, registry %s\n\n", stack.Brokers(), stack.RegistryURL())
+
+	reg, err := registry.New(stack.RegistryURL(), registry.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{Validity: "FULL", Compatibility: "BACKWARD"})
+	if err != nil {
+		return err
+	}
+	registrar.Print(out, results)
+	kc := kafkaconn.Config{Brokers: stack.Brokers(), ClientID: "salesstream-demo", Logger: log}
+
+	ecfg := enricher.DefaultConfig()
+	ecfg.Trigger = cfg.Trigger
+	started := make(chan *enricher.Enricher, 1)
+	ectx, stopEnricher := context.WithCancel(ctx)
+	defer stopEnricher()
+	edone := make(chan error, 1)
+	go func() {
+		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
+			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
+		edone <- err
+	}()
+	var e *enricher.Enricher
+	select {
+	case e = <-started:
+	case err := <-edone:
+		return fmt.Errorf("enricher: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	fmt.Fprintf(out, "\nreplaying %d sales spanning %v in about %v (event times re-based to now, sent %.0fx faster); enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n",
+		rows, span.Round(time.Minute), cfg.Duration, speedup, cfg.Trigger)
+	pcfg := producer.Config{EventTime: producer.Shifted, Speedup: speedup}
+	quarter := int64(0)
+	pcfg.Progress = func(st producer.Stats) {
+		if q := 4 * st.Sent / int64(max(rows, 1)); q > quarter && q < 4 {
+			quarter = q
+			fmt.Fprintf(out, "  sent %d of %d sales; enricher committed %d\n", st.Sent, rows, e.Stats().Consumed)
+		}
+	}
+	st, err := producer.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	fmt.Fprintf(out, "producer: sent %d sales, %d bad rows, in %v\n", st.Sent, st.Bad, st.Elapsed.Round(time.Millisecond))
+
+	// Wait until the enricher has committed every sale and windowed every
+	// sale it forwarded (stage 2 reads them one trigger later), then stop it.
+	deadline := time.NewTimer(time.Minute + 3*cfg.Trigger)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		es := e.Stats()
+		if es.Consumed >= st.Sent && es.Windowed >= es.Repartitioned {
+			break
+		}
+		select {
+		case <-tick.C:
+		case err := <-edone:
+			return fmt.Errorf("enricher stopped: %w", err)
+		case <-deadline.C:
+			return fmt.Errorf("enricher committed %d of %d sales within the deadline", es.Consumed, st.Sent)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	stopEnricher()
+	if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("enricher: %w", err)
+	}
+	es := e.Stats()
+	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
+		es.Consumed, es.Batches, es.Late, es.Dead, es.Rows)
+
+	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("reader: %w", err)
+	}
+	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
+	return reader.Write(out, res.Rows, reader.Table, cfg.Limit)
+}
+
+// spanOf returns the time between the first and last sale of a CSV, and
+// its number of rows.
+func spanOf(path string) (time.Duration, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	csvSchema, err := schema.Parse(schema.SalesCSV)
+	if err != nil {
+		return 0, 0, err
+	}
+	header, err := schema.FieldNames(csvSchema)
+	if err != nil {
+		return 0, 0, err
+	}
+	r, err := sales.NewReader(f, header)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	var first, last time.Time
+	n := 0
+	for {
+		s, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		if n == 0 {
+			first = s.PaymentDate
+		}
+		last = s.PaymentDate
+		n++
+	}
+	return last.Sub(first), n, nil
+}

@@ -1,0 +1,53 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRun runs the demo on the project's data, sped up to about two
+// seconds, and checks the story it tells.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err := Run(ctx, Config{
+		Sales: "../../../data/sales.csv", Regions: "../../../data/regions.csv",
+		Duration: 2 * time.Second, Trigger: 200 * time.Millisecond, Limit: 5, Out: &out,
+	})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"pagila.sales.summary.avro-value", "created",
+		"producer: sent 1800 sales, 0 bad rows",
+		"enricher: 1800 sales in",
+		"0 late, 0 dead-lettered",
+		"WINDOW START", "ORDERS",
+		"(5 of ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestSpanOf(t *testing.T) {
+	span, rows, err := spanOf("../../../data/sales.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first and last sales of data/sales.csv.
+	first := time.Date(2022, 5, 2, 0, 0, 13, 644687000, time.UTC)
+	last := time.Date(2022, 5, 6, 12, 48, 39, 707369000, time.UTC)
+	if rows != 1800 || span != last.Sub(first) {
+		t.Errorf("spanOf = %v, %d rows; want %v, 1800", span, rows, last.Sub(first))
+	}
+	if _, _, err := spanOf("no-such.csv"); err == nil {
+		t.Error("a missing file gave no error")
+	}
+}

@@ -1,0 +1,107 @@
+package enricher
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/datagen"
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/laptop/registryserver"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/serde"
+	"github.com/salesstream/salesstream/pkg/window"
+)
+
+// BenchmarkProcess measures the enricher's hot path for one sales record
+// already fetched from Kafka: stage 1 (decode the wire format and Avro with
+// the schema cached, validate, join with its region, encode the
+// repartition record), then stage 2 on that record as fetched back (parse
+// it and fold it into the reference windows, 10m sliding 5m), with a
+// trigger every 10,000 records. One op is one record; Kafka I/O is not
+// included.
+func BenchmarkProcess(b *testing.B) {
+	ctx := context.Background()
+	srv, err := registryserver.New(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	reg, err := registry.New(hs.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
+		b.Fatal(err)
+	}
+	sd := serde.New(reg)
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
+	if err != nil {
+		b.Fatal(err)
+	}
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 100_000
+	g := datagen.New(1, time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC), time.Second)
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		s := g.Next()
+		key, _ := keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
+		v := schema.NewSaleValue(s, nil)
+		val, err := valEnc.Append(nil, &v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs[i] = &kgo.Record{Topic: schema.SalesTopic, Key: key, Value: val, Offset: int64(i)}
+	}
+	sumKey, _ := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
+	sumVal, _ := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
+	e, err := New(DefaultConfig(), sales.NewRegions(datagen.Regions()), sd, sumKey, sumVal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	newTask := func() *task {
+		tk, err := e.newTask(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tk
+	}
+	tk := newTask()
+	s := &stream{e: e, regions: map[string]string{}}
+	var bt batch
+	var v schema.SaleValue
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		j := i % n
+		if j == 0 && i > 0 {
+			b.StopTimer()
+			tk = newTask()
+			b.StartTimer()
+		}
+		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
+			b.Fatal(err)
+		}
+		out := bt.out[len(bt.out)-1]
+		e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, s.region)
+		if bt.records == 10_000 {
+			tk.t.Trigger(nil)
+			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})
+			bt.reset()
+		}
+	}
+	b.StopTimer()
+	if bt.dead > 0 || bt.late > 0 {
+		b.Fatalf("%d dead, %d late in a clean stream", bt.dead, bt.late)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

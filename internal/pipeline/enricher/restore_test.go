@@ -1,0 +1,353 @@
+package enricher
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/salesstream/salesstream/internal/platform/topics"
+	"github.com/salesstream/salesstream/pkg/window"
+)
+
+const (
+	testState       = "state"
+	testRepartition = "repartition"
+)
+
+// restoreFixture is an embedded cluster with a state topic and a
+// repartition topic of three partitions each, and an enricher for them.
+type restoreFixture struct {
+	cluster *kfake.Cluster
+	opts    []kgo.Opt
+	e       *Enricher
+}
+
+func newRestoreFixture(t *testing.T, statePartitions int32) *restoreFixture {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	f := &restoreFixture{cluster: c, opts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}}
+	cl := f.client(t)
+	if err := topics.Ensure(testContext(t), cl,
+		topics.Spec{Name: testState, Partitions: statePartitions, Compacted: true},
+		topics.Spec{Name: testRepartition, Partitions: 3}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.StateTopic, cfg.RepartitionTopic = testState, testRepartition
+	if f.e, err = New(cfg, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *restoreFixture) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, f.opts...), opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// write commits recs in one transaction.
+func (f *restoreFixture) write(t *testing.T, recs ...*kgo.Record) {
+	t.Helper()
+	ctx := testContext(t)
+	tx := f.client(t, kgo.TransactionalID("writer"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// windowRecord and metaRecord are changelog records of partition p.
+func windowRecord(p int32, region string, start int64, agg *window.Sum) *kgo.Record {
+	r := &kgo.Record{Topic: testState, Partition: p, Key: windowKey(region, start)}
+	if agg != nil {
+		r.Value = windowValue(*agg)
+	}
+	return r
+}
+
+// metaRecord is the meta record of partition p of partitions, for the
+// enricher's window settings.
+func (f *restoreFixture) metaRecord(p, partitions int32, watermark, maxEvent int64) *kgo.Record {
+	w := f.e.cfg.Window
+	m := meta{partition: p, partitions: partitions, watermark: watermark, maxEvent: maxEvent,
+		size: w.Size.Milliseconds(), slide: w.Slide.Milliseconds(), start: w.Start.Milliseconds(), mode: w.Mode}
+	return &kgo.Record{Topic: testState, Partition: p, Key: metaKey, Value: metaValue(m)}
+}
+
+const (
+	t0     = int64(1_672_617_600_000) // 2023-01-02T00:00:00Z, a multiple of 5 minutes
+	minute = int64(60_000)
+)
+
+func TestRestore(t *testing.T) {
+	f := newRestoreFixture(t, 3)
+	f.write(t,
+		windowRecord(1, "Europe", t0, &window.Sum{Total: 1199, Count: 1}),
+		windowRecord(1, "Europe", t0+5*minute, &window.Sum{Total: 500, Count: 2}),
+		windowRecord(1, "Asia", t0, &window.Sum{Total: 7, Count: 1}),
+		windowRecord(1, "Asia", t0, nil), // dropped since
+		f.metaRecord(1, 3, t0-10*minute+7*minute, t0+7*minute),
+		windowRecord(2, "Africa", t0, &window.Sum{Total: 1, Count: 1}),
+		f.metaRecord(2, 3, t0, t0+10*minute),
+	)
+	tasks, err := f.e.restore(testContext(t), f.opts, []int32{0, 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 2 {
+		t.Fatalf("restored %d tables, want 2", len(tasks))
+	}
+	if tk := tasks[0]; tk.partition != 0 || tk.t.Len() != 0 || tk.t.Watermark() != math.MinInt64 {
+		t.Errorf("partition 0 restored %d windows, watermark %d; want an empty table", tk.t.Len(), tk.t.Watermark())
+	}
+	tk := tasks[1]
+	got := tk.t.Snapshot()
+	want := window.State[string, window.Sum]{Watermark: t0 - 3*minute, MaxEventTime: t0 + 7*minute, Rows: []window.Row[string, window.Sum]{
+		{Key: "Europe", Start: t0, End: t0 + 10*minute, Agg: window.Sum{Total: 1199, Count: 1}},
+		{Key: "Europe", Start: t0 + 5*minute, End: t0 + 15*minute, Agg: window.Sum{Total: 500, Count: 2}},
+	}}
+	if got.Watermark != want.Watermark || got.MaxEventTime != want.MaxEventTime || len(got.Rows) != len(want.Rows) {
+		t.Fatalf("partition 1 restored %+v, want %+v", got, want)
+	}
+	for i := range want.Rows {
+		if got.Rows[i] != want.Rows[i] {
+			t.Errorf("row %d = %+v, want %+v", i, got.Rows[i], want.Rows[i])
+		}
+	}
+	// The rollback point is the restored state.
+	if len(tk.good.Rows) != 2 || tk.good.Watermark != want.Watermark {
+		t.Errorf("good = %+v, want the restored state", tk.good)
+	}
+}
+
+// TestRestoreRefuses checks the changelogs that restore must not load,
+// and that its errors say what to do.
+func TestRestoreRefuses(t *testing.T) {
+	sum := &window.Sum{Total: 1, Count: 1}
+	tests := []struct {
+		name string
+		recs func(f *restoreFixture) []*kgo.Record
+		want []string
+	}{
+		{"the first layout", func(f *restoreFixture) []*kgo.Record {
+			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: []byte{'m'}, Value: make([]byte, 41)}}
+		}, []string{"older enricher", "--state-topic", "--group"}},
+		{"windows without meta", func(f *restoreFixture) []*kgo.Record {
+			return []*kgo.Record{windowRecord(0, "Europe", t0, sum)}
+		}, []string{"no meta record"}},
+		{"the meta of another partition", func(f *restoreFixture) []*kgo.Record {
+			r := f.metaRecord(2, 3, t0, t0)
+			r.Partition = 0
+			return []*kgo.Record{r}
+		}, []string{"partition 2 of 3", "--state-topic"}},
+		{"another partition count", func(f *restoreFixture) []*kgo.Record {
+			return []*kgo.Record{f.metaRecord(0, 6, t0, t0)}
+		}, []string{"partition 0 of 6", "--state-topic"}},
+		{"other window settings", func(f *restoreFixture) []*kgo.Record {
+			r := f.metaRecord(0, 3, t0, t0)
+			m, _ := parseMeta(r.Value)
+			m.slide = 2 * minute
+			r.Value = metaValue(m)
+			return []*kgo.Record{r}
+		}, []string{"sliding 2m0s", "restore the old settings"}},
+		{"a malformed window key", func(f *restoreFixture) []*kgo.Record {
+			return []*kgo.Record{{Topic: testState, Partition: 0, Key: []byte("w?"), Value: windowValue(*sum)}}
+		}, []string{"malformed window key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRestoreFixture(t, 3)
+			f.write(t, tt.recs(f)...)
+			_, err := f.e.restore(testContext(t), f.opts, []int32{0}, 3)
+			var fatal *fatalError
+			if !errors.As(err, &fatal) {
+				t.Fatalf("restore error = %v, want an error a restart cannot mend", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRestoreWaitsForOpenTransaction: a transaction that wrote to the
+// changelog partition before the restore began, and commits while the
+// restore waits, is part of the restored state.
+func TestRestoreWaitsForOpenTransaction(t *testing.T) {
+	f := newRestoreFixture(t, 3)
+	f.write(t, windowRecord(0, "Europe", t0, &window.Sum{Total: 100, Count: 1}), f.metaRecord(0, 3, t0-10*minute, t0))
+	ctx := testContext(t)
+	tx := f.client(t, kgo.TransactionalID("previous-owner"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, windowRecord(0, "Europe", t0, &window.Sum{Total: 300, Count: 2}), f.metaRecord(0, 3, t0-9*minute, t0+minute)).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Watch the restore ask for the last stable offsets of the state
+	// topic (read_committed, latest): it asks again only while the
+	// partition is not stable, so a second request means it waits.
+	var (
+		mu      sync.Mutex
+		last    kmsg.Request
+		asked   int
+		waiting = make(chan struct{})
+	)
+	f.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.ListOffsets}, Topic: testState, Count: -1, When: func(r kmsg.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		req := r.(*kmsg.ListOffsetsRequest)
+		if r == last || req.IsolationLevel != 1 || len(req.Topics) == 0 || len(req.Topics[0].Partitions) == 0 || req.Topics[0].Partitions[0].Timestamp != -1 {
+			return false
+		}
+		last = r
+		if asked++; asked == 2 {
+			close(waiting)
+		}
+		return false
+	}})
+	type result struct {
+		tasks map[int32]*task
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tasks, err := f.e.restore(ctx, f.opts, []int32{0}, 3)
+		done <- result{tasks, err}
+	}()
+	select {
+	case <-waiting:
+	case r := <-done:
+		t.Fatalf("restore returned while a transaction on its partition was open: %+v", r)
+	case <-ctx.Done():
+		t.Fatal("the restore did not ask for the last stable offsets twice")
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("restore returned while a transaction on its partition was open: %+v", r)
+	default:
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	st := r.tasks[0].t.Snapshot()
+	if len(st.Rows) != 1 || st.Rows[0].Agg != (window.Sum{Total: 300, Count: 2}) || st.MaxEventTime != t0+minute {
+		t.Fatalf("restored %+v, want the committed transaction's window (300, 2) and max event time %d", st, t0+minute)
+	}
+}
+
+func TestCheckLayout(t *testing.T) {
+	tests := []struct {
+		name  string
+		state int32
+		err   string
+	}{
+		{"same partition count", 3, ""},
+		{"a state topic of the first layout", 1, "has 1 partitions but the repartition topic repartition has 3"},
+		{"more state partitions", 6, "has 6 partitions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRestoreFixture(t, tt.state)
+			n, err := f.e.checkLayout(testContext(t), f.client(t))
+			if tt.err == "" {
+				if err != nil || n != 3 {
+					t.Fatalf("checkLayout = %d, %v; want 3", n, err)
+				}
+				return
+			}
+			var fatal *fatalError
+			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "--state-topic") {
+				t.Fatalf("checkLayout error = %v, want a fatal error saying %q and what to do", err, tt.err)
+			}
+		})
+	}
+}
+
+// TestEnsureTopics: the repartition and state topics get the sales
+// topic's partition count, or --partitions when the sales topic is new.
+func TestEnsureTopics(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing int32 // partitions of an existing sales topic; 0 for none
+		want     int32
+	}{
+		{"new sales topic", 0, 4},
+		{"existing sales topic", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := kfake.NewCluster(kfake.NumBrokers(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			ctx := testContext(t)
+			cfg := DefaultConfig()
+			if tt.existing > 0 {
+				if err := topics.Ensure(ctx, cl, topics.Spec{Name: cfg.SalesTopic, Partitions: tt.existing}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e, err := New(cfg, nil, nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (Job{}).ensureTopics(ctx, cl, e, 4); err != nil {
+				t.Fatal(err)
+			}
+			n, err := topics.Partitions(ctx, cl, cfg.SalesTopic, e.cfg.RepartitionTopic, cfg.StateTopic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for topic, got := range n {
+				if got != tt.want {
+					t.Errorf("%s has %d partitions, want %d", topic, got, tt.want)
+				}
+			}
+			if e.cfg.RepartitionTopic != "salesstream-enricher-repartition" {
+				t.Errorf("repartition topic %q, want the group's name + -repartition", e.cfg.RepartitionTopic)
+			}
+		})
+	}
+}

@@ -1,0 +1,291 @@
+package enricher
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/platform/topics"
+	"github.com/salesstream/salesstream/pkg/window"
+)
+
+// The state topic is a compacted changelog of the window tables, one
+// table per partition of the repartition topic: the state of repartition
+// partition p lives in changelog partition p, so it moves with p from one
+// instance to another. A partition holds one record per (region, window
+// start) of its table, with the aggregate; a tombstone when the window is
+// dropped; and one meta record with the table's watermark and largest
+// event time, the window settings the state was built with, and the
+// partition and partition count it was written for. Records are written in
+// the transaction that commits the offsets they account for, so the
+// committed changelog always matches the committed offsets.
+//
+// Window key:  'w' | uvarint(len(region)) | region | int64 start
+// Window value: int64 total cents | int64 count
+// Meta key:    'M'
+// Meta value:  byte layout (2) | int32 partition | int32 partitions |
+//              int64 watermark | int64 max event time | int64 size ms |
+//              int64 slide ms | int64 start ms | byte mode
+//
+// The first layout kept one table for the whole sales topic in a state
+// topic of one partition, with meta key 'm' and no layout byte; the
+// enricher refuses such a topic rather than misread it.
+
+var (
+	metaKey    = []byte{'M'}
+	oldMetaKey = []byte{'m'}
+)
+
+const (
+	stateLayout = 2
+	metaLen     = 1 + 4 + 4 + 5*8 + 1
+)
+
+func windowKey(region string, start int64) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(region)+8)
+	b = append(b, 'w')
+	b = binary.AppendUvarint(b, uint64(len(region)))
+	b = append(b, region...)
+	return binary.BigEndian.AppendUint64(b, uint64(start))
+}
+
+func parseWindowKey(k []byte) (string, int64, error) {
+	if len(k) < 1 || k[0] != 'w' {
+		return "", 0, errors.New("not a window key")
+	}
+	n, w := binary.Uvarint(k[1:])
+	if w <= 0 || n > uint64(len(k)) || uint64(len(k)) != 1+uint64(w)+n+8 {
+		return "", 0, errors.New("malformed window key")
+	}
+	region := string(k[1+w : 1+w+int(n)])
+	return region, int64(binary.BigEndian.Uint64(k[len(k)-8:])), nil
+}
+
+func windowValue(a window.Sum) []byte {
+	b := make([]byte, 0, 16)
+	b = binary.BigEndian.AppendUint64(b, uint64(a.Total))
+	return binary.BigEndian.AppendUint64(b, uint64(a.Count))
+}
+
+type meta struct {
+	partition, partitions int32
+	watermark, maxEvent   int64
+	size, slide, start    int64
+	mode                  window.Mode
+}
+
+func metaValue(m meta) []byte {
+	b := make([]byte, 0, metaLen)
+	b = append(b, stateLayout)
+	b = binary.BigEndian.AppendUint32(b, uint32(m.partition))
+	b = binary.BigEndian.AppendUint32(b, uint32(m.partitions))
+	for _, v := range []int64{m.watermark, m.maxEvent, m.size, m.slide, m.start} {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	return append(b, byte(m.mode))
+}
+
+func parseMeta(v []byte) (meta, error) {
+	if len(v) != metaLen {
+		return meta{}, fmt.Errorf("meta record of %d bytes, want %d", len(v), metaLen)
+	}
+	if v[0] != stateLayout {
+		return meta{}, fmt.Errorf("meta record of state layout %d, want %d", v[0], stateLayout)
+	}
+	g := func(i int) int64 { return int64(binary.BigEndian.Uint64(v[9+8*i:])) }
+	return meta{
+		partition: int32(binary.BigEndian.Uint32(v[1:])), partitions: int32(binary.BigEndian.Uint32(v[5:])),
+		watermark: g(0), maxEvent: g(1), size: g(2), slide: g(3), start: g(4), mode: window.Mode(v[metaLen-1]),
+	}, nil
+}
+
+func (e *Enricher) metaOf(tk *task, partitions int32) meta {
+	w := e.cfg.Window
+	slide := w.Slide
+	if slide == 0 {
+		slide = w.Size
+	}
+	return meta{
+		partition: tk.partition, partitions: partitions,
+		watermark: tk.t.Watermark(), maxEvent: tk.t.MaxEventTime(),
+		size: w.Size.Milliseconds(), slide: slide.Milliseconds(), start: w.Start.Milliseconds(), mode: w.Mode,
+	}
+}
+
+// changelog appends to out the records of tk's changes since the last
+// call, and its meta record, all for tk's changelog partition.
+func (e *Enricher) changelog(tk *task, partitions int32, out []*kgo.Record) []*kgo.Record {
+	tk.t.Changes(func(r window.Row[string, window.Sum], deleted bool) {
+		rec := &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: windowKey(r.Key, r.Start)}
+		if !deleted {
+			rec.Value = windowValue(r.Agg)
+		}
+		out = append(out, rec)
+	})
+	return append(out, &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+}
+
+// checkLayout returns the partition count of the repartition topic, after
+// checking that the state topic has as many partitions.
+func (e *Enricher) checkLayout(ctx context.Context, cl *kgo.Client) (int32, error) {
+	n, err := topics.Partitions(ctx, cl, e.cfg.RepartitionTopic, e.cfg.StateTopic)
+	if err != nil {
+		return 0, err
+	}
+	r, s := n[e.cfg.RepartitionTopic], n[e.cfg.StateTopic]
+	if r != s {
+		return 0, &fatalError{fmt.Errorf("state topic %s has %d partitions but the repartition topic %s has %d, and the state of each repartition partition lives in the state partition of the same number: "+
+			"the state was written by an older enricher (one table for the whole sales topic) or for another partition count; "+
+			"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)",
+			e.cfg.StateTopic, s, e.cfg.RepartitionTopic, r)}
+	}
+	return r, nil
+}
+
+// restore rebuilds the tables of the given repartition partitions from
+// their changelog partitions, for a repartition topic of partitions
+// partitions. Its cost grows with the windows still open, not with the
+// length of history, as compaction keeps one record per window.
+//
+// It first waits until every transaction that had written to those
+// changelog partitions has ended. The instance that owned a partition
+// before may have committed its last micro-batch just before the partition
+// moved, its commit markers still on their way; reading to the last stable
+// offset before they land would miss that commit, while the group, which
+// waits for pending offsets (RequireStableFetchOffsets), resumes after it.
+func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int32, partitions int32) (map[int32]*task, error) {
+	offsets := make(map[int32]kgo.Offset, len(parts))
+	for _, p := range parts {
+		offsets[p] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.cfg.StateTopic: offsets}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("create state reader: %w", err)
+	}
+	defer cl.Close()
+	if err := topics.WaitStable(ctx, cl, e.cfg.StateTopic, parts); err != nil {
+		return nil, err
+	}
+	ends, err := topics.ListPartitionEnds(ctx, cl, e.cfg.StateTopic, parts)
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[int32]map[string]window.Row[string, window.Sum], len(parts))
+	metas := make(map[int32]*meta, len(parts))
+	read := make(map[int32]int, len(parts))
+	for _, p := range parts {
+		rows[p] = map[string]window.Row[string, window.Sum]{}
+	}
+	size := e.cfg.Window.Size.Milliseconds()
+	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
+		read[r.Partition]++
+		at := func(err error) error {
+			return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
+		}
+		switch {
+		case bytes.Equal(r.Key, oldMetaKey):
+			return at(fmt.Errorf("the state was written by an older enricher (one table for the whole sales topic); " +
+				"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)"))
+		case bytes.Equal(r.Key, metaKey):
+			m, err := parseMeta(r.Value)
+			if err != nil {
+				return at(err)
+			}
+			metas[r.Partition] = &m
+			return nil
+		}
+		region, start, err := parseWindowKey(r.Key)
+		if err != nil {
+			return at(err)
+		}
+		k := string(r.Key)
+		if r.Value == nil {
+			delete(rows[r.Partition], k)
+			return nil
+		}
+		if len(r.Value) != 16 {
+			return at(fmt.Errorf("window value of %d bytes, want 16", len(r.Value)))
+		}
+		rows[r.Partition][k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
+			Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
+		}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	tasks := make(map[int32]*task, len(parts))
+	for _, p := range parts {
+		tk, err := e.newTask(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.restoreTask(tk, metas[p], rows[p], partitions); err != nil {
+			return nil, err
+		}
+		tk.read = read[p]
+		tasks[p] = tk
+	}
+	return tasks, nil
+}
+
+// restoreTask loads a changelog partition's meta record m (nil if none)
+// and rows into tk's table.
+func (e *Enricher) restoreTask(tk *task, m *meta, rows map[string]window.Row[string, window.Sum], partitions int32) error {
+	p := tk.partition
+	if m == nil {
+		if len(rows) > 0 {
+			return &fatalError{fmt.Errorf("state topic %s partition %d holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic, p)}
+		}
+		tk.good = tk.t.Snapshot()
+		return nil
+	}
+	if m.partition != p || m.partitions != partitions {
+		return &fatalError{fmt.Errorf("state topic %s partition %d holds the state of partition %d of %d, not of partition %d of %d: "+
+			"the repartition topic %s was changed after the state was written; start afresh with a new --state-topic and --group",
+			e.cfg.StateTopic, p, m.partition, m.partitions, p, partitions, e.cfg.RepartitionTopic)}
+	}
+	if want := e.metaOf(tk, partitions); m.size != want.size || m.slide != want.slide || m.start != want.start || m.mode != want.mode {
+		return &fatalError{fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
+			"restore the old settings, or start afresh with a new --group and --state-topic",
+			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
+	}
+	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent}
+	for _, r := range rows {
+		st.Rows = append(st.Rows, r)
+	}
+	slices.SortFunc(st.Rows, func(a, b window.Row[string, window.Sum]) int {
+		if a.Start != b.Start {
+			return cmpInt(a.Start, b.Start)
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if err := tk.t.Restore(st); err != nil {
+		return &fatalError{fmt.Errorf("restore state from %s partition %d: %w", e.cfg.StateTopic, p, err)}
+	}
+	tk.good = st
+	return nil
+}
+
+func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

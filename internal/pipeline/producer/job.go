@@ -1,0 +1,175 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/datagen"
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
+	"github.com/salesstream/salesstream/internal/platform/source"
+	"github.com/salesstream/salesstream/internal/platform/topics"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/serde"
+)
+
+// Job is the producer binary's whole run: it checks the input against the
+// registered CSV schema, connects to Kafka, and replays the input.
+type Job struct {
+	Kafka    kafkaconn.Config
+	Registry *registry.Client
+	// Input is a CSV path or s3:// URL; ignored when Synthetic.
+	Input  string
+	Opener *source.Opener
+	// Synthetic sends generated sales instead of a file, without end
+	// unless Producer.Limit is set.
+	Synthetic bool
+	// Strict refuses an input with any bad row, before sending anything.
+	Strict bool
+	// Resume skips the rows an earlier run of the same Input had
+	// acknowledged, so a stopped replay goes on where it stopped.
+	Resume bool
+	// Partitions of the sales topic when the producer creates it.
+	Partitions int32
+	Producer   Config
+	Logger     *slog.Logger
+	// Ops, if set, receives the producer's metrics and readiness.
+	Ops *ops.Server
+}
+
+// Run runs the job.
+func (j Job) Run(ctx context.Context) (Stats, error) {
+	log := j.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	j.Producer.Logger = log
+	sd := serde.New(j.Registry)
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	if err != nil {
+		return Stats{}, err
+	}
+
+	var src Source
+	closeSrc := func() {}
+	if j.Synthetic {
+		src = synthetic{datagen.New(uint64(time.Now().UnixNano()), time.Now(), time.Second)}
+		j.Producer.SourceName = "synthetic"
+		if j.Producer.EventTime == Shifted {
+			j.Producer.EventTime = Now
+		}
+	} else {
+		header, err := CSVHeader(ctx, j.Registry)
+		if err != nil {
+			return Stats{}, err
+		}
+		if j.Strict {
+			st, err := j.validate(ctx, header)
+			if err != nil {
+				return st, err
+			}
+		}
+		rc, r, err := j.open(ctx, header)
+		if err != nil {
+			return Stats{}, err
+		}
+		closeSrc = func() { rc.Close() }
+		src = r
+		j.Producer.SourceName = j.Input
+	}
+	defer closeSrc()
+
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka,
+		kgo.DefaultProduceTopic(schema.SalesTopic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(partitioner()),
+		kgo.KeepControlRecords(),
+	)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer cl.Close()
+	p, err := New(cl, keyEnc, valEnc, j.Producer)
+	if err != nil {
+		return Stats{}, err
+	}
+	if j.Ops != nil {
+		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
+		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
+		j.Ops.SetReady(func() bool { return true })
+	}
+	if j.Resume && !j.Synthetic {
+		r, err := LoadResume(ctx, cl, p.cfg.Topic, p.cfg.RejectTopic, j.Producer.SourceName)
+		if err != nil {
+			return Stats{}, fmt.Errorf("find where the last run of %s stopped: %w", j.Input, err)
+		}
+		p.cfg.Resume = r
+		log.Info("resuming", "input", j.Input, "last_lines", r.Lines, "last_rejected", r.Rejected)
+	}
+	parts := j.Partitions
+	if parts <= 0 {
+		parts = 3
+	}
+	if err := topics.Ensure(ctx, cl, topics.Spec{Name: p.cfg.Topic, Partitions: parts}, topics.Spec{Name: p.cfg.RejectTopic, Partitions: 1}); err != nil {
+		return Stats{}, err
+	}
+	log.Info("producing", "input", j.Producer.SourceName, "topic", p.cfg.Topic, "event_time", j.Producer.EventTime)
+	return p.Run(ctx, src)
+}
+
+// CSVHeader returns the sales CSV header the registry's pagila.sales.csv
+// schema describes.
+func CSVHeader(ctx context.Context, reg *registry.Client) ([]string, error) {
+	return registrar.Header(ctx, reg, schema.SalesCSV)
+}
+
+func (j Job) open(ctx context.Context, header []string) (io.Closer, *sales.Reader, error) {
+	opener := j.Opener
+	if opener == nil {
+		opener = &source.Opener{}
+	}
+	rc, err := opener.Open(ctx, j.Input)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := sales.NewReader(rc, header)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("%s: %w", j.Input, err)
+	}
+	return rc, r, nil
+}
+
+func (j Job) validate(ctx context.Context, header []string) (Stats, error) {
+	rc, r, err := j.open(ctx, header)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer rc.Close()
+	st, err := Validate(r)
+	if err != nil {
+		return st, fmt.Errorf("check %s: %w", j.Input, err)
+	}
+	if st.Bad > 0 {
+		return st, fmt.Errorf("%s has %d bad rows of %d (first: %v); nothing was sent: fix them, or drop --strict to send the good rows and keep the bad ones on the reject topic",
+			j.Input, st.Bad, st.Read, st.Errors[0])
+	}
+	return st, nil
+}
+
+type synthetic struct{ g *datagen.Generator }
+
+func (s synthetic) Next() (sales.Sale, error) { return s.g.Next(), nil }

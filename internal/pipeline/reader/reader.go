@@ -1,0 +1,221 @@
+// Package reader batch-reads the summary topic as a table.
+//
+// Read consumes the compacted summary topic read_committed from its start
+// to its end as of the call, keeps the latest row per (region, window) key
+// (a tombstone deletes it), and returns the rows ordered by window start
+// descending, then sales descending, then region. Write prints them as a
+// console table, JSON lines or CSV.
+package reader
+
+import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/money"
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/topics"
+)
+
+// Row is one (region, window) summary.
+type Row struct {
+	Region      string
+	WindowStart time.Time
+	WindowEnd   time.Time
+	Sales       money.Cents
+	Orders      int64
+}
+
+// Decoder decodes a framed Avro message into v.
+type Decoder interface {
+	Decode(ctx context.Context, msg []byte, headerID func(key string) ([]byte, bool), isKey bool, v any) error
+}
+
+// Result is what Read found.
+type Result struct {
+	Rows []Row
+	// Records counts the records read, Undecodable those that could not
+	// be decoded (they are skipped and reported in Errors, at most 20).
+	Records     int
+	Undecodable int
+	Errors      []error
+}
+
+// Read reads topic from its start to its current end with a client of its
+// own, made with connOpts.
+func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (Result, error) {
+	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+	)...)
+	if err != nil {
+		return Result{}, fmt.Errorf("create reader of %s: %w", topic, err)
+	}
+	defer cl.Close()
+	ends, err := topics.ListEnds(ctx, cl, nil, topic)
+	if err != nil {
+		return Result{}, err
+	}
+	type key struct {
+		region string
+		start  int64
+	}
+	latest := map[key]Row{}
+	var res Result
+	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
+		res.Records++
+		var k schema.SummaryKey
+		if err := dec.Decode(ctx, r.Key, headers(r), true, &k); err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d key: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
+		}
+		if r.Value == nil {
+			delete(latest, key{k.Region, k.WindowStart})
+			return nil
+		}
+		var v schema.SummaryValue
+		if err := dec.Decode(ctx, r.Value, headers(r), false, &v); err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d value: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
+		}
+		sales, err := schema.Decimal(v.Sales)
+		if err != nil {
+			res.undecodable(fmt.Errorf("%s[%d]@%d sales: %w", r.Topic, r.Partition, r.Offset, err))
+			return nil
+		}
+		latest[key{k.Region, k.WindowStart}] = Row{
+			Region:      v.Region,
+			WindowStart: time.UnixMilli(v.WindowStart).UTC(),
+			WindowEnd:   time.UnixMilli(v.WindowEnd).UTC(),
+			Sales:       sales,
+			Orders:      v.Orders,
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	res.Rows = make([]Row, 0, len(latest))
+	for _, r := range latest {
+		res.Rows = append(res.Rows, r)
+	}
+	Sort(res.Rows)
+	return res, nil
+}
+
+func (r *Result) undecodable(err error) {
+	r.Undecodable++
+	if len(r.Errors) < 20 {
+		r.Errors = append(r.Errors, err)
+	}
+}
+
+func headers(r *kgo.Record) func(string) ([]byte, bool) {
+	return func(k string) ([]byte, bool) {
+		for _, h := range r.Headers {
+			if h.Key == k {
+				return h.Value, true
+			}
+		}
+		return nil, false
+	}
+}
+
+// Sort orders rows by window start descending, then sales descending, then
+// region ascending.
+func Sort(rows []Row) {
+	slices.SortFunc(rows, func(a, b Row) int {
+		if c := b.WindowStart.Compare(a.WindowStart); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Sales, a.Sales); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Region, b.Region)
+	})
+}
+
+// Format is an output format.
+type Format int
+
+// The output formats.
+const (
+	Table Format = iota
+	JSON
+	CSV
+)
+
+// ParseFormat reads "table", "json" or "csv".
+func ParseFormat(s string) (Format, error) {
+	switch s {
+	case "table":
+		return Table, nil
+	case "json":
+		return JSON, nil
+	case "csv":
+		return CSV, nil
+	}
+	return 0, fmt.Errorf("format %q: want table, json or csv", s)
+}
+
+// jsonRow is a row in JSON: times in RFC 3339 UTC, sales a decimal string.
+type jsonRow struct {
+	Region      string `json:"region"`
+	WindowStart string `json:"window_start"`
+	WindowEnd   string `json:"window_end"`
+	Sales       string `json:"sales"`
+	Orders      int64  `json:"orders"`
+}
+
+// Write prints rows in format f: at most limit rows (0: all) for Table,
+// all rows for JSON (one object a line) and CSV (with a header).
+func Write(w io.Writer, rows []Row, f Format, limit int) error {
+	switch f {
+	case JSON:
+		enc := json.NewEncoder(w)
+		for _, r := range rows {
+			if err := enc.Encode(jsonRow{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), r.Orders}); err != nil {
+				return fmt.Errorf("write JSON: %w", err)
+			}
+		}
+		return nil
+	case CSV:
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"region", "window_start", "window_end", "sales", "orders"})
+		for _, r := range rows {
+			cw.Write([]string{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), strconv.FormatInt(r.Orders, 10)})
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return fmt.Errorf("write CSV: %w", err)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "WINDOW START\tWINDOW END\tREGION\tSALES\tORDERS\t")
+	shown := rows
+	if limit > 0 && len(shown) > limit {
+		shown = shown[:limit]
+	}
+	for _, r := range shown {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", r.WindowStart.UTC().Format("2006-01-02 15:04"), r.WindowEnd.UTC().Format("2006-01-02 15:04"), r.Region, r.Sales, r.Orders)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	if len(shown) < len(rows) {
+		fmt.Fprintf(w, "(%d of %d rows; --limit 0 shows all)\n", len(shown), len(rows))
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+// Package cli is the common start of every salesstream binary. Setup
+// declares the settings all binaries share (--ssm-prefix, the AWS settings
+// of package awsx, --print-config), parses the command line, resolves each
+// setting from its flag, environment variable, SSM parameter or default,
+// and prints the resolved configuration when asked. A binary declares its
+// own settings in a config.Set, then calls Setup once:
+//
+//	if done, err := cli.Setup(ctx, set, os.Args[1:]); done || err != nil {
+//		return err
+//	}
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/salesstream/salesstream/internal/platform/awsx"
+	"github.com/salesstream/salesstream/internal/platform/config"
+)
+
+// Env is what Setup uses besides the command line. The zero value is the
+// process's own: standard output, the environment, slog.Default().
+type Env struct {
+	// Stdout receives the --print-config output.
+	Stdout io.Writer
+	// LookupEnv reads environment variables.
+	LookupEnv func(string) (string, bool)
+	// Logger receives Setup's log lines.
+	Logger *slog.Logger
+}
+
+// Setup is Env{}.Setup.
+func Setup(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
+	return Env{}.Setup(ctx, set, args)
+}
+
+// Setup declares the shared settings in set, parses args, and resolves
+// every setting of set: from flags, then the environment, then, when
+// --ssm-prefix is given, SSM Parameter Store under that prefix (read with
+// the AWS settings, themselves resolved from flags and environment first),
+// then defaults. It returns done when the binary should exit successfully
+// without running: --print-config printed the configuration, or -h printed
+// the usage.
+func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
+	stdout, lookup, log := e.Stdout, e.LookupEnv, e.Logger
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	aws := awsx.Settings(set)
+	var prefix string
+	var print bool
+	set.String(&prefix, "ssm-prefix", "", "read unset settings from SSM Parameter Store under this path, such as /kafka_spark_demo",
+		config.Env("SSM_PREFIX"))
+	set.Bool(&print, "print-config", false, "print the resolved configuration (secrets masked) and where each value came from, then exit")
+
+	if err := set.FlagSet().Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, err
+	}
+	if err := set.Resolve(ctx, lookup, nil); err != nil {
+		return false, err
+	}
+	if prefix != "" {
+		cfg, err := aws.Load(ctx)
+		if err != nil {
+			return false, fmt.Errorf("--ssm-prefix %s: %w", prefix, err)
+		}
+		store, err := awsx.NewSSMStore(cfg, prefix)
+		if err != nil {
+			return false, err
+		}
+		store.Logger = log
+		if err := set.Resolve(ctx, lookup, store); err != nil {
+			return false, err
+		}
+	}
+	log.Debug("configuration resolved", "settings", set)
+	if print {
+		if err := set.Print(stdout); err != nil {
+			return false, fmt.Errorf("print the configuration: %w", err)
+		}
+		return true, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/ops"
+)
+
+// Runtime is what a binary's job gets once its settings are resolved.
+type Runtime struct {
+	Log *slog.Logger
+	// Ops serves --http-addr; the job registers its metrics and
+	// readiness there.
+	Ops            *ops.Server
+	Stdout, Stderr io.Writer
+}
+
+// Job is a binary's work, run once its settings are resolved.
+type Job func(ctx context.Context, rt Runtime) error
+
+// Main runs the binary called name. declare declares the binary's own
+// settings in a set and returns its job; Main adds the shared settings
+// (--log-level, --log-format, --http-addr, and Setup's), parses the command
+// line, resolves every setting, starts the metrics and health server, and
+// runs the job with a context that SIGINT and SIGTERM cancel. A failure
+// prints "name: error" on standard error and exits 1.
+func Main(name string, declare func(*config.Set) Job) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, name, declare, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, name string, declare func(*config.Set) Job, args []string, stdout, stderr io.Writer) error {
+	set := config.New(flag.NewFlagSet(name, flag.ContinueOnError))
+	job := declare(set)
+	var (
+		logging Logging
+		oc      ops.Config
+	)
+	logging.Register(set)
+	oc.Register(set)
+	if done, err := (Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+		return err
+	}
+	log, err := logging.Logger(stderr)
+	if err != nil {
+		return err
+	}
+	srv := ops.New()
+	if err := srv.Start(ctx, oc.Addr, log); err != nil {
+		return err
+	}
+	return job(ctx, Runtime{Log: log, Ops: srv, Stdout: stdout, Stderr: stderr})
+}
