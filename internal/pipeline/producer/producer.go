@@ -110,6 +110,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the reference pipeline's settings: the sales topic,
+// event time now, one sale every 750 ms.
+func DefaultConfig() Config {
+	return Config{Topic: schema.SalesTopic, EventTime: Now, Speedup: 1, Delay: 750 * time.Millisecond}
+}
+
 // Stats counts what a run did.
 type Stats struct {
 	// Read counts rows read, good and bad.
@@ -204,7 +210,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		first      time.Time
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
-		tp         = partitioner().ForTopic(p.cfg.Topic)
+		tp         = Partitioner().ForTopic(p.cfg.Topic)
 	)
 	report := func(final bool) {
 		if p.cfg.Progress == nil {

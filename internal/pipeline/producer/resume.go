@@ -32,9 +32,9 @@ type Resume struct {
 	Rejected int
 }
 
-// partitioner is the producer's partitioner; resuming computes with it
+// Partitioner is the producer's partitioner; resuming computes with it
 // where each line went.
-func partitioner() kgo.Partitioner { return kgo.StickyKeyPartitioner(nil) }
+func Partitioner() kgo.Partitioner { return kgo.StickyKeyPartitioner(nil) }
 
 // skip reports whether the sale on line, keyed key, was acknowledged by
 // the earlier run.
