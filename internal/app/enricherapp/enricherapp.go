@@ -13,16 +13,14 @@ import (
 	"github.com/salesstream/salesstream/internal/platform/config"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
-	"github.com/salesstream/salesstream/pkg/window"
 )
 
 // Declare declares the enricher binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
-		job              Job
-		rc               registryconn.Config
-		mode, timeSource string
-		parts            int
+		job   Job
+		rc    registryconn.Config
+		parts int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
@@ -38,8 +36,8 @@ func Declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", ec.Once, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
-	set.String(&mode, "output-mode", "update", "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
-	set.String(&timeSource, "time", "payment_date", "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
+	set.TextVar(&ec.Window.Mode, "output-mode", ec.Window.Mode, "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
+	set.TextVar(&ec.Time, "time", ec.Time, "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", ec.LateTopic, "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
 	set.String(&ec.DeadLetterTopic, "dlq-topic", ec.DeadLetterTopic, "dead-letter topic of unreadable sales messages", config.Env("ENRICHER_DLQ_TOPIC"))
 	set.String(&ec.StateTopic, "state-topic", ec.StateTopic, "compacted changelog topic of the window state", config.Env("ENRICHER_STATE_TOPIC"))
@@ -48,12 +46,6 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
-		if ec.Window.Mode, err = window.ParseMode(mode); err != nil {
-			return fmt.Errorf("--output-mode: %w", err)
-		}
-		if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
-			return fmt.Errorf("--time: %w", err)
-		}
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log
 		job.Kafka.Logger = rt.Log

@@ -20,11 +20,10 @@ import (
 // Declare declares the producer binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
-		job       Job
-		rc        registryconn.Config
-		eventTime string
-		limit     int
-		parts     int
+		job   Job
+		rc    registryconn.Config
+		limit int
+		parts int
 	)
 	job.Producer = producer.DefaultConfig()
 	pc := &job.Producer
@@ -34,7 +33,7 @@ func Declare(set *config.Set) cli.Job {
 	opener := &source.Opener{}
 	opener.Register(set)
 	set.String(&job.Input, "input", app.DefaultSalesCSV, "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
-	set.String(&eventTime, "event-time", "now", "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
+	set.TextVar(&pc.EventTime, "event-time", pc.EventTime, "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
 	set.Duration(&pc.Delay, "delay", pc.Delay, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
 	set.Float(&pc.Rate, "rate", pc.Rate, "sales per second; overrides --delay when positive", config.Env("PRODUCER_RATE"))
 	set.Float(&pc.Speedup, "speedup", pc.Speedup, "shifted mode: divide the CSV's spacing by this", config.Env("PRODUCER_SPEEDUP"))
@@ -45,9 +44,6 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
-		if job.Producer.EventTime, err = producer.ParseEventTime(eventTime); err != nil {
-			return fmt.Errorf("--event-time: %w", err)
-		}
 		job.Producer.Limit = int64(limit)
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log

@@ -18,20 +18,17 @@ func Declare(set *config.Set) cli.Job {
 	var (
 		job    Job
 		rc     registryconn.Config
-		format string
+		format reader.Format
 		limit  int
 	)
 	job.Kafka.ClientID = "salesstream-reader"
 	job.Kafka.Register(set)
 	rc.Register(set)
 	set.String(&job.Topic, "topic", schema.SummaryTopic, "summary topic", config.Env("READER_TOPIC"))
-	set.String(&format, "format", "table", "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
+	set.TextVar(&format, "format", format, "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
 	return func(ctx context.Context, rt cli.Runtime) error {
-		f, err := reader.ParseFormat(format)
-		if err != nil {
-			return fmt.Errorf("--format: %w", err)
-		}
+		var err error
 		job.Kafka.Logger = rt.Log
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
@@ -46,6 +43,6 @@ func Declare(set *config.Set) cli.Job {
 		if res.Undecodable > len(res.Errors) {
 			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
 		}
-		return reader.Write(rt.Stdout, res.Rows, f, limit)
+		return reader.Write(rt.Stdout, res.Rows, format, limit)
 	}
 }

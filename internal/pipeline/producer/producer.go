@@ -70,6 +70,18 @@ func (e EventTime) String() string {
 	return "EventTime(" + strconv.Itoa(int(e)) + ")"
 }
 
+// MarshalText returns the mode's flag value.
+func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText sets the mode from text, as ParseEventTime reads it.
+func (e *EventTime) UnmarshalText(b []byte) error {
+	v, err := ParseEventTime(string(b))
+	if err == nil {
+		*e = v
+	}
+	return err
+}
+
 // Source yields sales. Next returns io.EOF at the end, or a *sales.RowError
 // for a row that does not parse, after which it can go on.
 type Source interface {
@@ -346,10 +358,10 @@ func (p *Producer) reject(ctx context.Context, e *sales.RowError) {
 		Topic: p.cfg.RejectTopic,
 		Value: []byte(text),
 		Headers: []kgo.RecordHeader{
-			{Key: "salesstream.error", Value: []byte(e.Err.Error())},
+			{Key: schema.HeaderError, Value: []byte(e.Err.Error())},
 			{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
 			{Key: HeaderLine, Value: []byte(strconv.Itoa(e.Line))},
-			{Key: "salesstream.field", Value: []byte(e.Field)},
+			{Key: schema.HeaderField, Value: []byte(e.Field)},
 		},
 	}, p.ack)
 }
