@@ -44,6 +44,13 @@ func Declare(set *config.Set) cli.Job {
 	set.String(&ec.Group, "group", ec.Group, "consumer group, shared by every instance; also names the repartition topic <group>-repartition", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance and stable across its restarts (also its static group member id)", config.Env("ENRICHER_TRANSACTIONAL_ID"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
+	set.Check(func() error { return windowError(ec.Window.Validate()) })
+	set.Check(func() error {
+		if ec.Trigger < 0 {
+			return fmt.Errorf("--trigger %v must not be negative: give an interval such as 2m, or 0 to run micro-batches back to back", ec.Trigger)
+		}
+		return nil
+	})
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
 		job.Partitions = int32(parts)

@@ -11,6 +11,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -35,8 +36,14 @@ type Job struct {
 	Started func(*enricher.Enricher)
 }
 
-// Run runs the job and returns the enricher's committed counts.
+// Run runs the job and returns the enricher's committed counts. Its
+// registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
+	st, err := j.run(ctx)
+	return st, registryconn.Hint(err)
+}
+
+func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

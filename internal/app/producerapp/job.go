@@ -17,6 +17,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -47,8 +48,13 @@ type Job struct {
 	Ops *ops.Server
 }
 
-// Run runs the job.
+// Run runs the job. Its registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (producer.Stats, error) {
+	st, err := j.run(ctx)
+	return st, registryconn.Hint(err)
+}
+
+func (j Job) run(ctx context.Context) (producer.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

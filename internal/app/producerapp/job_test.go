@@ -18,6 +18,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -168,7 +169,7 @@ func TestJobErrors(t *testing.T) {
 		wantIs   error
 		want     string
 	}{
-		{"schemas not registered", false, "", registry.ErrNotFound, registry.RegisterHint},
+		{"schemas not registered", false, "", registry.ErrNotFound, registryconn.RegisterHint},
 		{"missing input", true, "/nonexistent/sales.csv", os.ErrNotExist, "input file"},
 		{"wrong header", true, "header", nil, "CSV header does not match"},
 	}

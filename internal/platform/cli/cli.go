@@ -43,7 +43,9 @@ func Setup(ctx context.Context, set *config.Set, args []string) (done bool, err 
 // every setting of set: from flags, then the environment, then, when
 // --ssm-prefix is given, SSM Parameter Store under that prefix (read with
 // the AWS settings, themselves resolved from flags and environment first),
-// then defaults. It returns done when the binary should exit successfully
+// then defaults; then it runs the checks of set (config.Set.Check), so that
+// settings a run would refuse are refused, --print-config too. It returns
+// done when the binary should exit successfully
 // without running: --print-config printed the configuration, or -h printed
 // the usage.
 func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
@@ -88,6 +90,9 @@ func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bo
 		}
 	}
 	log.Debug("configuration resolved", "settings", set)
+	if err := set.Validate(); err != nil {
+		return false, err
+	}
 	if print {
 		if err := set.Print(stdout); err != nil {
 			return false, fmt.Errorf("print the configuration: %w", err)

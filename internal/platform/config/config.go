@@ -84,6 +84,22 @@ type Set struct {
 	fs       *flag.FlagSet
 	settings []*setting
 	shared   map[string]any
+	checks   []func() error
+}
+
+// Check adds a check of the resolved settings, such as one setting that
+// must not exceed another, for Validate to run. Its error should name the
+// settings as the user wrote them (--slide 10m must not exceed --window 5m).
+func (s *Set) Check(check func() error) { s.checks = append(s.checks, check) }
+
+// Validate runs the checks, in the order they were added, and returns
+// their errors joined: every setting that is wrong, not only the first.
+func (s *Set) Validate() error {
+	var errs []error
+	for _, c := range s.checks {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
 }
 
 // Shared returns the value that packages using s share under key, calling

@@ -90,3 +90,27 @@ func TestTextVarBadDefaultPanics(t *testing.T) {
 	var c color
 	New(flag.NewFlagSet("t", flag.ContinueOnError)).TextVar(&c, "color", color(7), "a color")
 }
+
+func TestValidateRunsEveryCheck(t *testing.T) {
+	s := New(flag.NewFlagSet("t", flag.ContinueOnError))
+	var ran []int
+	for i, msg := range []string{"", "--a 1 must exceed --b 2", "", "--c must be set"} {
+		s.Check(func() error {
+			ran = append(ran, i)
+			if msg == "" {
+				return nil
+			}
+			return fmt.Errorf("%s", msg)
+		})
+	}
+	err := s.Validate()
+	if err == nil || err.Error() != "--a 1 must exceed --b 2\n--c must be set" {
+		t.Fatalf("Validate = %v, want both failures, one a line", err)
+	}
+	if fmt.Sprint(ran) != "[0 1 2 3]" {
+		t.Fatalf("checks ran %v, want all four in order", ran)
+	}
+	if err := New(flag.NewFlagSet("t", flag.ContinueOnError)).Validate(); err != nil {
+		t.Fatalf("Validate without checks = %v", err)
+	}
+}
