@@ -29,6 +29,8 @@ func Declare(set *config.Set) cli.Job {
 	rc.Register(set)
 	opener := &source.Opener{}
 	opener.Register(set)
+	app.DeclareSalesTopic(set, &ec.SalesTopic)
+	app.DeclareSummaryTopic(set, &ec.SummaryTopic)
 	set.String(&job.Regions, "regions", app.DefaultRegionsCSV, "regions CSV (country, region), a local path or s3://bucket/key", config.Env("ENRICHER_REGIONS"))
 	set.Duration(&ec.Window.Size, "window", ec.Window.Size, "window length", config.Env("ENRICHER_WINDOW"))
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))

@@ -32,6 +32,7 @@ func Declare(set *config.Set) cli.Job {
 	rc.Register(set)
 	opener := &source.Opener{}
 	opener.Register(set)
+	app.DeclareSalesTopic(set, &pc.Topic)
 	set.String(&job.Input, "input", app.DefaultSalesCSV, "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
 	set.TextVar(&pc.EventTime, "event-time", pc.EventTime, "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
 	set.Duration(&pc.Delay, "delay", pc.Delay, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))

@@ -6,7 +6,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
@@ -24,7 +24,7 @@ func Declare(set *config.Set) cli.Job {
 	job.Kafka.ClientID = "salesstream-reader"
 	job.Kafka.Register(set)
 	rc.Register(set)
-	set.String(&job.Topic, "topic", schema.SummaryTopic, "summary topic", config.Env("READER_TOPIC"))
+	app.DeclareSummaryTopic(set, &job.Topic)
 	set.TextVar(&format, "format", format, "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
 	return func(ctx context.Context, rt cli.Runtime) error {

@@ -12,8 +12,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +26,8 @@ import (
 type Env struct {
 	// Stdout receives the --print-config output.
 	Stdout io.Writer
+	// Stderr receives the usage that -h asks for.
+	Stderr io.Writer
 	// LookupEnv reads environment variables.
 	LookupEnv func(string) (string, bool)
 	// Logger receives Setup's log lines.
@@ -49,9 +49,12 @@ func Setup(ctx context.Context, set *config.Set, args []string) (done bool, err 
 // without running: --print-config printed the configuration, or -h printed
 // the usage.
 func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
-	stdout, lookup, log := e.Stdout, e.LookupEnv, e.Logger
+	stdout, stderr, lookup, log := e.Stdout, e.Stderr, e.LookupEnv, e.Logger
 	if stdout == nil {
 		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
 	}
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -66,11 +69,8 @@ func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bo
 		config.Env("SSM_PREFIX"))
 	set.Bool(&print, "print-config", false, "print the resolved configuration (secrets masked) and where each value came from, then exit")
 
-	if err := set.FlagSet().Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return true, nil
-		}
-		return false, err
+	if done, err := parse(set.FlagSet(), args, stderr); done || err != nil {
+		return done, err
 	}
 	if err := set.Resolve(ctx, lookup, nil); err != nil {
 		return false, err

@@ -51,7 +51,7 @@ func run(ctx context.Context, name string, declare func(*config.Set) Job, args [
 	)
 	logging.Register(set)
 	oc.Register(set)
-	if done, err := (Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+	if done, err := (Env{Stdout: stdout, Stderr: stderr}).Setup(ctx, set, args); done || err != nil {
 		return err
 	}
 	log, err := logging.Logger(stderr)

@@ -360,7 +360,7 @@ type intValue int
 func (v *intValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return errors.New("not an integer")
+		return errors.New("not a whole number, such as 3")
 	}
 	*v = intValue(n)
 	return nil
@@ -372,7 +372,7 @@ type floatValue float64
 func (v *floatValue) Set(s string) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return errors.New("not a number")
+		return errors.New("not a number, such as 2.5")
 	}
 	*v = floatValue(f)
 	return nil
@@ -384,7 +384,7 @@ type boolValue bool
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return errors.New("not a boolean (true or false)")
+		return errors.New("not true or false")
 	}
 	*v = boolValue(b)
 	return nil
