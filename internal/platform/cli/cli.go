@@ -45,10 +45,42 @@ func Setup(ctx context.Context, set *config.Set, args []string) (done bool, err 
 // the AWS settings, themselves resolved from flags and environment first),
 // then defaults; then it runs the checks of set (config.Set.Check), so that
 // settings a run would refuse are refused, --print-config too. It returns
-// done when the binary should exit successfully
-// without running: --print-config printed the configuration, or -h printed
-// the usage.
+// done when the binary should exit successfully without running:
+// --print-config printed the configuration, or -h printed the usage.
 func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
+	aws := awsx.Settings(set)
+	var prefix string
+	set.String(&prefix, "ssm-prefix", "", "read unset settings from SSM Parameter Store under this path, such as /kafka_spark_demo",
+		config.Env("SSM_PREFIX"))
+	return e.setup(ctx, set, args, func(ctx context.Context, lookup func(string) (string, bool), log *slog.Logger) error {
+		if prefix == "" {
+			return nil
+		}
+		cfg, err := aws.Load(ctx)
+		if err != nil {
+			return fmt.Errorf("--ssm-prefix %s: %w", prefix, err)
+		}
+		store, err := awsx.NewSSMStore(cfg, prefix)
+		if err != nil {
+			return err
+		}
+		store.Logger = log
+		return set.Resolve(ctx, lookup, store)
+	})
+}
+
+// SetupLocal is Setup for a program that reads no parameter store, such
+// as the devstack: settings come from flags, the environment and defaults,
+// with --print-config and the same errors.
+func (e Env) SetupLocal(ctx context.Context, set *config.Set, args []string) (done bool, err error) {
+	return e.setup(ctx, set, args, nil)
+}
+
+// setup declares --print-config, parses args, resolves set from the
+// environment, then with store (if not nil), checks the settings and
+// prints them when asked.
+func (e Env) setup(ctx context.Context, set *config.Set, args []string,
+	store func(context.Context, func(string) (string, bool), *slog.Logger) error) (done bool, err error) {
 	stdout, stderr, lookup, log := e.Stdout, e.Stderr, e.LookupEnv, e.Logger
 	if stdout == nil {
 		stdout = os.Stdout
@@ -62,11 +94,7 @@ func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bo
 	if log == nil {
 		log = slog.Default()
 	}
-	aws := awsx.Settings(set)
-	var prefix string
 	var print bool
-	set.String(&prefix, "ssm-prefix", "", "read unset settings from SSM Parameter Store under this path, such as /kafka_spark_demo",
-		config.Env("SSM_PREFIX"))
 	set.Bool(&print, "print-config", false, "print the resolved configuration (secrets masked) and where each value came from, then exit")
 
 	if done, err := parse(set.FlagSet(), args, stderr); done || err != nil {
@@ -75,17 +103,8 @@ func (e Env) Setup(ctx context.Context, set *config.Set, args []string) (done bo
 	if err := set.Resolve(ctx, lookup, nil); err != nil {
 		return false, err
 	}
-	if prefix != "" {
-		cfg, err := aws.Load(ctx)
-		if err != nil {
-			return false, fmt.Errorf("--ssm-prefix %s: %w", prefix, err)
-		}
-		store, err := awsx.NewSSMStore(cfg, prefix)
-		if err != nil {
-			return false, err
-		}
-		store.Logger = log
-		if err := set.Resolve(ctx, lookup, store); err != nil {
+	if store != nil {
+		if err := store(ctx, lookup, log); err != nil {
 			return false, err
 		}
 	}
