@@ -6,10 +6,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // DefaultPartitions is the partition count of the topics the producer and
@@ -46,4 +48,16 @@ func declareTopic(set *config.Set, p *string, name, def, usage, env string) {
 		}
 		return nil
 	})
+}
+
+// Encoders returns the encoders of the key and value schemas registered
+// for topic (TopicIdStrategy: "<topic>-key" and "<topic>-value").
+func Encoders(ctx context.Context, sd *serde.Serde, topic string) (key, value *serde.Encoder, err error) {
+	if key, err = sd.Encoder(ctx, schema.KeyArtifact(topic)); err != nil {
+		return nil, nil, err
+	}
+	if value, err = sd.Encoder(ctx, schema.ValueArtifact(topic)); err != nil {
+		return nil, nil, err
+	}
+	return key, value, nil
 }

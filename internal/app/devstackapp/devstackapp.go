@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/platform/cli"
@@ -25,13 +23,9 @@ const DefaultDataDir = ".devstack"
 // Main runs the devstack binary until SIGINT or SIGTERM. A failure prints
 // "devstack: error" on standard error and exits 1.
 func Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "devstack:", err)
-		os.Exit(1)
-	}
+	cli.Exit("devstack", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return run(ctx, args, os.LookupEnv, stdout, stderr)
+	})
 }
 
 // run resolves the settings from args and the environment, then runs the

@@ -55,11 +55,7 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 	}
 	log.Info("regions loaded", "path", j.Regions, "countries", regions.Len())
 	sd := serde.New(j.Registry)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
-	if err != nil {
-		return enricher.Stats{}, err
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Enricher.SummaryTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, j.Enricher.SummaryTopic)
 	if err != nil {
 		return enricher.Stats{}, err
 	}

@@ -64,11 +64,7 @@ func (j Job) run(ctx context.Context) (producer.Stats, error) {
 		j.Producer.Topic = schema.SalesTopic
 	}
 	sd := serde.New(j.Registry)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Producer.Topic))
-	if err != nil {
-		return producer.Stats{}, err
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Producer.Topic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, j.Producer.Topic)
 	if err != nil {
 		return producer.Stats{}, err
 	}

@@ -14,9 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
-	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
@@ -25,28 +24,6 @@ import (
 )
 
 var quiet = slog.New(slog.DiscardHandler)
-
-// jobStack starts an embedded stack and returns it with a registry client,
-// the schemas registered when register is set.
-func jobStack(t *testing.T, register bool) (*devstack.Stack, *registry.Client) {
-	t.Helper()
-	ctx := context.Background()
-	s, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	reg, err := registry.New(s.RegistryURL(), registry.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if register {
-		if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return s, reg
-}
 
 func writeCSV(t *testing.T, rows string) string {
 	t.Helper()
@@ -58,7 +35,7 @@ func writeCSV(t *testing.T, rows string) string {
 }
 
 func TestJobStrictRefusesBadInput(t *testing.T) {
-	s, reg := jobStack(t, true)
+	s, reg := devstacktest.Start(t, true)
 	path := writeCSV(t, jobRows)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -73,7 +50,7 @@ func TestJobStrictRefusesBadInput(t *testing.T) {
 		t.Fatalf("stats read %d bad %d sent %d, want 7, 3, 0", st.Read, st.Bad, st.Sent)
 	}
 	// Nothing was sent: the job did not even create the sales topic.
-	adm := kadm.NewClient(newClient(t, s.Brokers()))
+	adm := kadm.NewClient(devstacktest.Client(t, s.Brokers()))
 	tds, err := adm.ListTopics(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +73,7 @@ func TestJobSendsCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, reg := jobStack(t, true)
+			s, reg := devstacktest.Start(t, true)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			st, err := Job{
@@ -109,7 +86,7 @@ func TestJobSendsCSV(t *testing.T) {
 			if st.Sent != int64(tt.sent) || st.Bad != tt.bad {
 				t.Fatalf("sent %d bad %d, want %d and %d", st.Sent, st.Bad, tt.sent, tt.bad)
 			}
-			adm := kadm.NewClient(newClient(t, s.Brokers()))
+			adm := kadm.NewClient(devstacktest.Client(t, s.Brokers()))
 			tds, err := adm.ListTopics(ctx, schema.SalesTopic, schema.SalesCSV+".dlq")
 			if err != nil {
 				t.Fatal(err)
@@ -175,7 +152,7 @@ func TestJobErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, reg := jobStack(t, tt.register)
+			s, reg := devstacktest.Start(t, tt.register)
 			input := tt.input
 			switch input {
 			case "":
@@ -200,7 +177,7 @@ func TestJobErrors(t *testing.T) {
 }
 
 func TestCSVHeader(t *testing.T) {
-	_, reg := jobStack(t, true)
+	_, reg := devstacktest.Start(t, true)
 	got, err := CSVHeader(context.Background(), reg)
 	if err != nil {
 		t.Fatal(err)
@@ -239,22 +216,12 @@ var jobGood = []wantSale{
 	{17, 12, 100000, time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), "", "Kanto", "Japan"},
 }
 
-func newClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
 // consumeAll returns every committed record of topic, up to its end.
 func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := newClient(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	cl := devstacktest.Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if err != nil {

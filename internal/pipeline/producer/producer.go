@@ -73,12 +73,10 @@ func (e EventTime) String() string {
 // MarshalText returns the mode's flag value.
 func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
 
-// UnmarshalText sets the mode from text, as ParseEventTime reads it.
-func (e *EventTime) UnmarshalText(b []byte) error {
-	v, err := ParseEventTime(string(b))
-	if err == nil {
-		*e = v
-	}
+// UnmarshalText sets the mode from text as ParseEventTime reads it, or to
+// Now with ParseEventTime's error.
+func (e *EventTime) UnmarshalText(b []byte) (err error) {
+	*e, err = ParseEventTime(string(b))
 	return err
 }
 

@@ -171,13 +171,8 @@ func ParseFormat(s string) (Format, error) {
 
 // String returns the format's flag value: table, json or csv.
 func (f Format) String() string {
-	switch f {
-	case Table:
-		return "table"
-	case JSON:
-		return "json"
-	case CSV:
-		return "csv"
+	if f >= Table && f <= CSV {
+		return [...]string{"table", "json", "csv"}[f]
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -185,14 +180,9 @@ func (f Format) String() string {
 // MarshalText returns the format's flag value.
 func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
-// UnmarshalText sets the format from text, as ParseFormat reads it.
-func (f *Format) UnmarshalText(b []byte) error {
-	v, err := ParseFormat(string(b))
-	if err == nil {
-		*f = v
-	}
-	return err
-}
+// UnmarshalText sets the format from text as ParseFormat reads it, or to
+// Table with ParseFormat's error.
+func (f *Format) UnmarshalText(b []byte) (err error) { *f, err = ParseFormat(string(b)); return err }
 
 // jsonRow is a row in JSON: times in RFC 3339 UTC, sales a decimal string.
 type jsonRow struct {

@@ -71,6 +71,13 @@ func TestParseFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseFormat(tt.in)
+		var text Format // as flags and environment variables read it
+		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; ParseFormat gives %v, %v", tt.in, text, terr, got, err)
+		}
+		if b, _ := got.MarshalText(); err == nil && string(b) != tt.in {
+			t.Errorf("MarshalText of %v = %q, want %q", got, b, tt.in)
+		}
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ParseFormat(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue

@@ -33,8 +33,17 @@ type Job func(ctx context.Context, rt Runtime) error
 // runs the job with a context that SIGINT and SIGTERM cancel. A failure
 // prints "name: error" on standard error and exits 1.
 func Main(name string, declare func(*config.Set) Job) {
+	Exit(name, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return run(ctx, name, declare, args, stdout, stderr)
+	})
+}
+
+// Exit runs the program called name with the process's arguments and
+// standard streams and a context that SIGINT and SIGTERM cancel, then
+// exits: 0, or 1 after printing "name: error" on standard error.
+func Exit(name string, main func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, name, declare, os.Args[1:], os.Stdout, os.Stderr)
+	err := main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
