@@ -11,24 +11,17 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
-	"github.com/salesstream/salesstream/internal/platform/source"
 )
 
 // Declare declares the enricher binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
 		job   Job
-		rc    registryconn.Config
 		parts int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
-	job.Kafka.ClientID = "salesstream-enricher"
-	job.Kafka.Register(set)
-	rc.Register(set)
-	opener := &source.Opener{}
-	opener.Register(set)
+	conn := app.DeclareConnections(set, "salesstream-enricher", true)
 	app.DeclareSalesTopic(set, &ec.SalesTopic)
 	app.DeclareSummaryTopic(set, &ec.SummaryTopic)
 	set.String(&job.Regions, "regions", app.DefaultRegionsCSV, "regions CSV (country, region), a local path or s3://bucket/key", config.Env("ENRICHER_REGIONS"))
@@ -54,16 +47,13 @@ func Declare(set *config.Set) cli.Job {
 		return nil
 	})
 	return func(ctx context.Context, rt cli.Runtime) error {
-		var err error
-		job.Partitions = int32(parts)
-		job.Logger = rt.Log
-		job.Kafka.Logger = rt.Log
-		opener.Logger = rt.Log
-		job.Opener = opener
-		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
-		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+		reg, err := conn.Connect(ctx, rt.Log)
+		if err != nil {
 			return err
 		}
+		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Partitions = int32(parts)
+		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
 		start := time.Now()
 		st, err := job.Run(ctx)
 		if err != nil && st.Batches == 0 {

@@ -10,29 +10,25 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
 )
 
 // Declare declares the reader binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
 		job    Job
-		rc     registryconn.Config
 		format reader.Format
 		limit  int
 	)
-	job.Kafka.ClientID = "salesstream-reader"
-	job.Kafka.Register(set)
-	rc.Register(set)
+	conn := app.DeclareConnections(set, "salesstream-reader", false)
 	app.DeclareSummaryTopic(set, &job.Topic)
 	set.TextVar(&format, "format", format, "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
 	return func(ctx context.Context, rt cli.Runtime) error {
-		var err error
-		job.Kafka.Logger = rt.Log
-		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+		reg, err := conn.Connect(ctx, rt.Log)
+		if err != nil {
 			return err
 		}
+		job.Kafka, job.Registry = conn.Kafka, reg
 		res, err := job.Run(ctx)
 		if err != nil {
 			return err
