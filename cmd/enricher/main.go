@@ -4,7 +4,8 @@
 // trigger, exactly once.
 //
 //	enricher [--regions data/regions.csv] [--window 10m --slide 5m --watermark 10m]
-//	         [--trigger 2m | --trigger 0 | --once] [--output-mode update|complete|append]
+//	         [--trigger 2m | --trigger 0 | --once] [--max-records-per-trigger 100000]
+//	         [--output-mode update|complete|append]
 package main
 
 import (
@@ -28,6 +29,7 @@ func declare(set *config.Set) cli.Job {
 		rc               registryconn.Config
 		mode, timeSource string
 		parts            int
+		maxRecs, maxMiB  int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
@@ -43,6 +45,8 @@ func declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", false, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
+	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
+	set.Int(&maxMiB, "max-mib-per-trigger", enricher.DefaultMaxBytesPerTrigger>>20, "most MiB of record keys and values in one micro-batch", config.Env("ENRICHER_MAX_MIB_PER_TRIGGER"))
 	set.String(&mode, "output-mode", "update", "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
 	set.String(&timeSource, "time", "payment_date", "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", "", "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
@@ -59,6 +63,13 @@ func declare(set *config.Set) cli.Job {
 		if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
 			return fmt.Errorf("--time: %w", err)
 		}
+		if maxRecs < 1 {
+			return fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs)
+		}
+		if maxMiB < 1 {
+			return fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB)
+		}
+		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log
 		job.Kafka.Logger = rt.Log
