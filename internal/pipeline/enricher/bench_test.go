@@ -40,7 +40,11 @@ func BenchmarkProcess(b *testing.B) {
 	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
 		b.Fatal(err)
 	}
-	sd := serde.New(reg)
+	fast, err := schema.NewSaleDecoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sd := serde.New(reg, serde.WithFastDecoder(fast))
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
 	if err != nil {
 		b.Fatal(err)

@@ -146,7 +146,7 @@ type Config struct {
 const (
 	DefaultMaxRecordsPerTrigger = 100_000
 	DefaultMaxBytesPerTrigger   = 32 << 20
-	DefaultFetchMaxBytes        = 8 << 20
+	DefaultFetchMaxBytes        = 4 << 20
 )
 
 // DefaultConfig returns the reference pipeline's settings: 10-minute

@@ -58,7 +58,7 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxBytes(int32(c.FetchMaxBytes)),
-		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 4<<20))),
+		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
 		kgo.MaxConcurrentFetches(2),
 		kgo.MaxBufferedRecords(10_000),
 		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
