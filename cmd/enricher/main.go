@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
@@ -30,6 +31,7 @@ func declare(set *config.Set) cli.Job {
 		mode, timeSource string
 		parts            int
 		maxRecs, maxMiB  int
+		memMiB           int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
@@ -47,6 +49,7 @@ func declare(set *config.Set) cli.Job {
 	set.Bool(&ec.Once, "once", false, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
 	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
 	set.Int(&maxMiB, "max-mib-per-trigger", enricher.DefaultMaxBytesPerTrigger>>20, "most MiB of record keys and values in one micro-batch", config.Env("ENRICHER_MAX_MIB_PER_TRIGGER"))
+	set.Int(&memMiB, "memory-limit-mib", 100, "soft limit of the Go heap in MiB (as GOMEMLIMIT); batches, fetches and produce buffers are bounded to fit well within it; 0 leaves it to GOMEMLIMIT", config.Env("ENRICHER_MEMORY_LIMIT_MIB"))
 	set.String(&mode, "output-mode", "update", "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
 	set.String(&timeSource, "time", "payment_date", "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", "", "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
@@ -70,6 +73,9 @@ func declare(set *config.Set) cli.Job {
 			return fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB)
 		}
 		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
+		if memMiB > 0 {
+			debug.SetMemoryLimit(int64(memMiB) << 20)
+		}
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log
 		job.Kafka.Logger = rt.Log
