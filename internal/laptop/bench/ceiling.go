@@ -28,6 +28,11 @@ func refSales(seed uint64) salesSource {
 // and nothing else. It returns the time from the first send to the last
 // acknowledgement.
 func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSource) (time.Duration, error) {
+	return e.bareProduceWith(ctx, topic, n, src, nil)
+}
+
+// bareProduceWith is bareProduce with headers(i) on the i-th record.
+func (e *env) bareProduceWith(ctx context.Context, topic string, n int, src salesSource, headers func(i int) []kgo.RecordHeader) (time.Duration, error) {
 	keyEnc, err := e.sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
 	if err != nil {
 		return 0, err
@@ -48,7 +53,7 @@ func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSou
 	var failed atomic.Pointer[error]
 	var amt []byte
 	start := time.Now()
-	for range n {
+	for i := range n {
 		s := src.Next()
 		key, err := keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
 		if err != nil {
@@ -60,7 +65,11 @@ func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSou
 		if err != nil {
 			return 0, err
 		}
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val}, func(_ *kgo.Record, err error) {
+		r := &kgo.Record{Topic: topic, Key: key, Value: val}
+		if headers != nil {
+			r.Headers = headers(i)
+		}
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
 				failed.CompareAndSwap(nil, &err)
 			}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -21,8 +24,9 @@ type Producing struct {
 }
 
 // runProducing sends n generated sales with the producer (reading them
-// from a CSV file, original event times, no delay) and the same sales
-// with the bare producer, to two topics of one broker.
+// from a CSV file, original event times, no delay) and the same records
+// (key, value, and the producer's source and line headers) with the bare
+// producer, to two topics of one broker.
 func runProducing(ctx context.Context, bin, dir string, n int) (Producing, error) {
 	p := Producing{Sales: n}
 	e, err := newEnv(ctx, bin, dir)
@@ -41,7 +45,14 @@ func runProducing(ctx context.Context, bin, dir string, n int) (Producing, error
 		return p, err
 	}
 	defer os.Remove(csv)
-	if p.Bare, err = e.bareProduce(ctx, "bench.bare.sales", n, refSales(42)); err != nil {
+	// The same records: the producer's headers name the file and line.
+	headers := func(i int) []kgo.RecordHeader {
+		return []kgo.RecordHeader{
+			{Key: producer.HeaderSource, Value: []byte(csv)},
+			{Key: producer.HeaderLine, Value: strconv.AppendInt(nil, int64(i+2), 10)},
+		}
+	}
+	if p.Bare, err = e.bareProduceWith(ctx, "bench.bare.sales", n, refSales(42), headers); err != nil {
 		return p, err
 	}
 	st, err := producer.Job{Kafka: kafkaconn.Config{Brokers: e.stack.Brokers()}, Registry: e.reg, Input: csv, Partitions: 3,
