@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,7 +39,23 @@ func (e *Enricher) runSession(ctx context.Context, connOpts []kgo.Opt) error {
 	}
 	defer s.gts.Close()
 	defer e.stats.partitions.Store(0)
+	defer s.abandon()
 	return s.run(ctx)
+}
+
+// abandon aborts the open transaction, if any, when the session ends, so
+// that read_committed readers of what it wrote need not wait for it to
+// time out.
+func (s *session) abandon() {
+	if !s.tx.open {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.gts.End(ctx, kgo.TryAbort); err != nil {
+		s.e.log.Warn("abort the open transaction at the end of the session", "err", err)
+	}
+	s.tx.open = false
 }
 
 // clientOpts are the options of the session's client besides connOpts.
@@ -51,6 +68,10 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 		kgo.ConsumeTopics(c.SalesTopic, c.RepartitionTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.TransactionalID(c.TransactionalID),
+		// The transaction stays open while a batch is read, up to the
+		// next tick: give it time beyond that (brokers cap it at 15 m by
+		// default; the trigger ends a batch before this runs out).
+		kgo.TransactionTimeout(txnTimeout(c.Trigger)),
 		// Static membership: a restarted instance takes its partitions
 		// back at once instead of waiting out the session timeout.
 		kgo.InstanceID(c.TransactionalID),

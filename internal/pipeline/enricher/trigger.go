@@ -25,6 +25,10 @@ type trigger struct {
 	limits   bounds
 	interval time.Duration
 	next     time.Time // the next tick (processing time)
+	// maxOpen ends a batch whose transaction has been open this long, so
+	// that it commits before the transaction times out (only a trigger
+	// longer than 14 minutes reaches it).
+	maxOpen time.Duration
 
 	// Available-now: stage 1 forwards the sales topic up to its ends as
 	// of the start; stage 2 then windows the repartition topic up to its
@@ -32,6 +36,15 @@ type trigger struct {
 	availableNow bool
 	stage        int
 	ends         *topics.Ends
+}
+
+// txnTimeout is the transaction timeout for a trigger interval: twice the
+// interval and half a minute, at least the client's default 40 s and at
+// most the 15 minutes brokers allow by default. An instance that dies with
+// a transaction open holds back read_committed readers of what it wrote
+// until this runs out.
+func txnTimeout(interval time.Duration) time.Duration {
+	return min(max(2*interval+30*time.Second, 40*time.Second), 15*time.Minute)
 }
 
 // newTrigger returns the trigger of s's configuration; an available-now
@@ -42,6 +55,7 @@ func (s *session) newTrigger(ctx context.Context) (*trigger, error) {
 		limits:       bounds{records: c.MaxRecordsPerTrigger, bytes: c.MaxBytesPerTrigger},
 		interval:     c.Trigger,
 		next:         time.Now().Add(c.Trigger),
+		maxOpen:      txnTimeout(c.Trigger) - 30*time.Second,
 		availableNow: c.Once,
 	}
 	if tr.availableNow {
@@ -90,6 +104,8 @@ func (tr *trigger) pollContext(ctx context.Context) (context.Context, context.Ca
 func (tr *trigger) due(b *batch) bool {
 	switch {
 	case tr.limits.full(b):
+		return true
+	case tr.maxOpen > 0 && b.polled > 0 && time.Since(b.began) >= tr.maxOpen:
 		return true
 	case tr.availableNow:
 		return tr.ends.Done()

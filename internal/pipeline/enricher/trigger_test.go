@@ -67,6 +67,8 @@ func TestTriggerDue(t *testing.T) {
 		{"before the tick", trigger{limits: l, interval: time.Minute, next: now.Add(time.Minute)}, part, false},
 		{"full before the tick", trigger{limits: l, interval: time.Minute, next: now.Add(time.Minute)}, full, true},
 		{"at the tick", trigger{limits: l, interval: time.Minute, next: now.Add(-time.Millisecond)}, part, true},
+		{"open too long", trigger{limits: l, interval: time.Hour, next: now.Add(time.Hour), maxOpen: time.Minute}, batch{polled: 1, began: now.Add(-time.Minute)}, true},
+		{"open, not too long", trigger{limits: l, interval: time.Hour, next: now.Add(time.Hour), maxOpen: time.Minute}, batch{polled: 1, began: now}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.tr.due(&tt.b); got != tt.due {
@@ -104,5 +106,18 @@ func TestNewBounds(t *testing.T) {
 	cfg.MaxRecordsPerTrigger = -1
 	if _, err := New(cfg, nil, nil, nil, nil); err == nil {
 		t.Error("a negative record bound was accepted")
+	}
+}
+
+func TestTxnTimeout(t *testing.T) {
+	for _, tt := range []struct{ trigger, want time.Duration }{
+		{0, 40 * time.Second},
+		{100 * time.Millisecond, 40 * time.Second},
+		{2 * time.Minute, 4*time.Minute + 30*time.Second},
+		{time.Hour, 15 * time.Minute},
+	} {
+		if got := txnTimeout(tt.trigger); got != tt.want {
+			t.Errorf("txnTimeout(%v) = %v, want %v", tt.trigger, got, tt.want)
+		}
 	}
 }
