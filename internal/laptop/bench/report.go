@@ -37,11 +37,20 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 	if cfg.Long {
 		sizes = append(sizes, 10_000_000)
 	}
-	var backlogs []Backlog
+	var (
+		backlogs []Backlog
+		failed   []string
+	)
 	for i, n := range sizes {
 		bl, err := runBacklog(ctx, dir, dir, n, i == 0, log)
-		if err != nil {
+		if err != nil && i == 0 {
 			return fmt.Errorf("backlog of %d: %w", n, err)
+		}
+		if err != nil {
+			// Report what the smaller backlogs measured.
+			log("backlog of %d failed: %v", n, err)
+			failed = append(failed, fmt.Sprintf("The backlog of %d sales failed: %v", n, err))
+			continue
 		}
 		backlogs = append(backlogs, bl)
 	}
@@ -76,6 +85,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 
 	writeCeilings(&b, backlogs[0], prod)
 	writeMemory(&b, backlogs)
+	for _, f := range failed {
+		fmt.Fprintf(&b, "\n%s\n", f)
+	}
 	writeLatency(&b, lat)
 	writeScale(&b, scale)
 	writeWindows(&b, wins)
