@@ -129,7 +129,8 @@ func (e *Enricher) changelog(tk *task, partitions int32, out []*kgo.Record) []*k
 		}
 		out = append(out, rec)
 	})
-	return append(out, &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	out = append(out, &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	return append(out, e.settingsRecord(tk))
 }
 
 // checkLayout returns the partition count of the repartition topic, after
@@ -204,6 +205,8 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 			}
 			metas[r.Partition] = &m
 			return nil
+		case bytes.Equal(r.Key, SettingsKey):
+			return nil // for reader --audit
 		}
 		region, start, err := parseWindowKey(r.Key)
 		if err != nil {

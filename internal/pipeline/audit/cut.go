@@ -1,0 +1,125 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// offsets are offsets by topic and partition.
+type offsets map[string]map[int32]int64
+
+func (o offsets) at(topic string, p int32) int64 { return o[topic][p] }
+
+func (o offsets) equal(q offsets) bool {
+	return maps.EqualFunc(o, q, func(a, b map[int32]int64) bool { return maps.Equal(a, b) })
+}
+
+// cut is a consistent cut of the enricher's topics: the group's committed
+// offsets, and the end of every topic it reads or writes as of the same
+// commit, so that the outputs hold exactly what those offsets account for.
+type cut struct {
+	committed offsets // the group's, of the sales and repartition topics
+	ends      offsets // last stable offsets
+	starts    offsets // log start offsets
+	caughtUp  bool    // nothing read but uncommitted, nothing in flight
+	attempts  int
+}
+
+// takeCut fetches the group's committed offsets, lists the ends of
+// topics, and fetches the offsets again: when both fetches agree, no
+// commit landed between them, and as a fetch waits for offsets still
+// being committed (RequireStable), every commit whose records the ends
+// include is one the offsets include too. With wait > 0 it goes on until
+// the group has caught up (committed the end of the sales topic and
+// windowed all it forwarded) or wait has passed, whichever is first.
+func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, wait time.Duration, topics []string) (cut, error) {
+	deadline := time.Now().Add(wait)
+	pause := 10 * time.Millisecond
+	var c cut
+	for {
+		c.attempts++
+		before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+		if err != nil {
+			return c, err
+		}
+		ends, err := listed(adm.ListCommittedOffsets(ctx, topics...))
+		if err != nil {
+			return c, fmt.Errorf("list end offsets: %w", err)
+		}
+		after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+		if err != nil {
+			return c, err
+		}
+		if before.equal(after) {
+			c.committed, c.ends = after, ends
+			c.caughtUp = maps.Equal(after[salesTopic], ends[salesTopic]) && maps.Equal(after[repTopic], ends[repTopic])
+			if c.caughtUp || !time.Now().Before(deadline) {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return c, fmt.Errorf("take a consistent cut of group %s: %w", group, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 200*time.Millisecond)
+	}
+	starts, err := listed(adm.ListStartOffsets(ctx, topics...))
+	if err != nil {
+		return c, fmt.Errorf("list start offsets: %w", err)
+	}
+	c.starts = starts
+	return c, nil
+}
+
+// groupOffsets returns the group's committed offsets of the sales and
+// repartition topics, waiting for offsets still being committed; a
+// partition without one has 0 (nothing read yet).
+func groupOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string) (offsets, error) {
+	resp, err := adm.FetchOffsets(kadm.RequireStable(ctx), group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		err, resp = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
+	}
+	out := offsets{salesTopic: {}, repTopic: {}}
+	n := 0
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At >= 0 && out[o.Topic] != nil {
+			out[o.Topic][o.Partition] = o.At
+			n++
+		}
+	})
+	if n == 0 || len(out[salesTopic]) == 0 {
+		return nil, cannot(fmt.Sprintf("the group %s has no committed offsets of the sales topic %s", group, salesTopic),
+			"give --group the enricher's group, and audit once the enricher has committed a micro-batch (it logs \"micro-batch committed\")")
+	}
+	return out, nil
+}
+
+// listed turns listed offsets into offsets, failing on any partition's error.
+func listed(l kadm.ListedOffsets, err error) (offsets, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := offsets{}
+	var lerr error
+	l.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			lerr = errors.Join(lerr, fmt.Errorf("%s[%d]: %w", o.Topic, o.Partition, o.Err))
+			return
+		}
+		if out[o.Topic] == nil {
+			out[o.Topic] = map[int32]int64{}
+		}
+		out[o.Topic][o.Partition] = o.Offset
+	})
+	return out, lerr
+}
