@@ -74,7 +74,9 @@ type Sale struct {
 	LateWindows   int64
 }
 
-func (s Sale) where() string { return fmt.Sprintf("sale at partition %d offset %d", s.Partition, s.Offset) }
+func (s Sale) where() string {
+	return fmt.Sprintf("sale at partition %d offset %d", s.Partition, s.Offset)
+}
 
 // Counts are the conservation counts: every sale read is in exactly one of
 // Aggregated, Late, Dead, InFlight, or, if the enricher's outputs
