@@ -74,19 +74,40 @@ const DefaultMaxSales = 50_000_000
 // what to do.
 type CannotAudit struct {
 	What, Do string
+	later    bool // the enricher may yet make it possible
 }
 
 func (c *CannotAudit) Error() string { return fmt.Sprintf("cannot audit: %s; %s", c.What, c.Do) }
 
 func cannot(what, do string) error { return &CannotAudit{What: what, Do: do} }
 
+// notYet is a CannotAudit that waiting for the enricher may mend.
+func notYet(what, do string) error { return &CannotAudit{What: what, Do: do, later: true} }
+
 // Run audits the enricher's summary table with clients made with
 // connOpts. An error means no verdict could be made; a CannotAudit says
-// what to do.
+// what to do. With a Wait, an enricher that has not committed yet is
+// waited for too.
 func Run(ctx context.Context, connOpts []kgo.Opt, cfg Config) (*Verdict, error) {
 	if cfg.MaxSales <= 0 {
 		cfg.MaxSales = DefaultMaxSales
 	}
+	deadline := time.Now().Add(cfg.Wait)
+	for {
+		v, err := attempt(ctx, connOpts, cfg, deadline)
+		var c *CannotAudit
+		if !errors.As(err, &c) || !c.later || !time.Now().Before(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func attempt(ctx context.Context, connOpts []kgo.Opt, cfg Config, deadline time.Time) (*Verdict, error) {
 	cl, err := kgo.NewClient(connOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("create audit client: %w", err)
@@ -112,7 +133,7 @@ func Run(ctx context.Context, connOpts []kgo.Opt, cfg Config) (*Verdict, error) 
 	if st.LateTopic != "" {
 		names = append(names, st.LateTopic)
 	}
-	c, err := takeCut(ctx, adm, cfg.Group, st.SalesTopic, st.RepartitionTopic, cfg.Wait, names)
+	c, err := takeCut(ctx, adm, cfg.Group, st.SalesTopic, st.RepartitionTopic, time.Until(deadline), names)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +149,7 @@ func requireTopics(ctx context.Context, cl *kgo.Client, cfg Config) error {
 	} {
 		if _, err := topics.Partitions(ctx, cl, t.name); err != nil {
 			if errors.Is(err, topics.ErrNoTopic) {
-				return cannot(fmt.Sprintf("%s %s does not exist", t.flag, t.name), t.do)
+				return notYet(fmt.Sprintf("%s %s does not exist", t.flag, t.name), t.do)
 			}
 			return err
 		}
@@ -186,7 +207,7 @@ func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[
 		return enricher.Settings{}, nil, err
 	}
 	if first == nil {
-		return enricher.Settings{}, nil, cannot(fmt.Sprintf("state topic %s holds no settings record of the enricher", cfg.StateTopic),
+		return enricher.Settings{}, nil, notYet(fmt.Sprintf("state topic %s holds no settings record of the enricher", cfg.StateTopic),
 			"audit once the enricher has committed a micro-batch that windowed sales (an enricher older than reader --audit writes none: upgrade it and let it run a trigger)")
 	}
 	return *first, wm, nil

@@ -98,7 +98,7 @@ func groupOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 		}
 	})
 	if n == 0 || len(out[salesTopic]) == 0 {
-		return nil, cannot(fmt.Sprintf("the group %s has no committed offsets of the sales topic %s", group, salesTopic),
+		return nil, notYet(fmt.Sprintf("the group %s has no committed offsets of the sales topic %s", group, salesTopic),
 			"give --group the enricher's group, and audit once the enricher has committed a micro-batch (it logs \"micro-batch committed\")")
 	}
 	return out, nil
