@@ -86,6 +86,10 @@ func groupOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		err, resp = nil, nil
 	}
+	if errors.Is(err, kerr.UnstableOffsetCommit) {
+		return nil, notYet(fmt.Sprintf("a transaction of the group %s is still open, its offsets pending (an enricher stopped in the middle of a commit)", group),
+			"restart that enricher (it aborts the open transaction) or wait for the transaction to time out, then audit again (--audit-wait waits)")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
 	}

@@ -306,6 +306,9 @@ const (
 	HeaderTopic     = "salesstream.source.topic"
 	HeaderPartition = "salesstream.source.partition"
 	HeaderOffset    = "salesstream.source.offset"
+	// HeaderWatermark is the watermark in force when a late event was
+	// windowed, Unix ms: the event was dropped from exactly its windows
+	// ending at or before it (reader --audit relies on this).
 	HeaderWatermark = "salesstream.watermark"
 	// HeaderLateWindows counts the windows of a late event that had
 	// closed; it still counts in its other windows.
