@@ -226,7 +226,7 @@ func TestScaleOut(t *testing.T) {
 // TestScaleOutMatchesSingleInstance runs the same 20,000 sales through one
 // enricher on one stack and through three enrichers in one group on
 // another: the two summary tables must be identical, row for row, and
-// equal the batch aggregation.
+// equal the batch aggregation, and the audit passes on the running ones.
 func TestScaleOutMatchesSingleInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: two stacks, four enrichers")
@@ -249,6 +249,11 @@ func TestScaleOutMatchesSingleInstance(t *testing.T) {
 			end, committed := salesProgress(t, s)
 			return end == sales && committed == sales && repartitionDrained(t, s)
 		})
+		// The audit of the running instances, whose settings records
+		// and watermarks are spread over the state partitions.
+		if v := mustAudit(t, s, "--regions", "../data/regions.csv"); v.Sales != sales || v.Aggregated != sales {
+			t.Errorf("%d enrichers: the audit accounted for %+v, want %d sales, all aggregated", n, v, sales)
+		}
 		for i, cmd := range cmds {
 			stop(t, cmd, outs[i])
 		}
