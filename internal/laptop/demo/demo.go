@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app/enricherapp"
+	"github.com/salesstream/salesstream/internal/app/producerapp"
+	"github.com/salesstream/salesstream/internal/app/readerapp"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
@@ -70,7 +73,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{Validity: "FULL", Compatibility: "BACKWARD"})
+	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.DefaultRules())
 	if err != nil {
 		return err
 	}
@@ -84,7 +87,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stopEnricher()
 	edone := make(chan error, 1)
 	go func() {
-		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
+		_, err := enricherapp.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
 			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
 		edone <- err
 	}()
@@ -107,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 			fmt.Fprintf(out, "  sent %d of %d sales; enricher committed %d\n", st.Sent, rows, e.Stats().Consumed)
 		}
 	}
-	st, err := producer.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
+	st, err := producerapp.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
@@ -142,7 +145,7 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
 		es.Consumed, es.Batches, es.Late, es.Dead, es.Rows)
 
-	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	res, err := readerapp.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("reader: %w", err)
 	}
@@ -156,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 // auditSummary checks the summary table against the input, as reader
 // --audit does, and prints the verdict line.
 func auditSummary(ctx context.Context, out io.Writer, kc kafkaconn.Config, reg *registry.Client, regions string, ecfg enricher.Config) error {
-	v, err := audit.Job{Kafka: kc, Registry: reg, Regions: regions, Audit: audit.Config{
+	v, err := readerapp.AuditJob{Kafka: kc, Registry: reg, Regions: regions, Audit: audit.Config{
 		Group: ecfg.Group, StateTopic: ecfg.StateTopic, SummaryTopic: ecfg.SummaryTopic,
 	}}.Run(ctx)
 	if err != nil {
