@@ -226,11 +226,9 @@ func readTo(ctx context.Context, connOpts []kgo.Opt, topic string, ends map[int3
 		return fmt.Errorf("list start offsets of %s: %w", topic, err)
 	}
 	from := map[int32]kgo.Offset{}
-	pos := map[int32]int64{}
 	for p, e := range ends {
 		if s := starts.at(topic, p); s < e {
 			from[p] = kgo.NewOffset().At(s)
-			pos[p] = s
 		}
 	}
 	if len(from) == 0 {
@@ -245,36 +243,14 @@ func readTo(ctx context.Context, connOpts []kgo.Opt, topic string, ends map[int3
 		return fmt.Errorf("create reader of %s: %w", topic, err)
 	}
 	defer cl.Close()
-	left := len(from)
-	for left > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", topic, err)
+	err = topics.EndsAt(topic, starts[topic], ends).Consume(ctx, cl, func(r *kgo.Record) error {
+		if r.Offset >= ends[r.Partition] {
+			return nil // past the cut
 		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			ferr = errors.Join(ferr, fmt.Errorf("read %s[%d]: %w", t, p, err))
-		})
-		if ferr != nil {
-			return ferr
-		}
-		for it := fs.RecordIter(); !it.Done(); {
-			r := it.Next()
-			end := ends[r.Partition]
-			if r.Offset >= end || r.Offset < pos[r.Partition] {
-				continue
-			}
-			if r.Offset+1 >= end {
-				left--
-			}
-			pos[r.Partition] = r.Offset + 1
-			if r.Attrs.IsControl() {
-				continue
-			}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
+		return fn(r)
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
 	}
 	return nil
 }
