@@ -160,23 +160,34 @@ type salesWriter struct {
 }
 
 func newSalesWriter(ctx context.Context, t *testing.T, s endpoints) *salesWriter {
+	w := &salesWriter{t: t}
+	w.cl, w.keyEnc, w.valEnc = topicWriter(ctx, t, s, schema.SalesTopic)
+	return w
+}
+
+// topicWriter returns a client producing to topic, closed when t ends,
+// and the encoders of the topic's keys and values.
+func topicWriter(ctx context.Context, t *testing.T, s endpoints, topic string) (*kgo.Client, *serde.Encoder, *serde.Encoder) {
+	t.Helper()
 	reg, err := registry.New(s.RegistryURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	sd := serde.New(reg)
-	w := &salesWriter{t: t}
-	if w.keyEnc, err = sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic)); err != nil {
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(topic))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if w.valEnc, err = sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic)); err != nil {
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(topic))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if w.cl, err = kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(schema.SalesTopic)); err != nil {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(w.cl.Close)
-	return w
+	t.Cleanup(cl.Close)
+	return cl, keyEnc, valEnc
 }
 
 var auditCountries = []string{"France", "Japan", "Brazil", "Kenya", "Atlantis"}
@@ -267,24 +278,7 @@ func tamper(ctx context.Context, t *testing.T, s endpoints) {
 	if len(rows) < 2 {
 		t.Fatalf("reader printed %d rows", len(rows))
 	}
-	reg, err := registry.New(s.RegistryURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, keyEnc, valEnc := topicWriter(ctx, t, s, schema.SummaryTopic)
 	write := func(region, start string, cents, orders int64, tombstone bool) {
 		st, err := time.Parse(time.RFC3339, start)
 		if err != nil {
