@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/money"
@@ -89,9 +90,22 @@ func TestAuditLiveReference(t *testing.T) {
 	mustRun(t, s, "schemas")
 	ensureTopic(t, s, schema.SalesTopic, 3)
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "1s", "--regions", regionsPath, "--late-topic", lateTopic, "--log-level", "warn")
-	prod := mustRun(t, s, "producer", "--input", salesPath, "--event-time", "now", "--delay", "10ms")
-	if !strings.Contains(prod.stdout+prod.stderr, "sent 1800") {
-		t.Fatalf("producer did not report 1800 sales sent:\n%s\n%s", prod.stdout, prod.stderr)
+	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "now", "--delay", "10ms")
+	prodDone := make(chan error, 1)
+	go func() { prodDone <- prod.Wait() }()
+	// While the sales arrive: the audit cuts between the enricher's commits.
+	waitFor(t, time.Minute, "the enricher to window some sales", func() bool { return summaryWritten(t, s) })
+	mid := mustAudit(t, s, "--regions", regionsPath)
+	select {
+	case err := <-prodDone:
+		if err != nil || !strings.Contains(prodOut.String(), "sent 1800") {
+			t.Fatalf("producer (%v) did not report 1800 sales sent:\n%s", err, prodOut)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("producer did not finish within a minute:\n%s", prodOut)
+	}
+	if mid.Sales >= 1800 {
+		t.Logf("the audit mid-stream found every sale already read: %+v", mid)
 	}
 
 	live, _ := runAudit(t, s, "--regions", regionsPath)
@@ -349,4 +363,25 @@ func refuse(t *testing.T, s endpoints) {
 			}
 		}
 	}
+}
+
+// summaryWritten reports whether the summary topic holds a committed row:
+// the enricher has windowed sales, and written its settings.
+func summaryWritten(t *testing.T, s endpoints) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl := newClient(t, s)
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, schema.SummaryTopic)
+	if err != nil {
+		return false
+	}
+	n := int64(0)
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			n += o.Offset
+		}
+	})
+	return n > 0
 }

@@ -31,37 +31,42 @@ type cut struct {
 	attempts  int
 }
 
-// takeCut fetches the group's committed offsets, lists the ends of
-// topics, and fetches the offsets again: when both fetches agree, no
-// commit landed between them, and as a fetch waits for offsets still
-// being committed (RequireStable), every commit whose records the ends
-// include is one the offsets include too. With wait > 0 it goes on until
-// the group has caught up (committed the end of the sales topic and
-// windowed all it forwarded) or wait has passed, whichever is first.
+// cutTimeout bounds how long takeCut tries for a consistent cut when it
+// is not told to wait longer.
+const cutTimeout = 30 * time.Second
+
+// takeCut takes a consistent cut: it fetches the group's committed
+// offsets, lists the high watermarks of topics, their last stable offsets
+// (the ends), the high watermarks again, and fetches the offsets again. It
+// keeps the cut when both fetches agree and the three listings are equal:
+// then no commit landed in between, as a fetch waits for offsets still
+// being committed (RequireStable), and no transaction was open on any
+// partition, so every transaction below the ends is decided and a
+// committed one is in the offsets (a commit that the offsets hold but
+// whose markers had not all been written leaves a partition open). With
+// wait > 0 it goes on until the group has caught up (committed the end of
+// the sales topic and windowed all it forwarded) or wait has passed.
 func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, wait time.Duration, topics []string) (cut, error) {
-	deadline := time.Now().Add(wait)
+	start := time.Now()
 	pause := 10 * time.Millisecond
 	var c cut
 	for {
 		c.attempts++
-		before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+		ok, err := c.try(ctx, adm, group, salesTopic, repTopic, topics)
 		if err != nil {
 			return c, err
 		}
-		ends, err := listed(adm.ListCommittedOffsets(ctx, topics...))
-		if err != nil {
-			return c, fmt.Errorf("list end offsets: %w", err)
-		}
-		after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
-		if err != nil {
-			return c, err
-		}
-		if before.equal(after) {
-			c.committed, c.ends = after, ends
-			c.caughtUp = maps.Equal(after[salesTopic], ends[salesTopic]) && maps.Equal(after[repTopic], ends[repTopic])
-			if c.caughtUp || !time.Now().Before(deadline) {
-				break
+		switch {
+		case ok && (c.caughtUp || time.Since(start) >= wait):
+			starts, err := listed(adm.ListStartOffsets(ctx, topics...))
+			if err != nil {
+				return c, fmt.Errorf("list start offsets: %w", err)
 			}
+			c.starts = starts
+			return c, nil
+		case !ok && time.Since(start) >= max(wait, cutTimeout):
+			return c, notYet(fmt.Sprintf("no consistent cut of group %s in %d tries over %v: a commit landed or a transaction was open at every try", group, c.attempts, time.Since(start).Round(time.Second)),
+				"audit again; an enricher stopped in the middle of a commit holds its transaction open until it restarts or the transaction times out")
 		}
 		select {
 		case <-ctx.Done():
@@ -70,12 +75,36 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 		}
 		pause = min(2*pause, 200*time.Millisecond)
 	}
-	starts, err := listed(adm.ListStartOffsets(ctx, topics...))
+}
+
+// try takes one cut into c and reports whether it is consistent.
+func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, topics []string) (bool, error) {
+	before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
 	if err != nil {
-		return c, fmt.Errorf("list start offsets: %w", err)
+		return false, err
 	}
-	c.starts = starts
-	return c, nil
+	hwBefore, err := listed(adm.ListEndOffsets(ctx, topics...))
+	if err != nil {
+		return false, fmt.Errorf("list high watermarks: %w", err)
+	}
+	ends, err := listed(adm.ListCommittedOffsets(ctx, topics...))
+	if err != nil {
+		return false, fmt.Errorf("list end offsets: %w", err)
+	}
+	hwAfter, err := listed(adm.ListEndOffsets(ctx, topics...))
+	if err != nil {
+		return false, fmt.Errorf("list high watermarks: %w", err)
+	}
+	after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+	if err != nil {
+		return false, err
+	}
+	if !before.equal(after) || !hwBefore.equal(ends) || !hwAfter.equal(ends) {
+		return false, nil
+	}
+	c.committed, c.ends = after, ends
+	c.caughtUp = maps.Equal(after[salesTopic], ends[salesTopic]) && maps.Equal(after[repTopic], ends[repTopic])
+	return true, nil
 }
 
 // groupOffsets returns the group's committed offsets of the sales and
