@@ -137,8 +137,11 @@ type Config struct {
 	Time          TimeSource
 	// Retry is the first pause when the registry is unreachable; it
 	// doubles up to a minute.
-	Retry  time.Duration
-	Logger *slog.Logger
+	Retry time.Duration
+	// RegionsSource says where the regions were read from, for the
+	// settings record (reader --audit's messages).
+	RegionsSource string
+	Logger        *slog.Logger
 }
 
 // Defaults of the bounds: they keep the enricher's memory within about
@@ -206,6 +209,7 @@ type counters struct {
 type Enricher struct {
 	cfg     Config
 	regions *sales.Regions
+	hash    string // of regions, for the settings record
 	dec     Decoder
 	keyEnc  Encoder
 	valEnc  Encoder
@@ -259,6 +263,9 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log}
+	if regions != nil {
+		e.hash = regions.Hash()
+	}
 	e.stats.watermark.Store(minInt64)
 	return e, nil
 }
