@@ -4,7 +4,9 @@ package enricherapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -18,6 +20,8 @@ func Declare(set *config.Set) cli.Job {
 	var (
 		job   Job
 		parts int
+		// Micro-batch bounds and the heap's soft limit.
+		maxRecs, maxMiB, memMiB int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
@@ -31,6 +35,9 @@ func Declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", ec.Once, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
+	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
+	set.Int(&maxMiB, "max-mib-per-trigger", enricher.DefaultMaxBytesPerTrigger>>20, "most MiB of record keys and values in one micro-batch", config.Env("ENRICHER_MAX_MIB_PER_TRIGGER"))
+	set.Int(&memMiB, "memory-limit-mib", 100, "soft limit of the Go heap in MiB (as GOMEMLIMIT); batches, fetches and produce buffers are bounded to fit well within it; 0 leaves it to GOMEMLIMIT", config.Env("ENRICHER_MEMORY_LIMIT_MIB"))
 	set.TextVar(&ec.Window.Mode, "output-mode", ec.Window.Mode, "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
 	set.TextVar(&ec.Time, "time", ec.Time, "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", ec.LateTopic, "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
@@ -41,10 +48,17 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	set.Check(func() error { return windowError(ec.Window.Validate()) })
 	set.Check(func() error {
+		var errs []error
 		if ec.Trigger < 0 {
-			return fmt.Errorf("--trigger %v must not be negative: give an interval such as 2m, or 0 to run micro-batches back to back", ec.Trigger)
+			errs = append(errs, fmt.Errorf("--trigger %v must not be negative: give an interval such as 2m, or 0 to run micro-batches back to back", ec.Trigger))
 		}
-		return nil
+		if maxRecs < 1 {
+			errs = append(errs, fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs))
+		}
+		if maxMiB < 1 {
+			errs = append(errs, fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB))
+		}
+		return errors.Join(errs...)
 	})
 	return func(ctx context.Context, rt cli.Runtime) error {
 		reg, err := conn.Connect(ctx, rt.Log)
@@ -52,6 +66,10 @@ func Declare(set *config.Set) cli.Job {
 			return err
 		}
 		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
+		if memMiB > 0 {
+			debug.SetMemoryLimit(int64(memMiB) << 20)
+		}
 		job.Partitions = int32(parts)
 		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
 		start := time.Now()
