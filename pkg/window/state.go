@@ -11,13 +11,13 @@ import (
 // Snapshot taken after a Trigger gives a Table whose later output is the
 // same as the original's.
 type State[K comparable, A any] struct {
-	Watermark    int64       // Table.Watermark
-	MaxEventTime int64       // Table.MaxEventTime
+	Watermark    int64 // Table.Watermark
+	MaxEventTime int64 // Table.MaxEventTime
 	// EventTime is the largest event time the watermark has followed:
 	// MaxEventTime, or a larger one given to TriggerAt. It only bounds
 	// the Watermark Restore accepts; 0 or math.MinInt64 mean MaxEventTime.
 	EventTime int64
-	Rows         []Row[K, A] // every row held, ordered by window start, then key
+	Rows      []Row[K, A] // every row held, ordered by window start, then key
 }
 
 // Snapshot returns the table's full state, rows ordered by window start,
