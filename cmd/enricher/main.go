@@ -5,6 +5,7 @@
 //
 //	enricher [--regions data/regions.csv] [--window 10m --slide 5m --watermark 10m]
 //	         [--trigger 2m | --trigger 0 | --once] [--output-mode update|complete|append]
+//	         [--watermark-policy max|min] [--idle-timeout 5m]
 package main
 
 import (
@@ -27,6 +28,7 @@ func declare(set *config.Set) cli.Job {
 		job              enricher.Job
 		rc               registryconn.Config
 		mode, timeSource string
+		policy           string
 		parts            int
 	)
 	job.Enricher = enricher.DefaultConfig()
@@ -41,6 +43,8 @@ func declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))
 	set.Duration(&ec.Window.Start, "window-offset", 0, "offset of window starts from the Unix epoch (Spark's startTime)", config.Env("ENRICHER_WINDOW_OFFSET"))
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
+	set.String(&policy, "watermark-policy", "max", "how the sales partitions make the query's one watermark: max (Spark's: the largest event time of all, minus --watermark) or min (Flink's: the smallest, so a lagging partition loses nothing)", config.Env("ENRICHER_WATERMARK_POLICY"))
+	set.Duration(&ec.IdleTimeout, "idle-timeout", 0, "with --watermark-policy min, a sales partition with no record for this long stops holding the watermark back (0: never)", config.Env("ENRICHER_IDLE_TIMEOUT"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", false, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
 	set.String(&mode, "output-mode", "update", "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
@@ -58,6 +62,12 @@ func declare(set *config.Set) cli.Job {
 		}
 		if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
 			return fmt.Errorf("--time: %w", err)
+		}
+		if ec.WatermarkPolicy, err = enricher.ParseWatermarkPolicy(policy); err != nil {
+			return fmt.Errorf("--watermark-policy: %w", err)
+		}
+		if ec.IdleTimeout < 0 {
+			return fmt.Errorf("--idle-timeout %v: must not be negative; 0 turns idleness off, 5m is an example", ec.IdleTimeout)
 		}
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log

@@ -381,6 +381,11 @@ func (t *Table[K, V, A]) freeRow(r int32) {
 // math.MinInt64 until a Trigger follows an event.
 func (t *Table[K, V, A]) Watermark() int64 { return t.wm }
 
+// EventTime returns the largest event time the watermark has followed:
+// the largest given to Trigger (MaxEventTime) or TriggerAt,
+// math.MinInt64 before any.
+func (t *Table[K, V, A]) EventTime() int64 { return t.wmEvent }
+
 // MaxEventTime returns the largest event time added, math.MinInt64 before
 // any.
 func (t *Table[K, V, A]) MaxEventTime() int64 { return t.maxEvent }

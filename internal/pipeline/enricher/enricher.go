@@ -126,6 +126,13 @@ type Config struct {
 	// returns. It expects to be the group's only member.
 	Once bool
 	Time TimeSource
+	// WatermarkPolicy combines the sales partitions' largest event times
+	// into the query's watermark: MaxPolicy (Spark's) or MinPolicy.
+	WatermarkPolicy WatermarkPolicy
+	// IdleTimeout, if > 0, is how long a sales partition goes without a
+	// record before stage 1 reports it idle; an idle partition does not
+	// hold the watermark back under MinPolicy. 0 turns idleness off.
+	IdleTimeout time.Duration
 	// Retry is the first pause when the registry is unreachable; it
 	// doubles up to a minute.
 	Retry  time.Duration
@@ -166,10 +173,15 @@ type Stats struct {
 	Rows          int64 // summary rows written
 	Batches       int64 // micro-batches committed
 	Aborts        int64 // micro-batches aborted and replayed
-	// Watermark is the lowest watermark, Unix ms, among the repartition
-	// partitions this instance owns that have one (math.MinInt64 if
-	// none), after the last committed batch or change of partitions.
+	// Watermark is the query's watermark, Unix ms, as this instance
+	// knows it: the most advanced among the repartition partitions it
+	// owns (they all follow the same markers), math.MinInt64 if none,
+	// after the last committed batch or change of partitions.
 	Watermark int64
+	// EventTimes holds, per sales partition, the largest event time the
+	// instance's repartition partitions have heard of from it: the one
+	// that holds the watermark back under the min policy is the least.
+	EventTimes map[int32]int64
 	// Windows counts the (region, window) rows in this instance's
 	// tables; Partitions the repartition partitions it owns.
 	Windows    int64
@@ -180,6 +192,7 @@ type counters struct {
 	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts atomic.Int64
 	watermark, windows, partitions                                                   atomic.Int64
 	ready                                                                            atomic.Bool
+	eventTimes                                                                       eventTimes
 }
 
 // Enricher runs the streaming job.
@@ -201,6 +214,12 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	}
 	if cfg.Trigger < 0 {
 		return nil, errors.New("trigger interval must not be negative")
+	}
+	if cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("idle timeout %v must not be negative; 0 turns idleness off", cfg.IdleTimeout)
+	}
+	if cfg.WatermarkPolicy != MaxPolicy && cfg.WatermarkPolicy != MinPolicy {
+		return nil, fmt.Errorf("watermark policy %d: want MaxPolicy or MinPolicy", cfg.WatermarkPolicy)
 	}
 	for name, v := range map[string]string{"sales topic": cfg.SalesTopic, "summary topic": cfg.SummaryTopic,
 		"dead-letter topic": cfg.DeadLetterTopic, "state topic": cfg.StateTopic, "group": cfg.Group,
@@ -235,6 +254,7 @@ func (e *Enricher) Stats() Stats {
 		Aggregated: s.aggregated.Load(), Late: s.late.Load(),
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
 		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
+		EventTimes: s.eventTimes.load(),
 	}
 }
 
@@ -254,6 +274,9 @@ type batch struct {
 	out      []*kgo.Record // forwarded, dead-letter and late records
 	dead     int64
 	late     int64
+	// sources holds, for each sales partition read, the largest valid
+	// event time (math.MinInt64 if none), for the watermark markers.
+	sources map[int32]int64
 
 	// Kept across batches: region names as record keys, shared by the
 	// records that carry them (kgo does not change a record's key), and
@@ -343,6 +366,7 @@ func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
 // while it waits for the registry.
 func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
 	b.records++
+	b.noteSource(r.Partition, minInt64)
 	*v = schema.SaleValue{}
 	err := e.decode(ctx, r, v)
 	if err != nil {
@@ -364,6 +388,7 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	if e.cfg.Time == RecordTimestamp {
 		f.ts = f.timestamp
 	}
+	b.noteSource(r.Partition, f.ts)
 	b.forwards++
 	b.out = append(b.out, &kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
@@ -378,6 +403,10 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 // table, and files it in b as late if a window it belongs to had closed.
 // region interns the record's key.
 func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, region func([]byte) string) {
+	if isMarker(r.Value) {
+		e.observeMarker(b, tk, r)
+		return
+	}
 	b.windowed++
 	tk.touched = true
 	f, err := parseRepartitionValue(r.Value)

@@ -93,6 +93,8 @@ type stream struct {
 	b          batch
 	v          schema.SaleValue
 	regions    map[string]string // interned region names
+	src        *sourceClock      // stage 1's sales partitions, for idleness
+	sales      int32             // partitions of the sales topic
 }
 
 // session runs one consumer session: fence, check the topics, consume,
@@ -100,6 +102,7 @@ type stream struct {
 // completes, or something fails.
 func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 	asg := &assignments{topic: e.cfg.RepartitionTopic}
+	src := newSourceClock(e.cfg.SalesTopic)
 	sess, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts),
 		kgo.ConsumerGroup(e.cfg.Group),
 		kgo.ConsumeTopics(e.cfg.SalesTopic, e.cfg.RepartitionTopic),
@@ -112,9 +115,9 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(),
 		kgo.RecordPartitioner(newPartitioner(e.cfg.StateTopic, e.cfg.RepartitionTopic)),
-		kgo.OnPartitionsAssigned(asg.assigned),
-		kgo.OnPartitionsRevoked(asg.revoked),
-		kgo.OnPartitionsLost(asg.revoked),
+		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
+		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
+		kgo.OnPartitionsLost(both(asg.revoked, src.asg.revoked)),
 	)...)
 	if err != nil {
 		return fmt.Errorf("create transactional session: %w", err)
@@ -138,8 +141,12 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 	if err != nil {
 		return err
 	}
+	sales, err := e.salesPartitions(ctx, sess.Client())
+	if err != nil {
+		return err
+	}
 	s := &stream{e: e, sess: sess, connOpts: connOpts, partitions: n, asg: asg,
-		tasks: map[int32]*task{}, regions: map[string]string{}}
+		tasks: map[int32]*task{}, regions: map[string]string{}, src: src, sales: sales}
 	return s.run(ctx)
 }
 
@@ -208,6 +215,7 @@ func (s *stream) run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.src.apply(time.Now())
 		for it := fs.RecordIter(); !it.Done(); {
 			r := it.Next()
 			if ends != nil {
@@ -295,13 +303,12 @@ func (s *stream) region(k []byte) string {
 func (s *stream) gauges() {
 	wm, windows := int64(minInt64), 0
 	for _, tk := range s.tasks {
-		if w := tk.t.Watermark(); w != minInt64 && (wm == minInt64 || w < wm) {
-			wm = w
-		}
+		wm = max(wm, tk.t.Watermark())
 		windows += tk.t.Len()
 	}
 	st := &s.e.stats
 	st.watermark.Store(wm)
+	st.eventTimes.store(s.tasks)
 	st.windows.Store(int64(windows))
 	st.partitions.Store(int64(len(s.tasks)))
 }
@@ -342,10 +349,13 @@ func (e *Enricher) listEnds(ctx context.Context, cl *kgo.Client, topic string) (
 // the records are processed again. It reports whether the batch committed.
 func (s *stream) commit(ctx context.Context) (bool, error) {
 	e, b := s.e, &s.b
-	if b.polled == 0 {
+	now := time.Now()
+	markers, idle := s.src.markers(b, now, e.cfg.IdleTimeout)
+	if b.polled == 0 && len(markers) == 0 {
 		return true, nil
 	}
 	out := slices.Clone(b.out)
+	out = append(out, e.markerRecords(markers, s.partitions)...)
 	var rows int64
 	var encErr error
 	var touched []*task
@@ -355,7 +365,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 			continue
 		}
 		touched = append(touched, tk)
-		tk.t.Trigger(func(row window.Row[string, window.Sum]) {
+		tk.t.TriggerAt(tk.marks.eventTime(e.cfg.WatermarkPolicy, s.sales), func(row window.Row[string, window.Sum]) {
 			rec, err := e.summaryRecord(row)
 			if err != nil {
 				encErr = errors.Join(encErr, err)
@@ -365,6 +375,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 			rows++
 		})
 		out = e.changelog(tk, s.partitions, out)
+		out = e.marksChangelog(tk, out)
 	}
 
 	sess := s.sess
@@ -406,6 +417,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 			if err := tk.t.Restore(tk.good); err != nil {
 				return false, fmt.Errorf("roll window state of partition %d back: %w", p, err)
 			}
+			tk.marks.rollback()
 			tk.touched = false
 		}
 		b.reset()
@@ -414,8 +426,10 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	}
 	for _, tk := range touched {
 		tk.good = tk.t.Snapshot()
+		tk.marks.commit()
 		tk.touched = false
 	}
+	s.src.committed(b, idle, now)
 	st := &e.stats
 	st.consumed.Add(b.records)
 	st.repartitioned.Add(b.forwards)
@@ -433,7 +447,8 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	st.batches.Add(1)
 	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
 		"rows", rows, "late", b.late, "dead", b.dead,
-		"watermark", fmtMillis(st.watermark.Load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
+		"watermark", fmtMillis(st.watermark.Load()), "watermark_policy", e.cfg.WatermarkPolicy,
+		"event_times", fmtEventTimes(st.eventTimes.load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
 	b.reset()
 	return true, nil
 }

@@ -20,6 +20,7 @@ type task struct {
 	good      window.State[string, window.Sum] // as of the last commit, for rollback
 	touched   bool                             // took input in the current micro-batch
 	read      int                              // changelog records read to restore it
+	marks     *marks                           // the sales partitions' event times, for the watermark
 }
 
 func (e *Enricher) newTask(p int32) (*task, error) {
@@ -27,7 +28,7 @@ func (e *Enricher) newTask(p int32) (*task, error) {
 	if err != nil {
 		return nil, &fatalError{fmt.Errorf("window: %w", err)}
 	}
-	return &task{partition: p, t: t}, nil
+	return &task{partition: p, t: t, marks: newMarks()}, nil
 }
 
 // assignments collects the group's changes to the repartition partitions
