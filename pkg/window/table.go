@@ -381,6 +381,12 @@ func (t *Table[K, V, A]) freeRow(r int32) {
 // math.MinInt64 until a Trigger follows an event.
 func (t *Table[K, V, A]) Watermark() int64 { return t.wm }
 
+// NoteInput records that the query took input in the current micro-batch
+// though perhaps not this table (its events went to other tables): in
+// Complete mode the next Trigger then emits every row, as Spark writes
+// the whole result at every batch with data. Other modes ignore it.
+func (t *Table[K, V, A]) NoteInput() { t.pending = true }
+
 // EventTime returns the largest event time the watermark has followed:
 // the largest given to Trigger (MaxEventTime) or TriggerAt,
 // math.MinInt64 before any.

@@ -66,3 +66,22 @@ func TestTriggerAtClosesQuietWindows(t *testing.T) {
 		t.Fatalf("emitted %v, want the window [0, 10m) once with 7", got)
 	}
 }
+
+// TestNoteInput checks that in Complete mode a table that took no event
+// still emits every row at a Trigger after NoteInput, and only then.
+func TestNoteInput(t *testing.T) {
+	tab := mustNew[string](t, Config{Size: 10 * time.Minute, Mode: Complete})
+	tab.Add("a", 1, 7)
+	n := 0
+	count := func(Row[string, Sum]) { n++ }
+	tab.Trigger(count)
+	tab.Trigger(count)
+	if n != 1 {
+		t.Fatalf("emitted %d rows over two triggers, want 1 (the second had no input)", n)
+	}
+	tab.NoteInput()
+	tab.TriggerAt(math.MinInt64, count)
+	if n != 2 {
+		t.Fatalf("emitted %d rows, want the row again after NoteInput", n)
+	}
+}

@@ -226,6 +226,11 @@ func (e *Enricher) observeMarker(b *batch, tk *task, r *kgo.Record) {
 		return
 	}
 	tk.marks.observe(mk)
+	if !mk.idle {
+		// The query took input: in complete mode every table writes
+		// its whole result, as Spark's one table does.
+		tk.t.NoteInput()
+	}
 }
 
 // noteSource records, in stage 1, that the micro-batch read a record of
