@@ -207,6 +207,7 @@ func (s *sparkSim) batch(sales []wmSale) (map[summaryKey]summary, []int64) {
 
 // tail reads what the enricher committed to a topic since the last call.
 type tail struct {
+	s     endpoints
 	topic string
 	cl    *kgo.Client
 	pos   map[int32]int64
@@ -221,7 +222,7 @@ func newTail(t *testing.T, s endpoints, topic string) *tail {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return &tail{topic: topic, cl: cl, pos: map[int32]int64{}}
+	return &tail{s: s, topic: topic, cl: cl, pos: map[int32]int64{}}
 }
 
 // next returns the data records committed since the last call.
@@ -229,7 +230,10 @@ func (tl *tail) next(t *testing.T) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ends := endOffsets(ctx, t, tl.cl, tl.topic, kgo.ReadCommitted())
+	// A fresh client: the consumer's metadata may predate the topic.
+	adm := newClient(t, tl.s)
+	ends := endOffsets(ctx, t, adm, tl.topic, kgo.ReadCommitted())
+	adm.Close()
 	var out []*kgo.Record
 	for {
 		done := true
@@ -380,6 +384,18 @@ func checkRun(t *testing.T, layout, mode string, run *wmRun, batches [][]wmSale,
 		}
 	}
 	if mode == "append" {
+		// Every window that held a kept sale and ends at or before the
+		// final watermark was written, whichever partition its region
+		// hashes to, and exactly once.
+		held := newSparkSim("update", region)
+		for _, b := range batches {
+			rows, _ := held.batch(b)
+			for k := range rows {
+				if k.Start.Add(wmSize).UnixMilli() <= sim.wm && run.count[k] == 0 {
+					t.Errorf("%s, append mode: window %s %s ends by the final watermark but was never written", layout, k.Region, k.Start.Format(time.RFC3339))
+				}
+			}
+		}
 		for k, n := range run.count {
 			if n != 1 {
 				t.Errorf("%s, append mode: %s %s written %d times, want once", layout, k.Region, k.Start.Format(time.RFC3339), n)
@@ -641,5 +657,30 @@ func TestWatermarkPolicyMin(t *testing.T) {
 	}
 	if got, want := lastWatermark(t, logs["max"]), fmtWM(latest); got != want {
 		t.Errorf("max policy: watermark %s, want %s", got, want)
+	}
+}
+
+// TestWatermarkFlagsBadInput: a --watermark-policy other than max or min,
+// and a negative --idle-timeout, are refused at once with an error naming
+// the flag.
+func TestWatermarkFlagsBadInput(t *testing.T) {
+	dead := fixed{"127.0.0.1:" + itoa(freePort(t)), "http://127.0.0.1:" + itoa(freePort(t))}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--watermark-policy", "median"}, []string{"--watermark-policy", `"median"`, "max", "min"}},
+		{[]string{"--idle-timeout", "-5m"}, []string{"--idle-timeout", "-5m", "must not be negative"}},
+	} {
+		r := runBin(t, dead, 30*time.Second, "enricher", append([]string{"--regions", "../data/regions.csv"}, tt.args...)...)
+		if r.code == 0 {
+			t.Errorf("%v: exited 0", tt.args)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%v: error %q does not say %s", tt.args, lastLine(r.stderr), w)
+			}
+		}
 	}
 }
