@@ -684,3 +684,59 @@ func TestWatermarkFlagsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryWatermarkSurvivesKills runs the layouts test's micro-batches,
+// with their late data, on three partitions in update mode, killing each
+// batch's first `enricher --once` with SIGKILL at a random moment and
+// running it again: every batch's rows and late sales must still be
+// Spark's, as the watermark markers and the sales partitions' event times
+// are committed with the sales and restored from the changelog.
+func TestQueryWatermarkSurvivesKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: kills the enricher in five micro-batches")
+	}
+	regions := readRegions(t, "../data/regions.csv")
+	region := func(c string) string {
+		if r, ok := regions[c]; ok {
+			return r
+		}
+		return "Unassigned"
+	}
+	batches := layoutBatches(regions, regionPartition(region("Albania"), 3), regionPartition(region("Angola"), 3))
+	s := stack(t)
+	mustRun(t, s, "schemas")
+	h := newWMHarness(t, s, batches)
+	summaries := newTail(t, s, schema.SummaryTopic)
+	lateTail := newTail(t, s, "wm-update-late")
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill timing seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	args := wmArgs("wm-update", "update", "3", "--once")
+	run := &wmRun{}
+	killed := 0
+	for k := range batches {
+		h.produce(t, k, "3")
+		cmd, out := startBin(t, s, "enricher", args...)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("enricher --once failed before the kill: %v\n%s", err, out)
+			}
+		case <-time.After(time.Duration(100+rng.IntN(1500)) * time.Millisecond):
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			<-exited
+			killed++
+		}
+		mustRun(t, s, "enricher", args...)
+		run.collect(t, h.sd, summaries.next(t), lateTail.next(t), h.ids)
+	}
+	t.Logf("%d of %d batches' first runs killed", killed, len(batches))
+	if killed == 0 {
+		t.Error("no run was killed: the test did not exercise recovery")
+	}
+	checkRun(t, "3 partitions with kills", "update", run, batches, region)
+}
