@@ -296,6 +296,7 @@ type batch struct {
 	records  int64         // sales records (stage 1)
 	forwards int64         // sales forwarded (stage 1)
 	windowed int64         // repartition records (stage 2)
+	markers  int64         // watermark markers read (stage 2)
 	agg      int64         // of which folded into a window
 	out      []*kgo.Record // forwarded, dead-letter and late records
 	dead     int64

@@ -439,14 +439,14 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	st.dead.Add(b.dead)
 	st.rows.Add(rows)
 	s.gauges()
-	if b.records == 0 && b.windowed == 0 {
+	if b.records == 0 && b.windowed == 0 && b.markers == 0 && rows == 0 {
 		e.log.Debug("offsets committed past transaction markers")
 		b.reset()
 		return true, nil
 	}
 	st.batches.Add(1)
 	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
-		"rows", rows, "late", b.late, "dead", b.dead,
+		"markers", b.markers, "rows", rows, "late", b.late, "dead", b.dead,
 		"watermark", fmtMillis(st.watermark.Load()), "watermark_policy", e.cfg.WatermarkPolicy,
 		"event_times", fmtEventTimes(st.eventTimes.load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
 	b.reset()

@@ -220,6 +220,7 @@ func (e *Enricher) marksChangelog(tk *task, out []*kgo.Record) []*kgo.Record {
 // observeMarker is stage 2 for one marker record.
 func (e *Enricher) observeMarker(b *batch, tk *task, r *kgo.Record) {
 	tk.touched = true
+	b.markers++
 	mk, err := parseMarker(r.Value)
 	if err != nil {
 		e.deadLetter(b, r, err)
