@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -716,25 +717,42 @@ func TestQueryWatermarkSurvivesKills(t *testing.T) {
 	killed := 0
 	for k := range batches {
 		h.produce(t, k, "3")
+		// Kill it once it logs a step: its restore (stage 1 then runs),
+		// or its first commit (stage 2 then runs), plus up to 2 ms.
+		step := []string{`msg="window state restored"`, `msg="micro-batch committed"`}[k%2]
 		cmd, out := startBin(t, s, "enricher", args...)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		reached := make(chan struct{})
+		go func() {
+			defer close(reached)
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+				if strings.Contains(out.String(), step) {
+					return
+				}
+			}
+		}()
 		select {
 		case err := <-exited:
 			if err != nil {
 				t.Fatalf("enricher --once failed before the kill: %v\n%s", err, out)
 			}
-		case <-time.After(time.Duration(100+rng.IntN(1500)) * time.Millisecond):
-			if err := cmd.Process.Kill(); err != nil {
+		case <-reached:
+			time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+			if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 				t.Fatal(err)
 			}
-			<-exited
-			killed++
+			if err := <-exited; err == nil {
+				t.Logf("batch %d: the run ended before the kill", k)
+			} else {
+				killed++
+			}
 		}
 		mustRun(t, s, "enricher", args...)
 		run.collect(t, h.sd, summaries.next(t), lateTail.next(t), h.ids)
 	}
-	t.Logf("%d of %d batches' first runs killed", killed, len(batches))
+	t.Logf("%d of %d batches' first runs killed; abort markers left: %d on the repartition topic, %d on the state topic",
+		killed, len(batches), abortMarkers(t, s, "wm-update-repartition"), abortMarkers(t, s, "wm-update-state"))
 	if killed == 0 {
 		t.Error("no run was killed: the test did not exercise recovery")
 	}
