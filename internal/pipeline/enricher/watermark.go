@@ -66,6 +66,18 @@ func (p WatermarkPolicy) String() string {
 	return "max"
 }
 
+// MarshalText returns the policy's flag value.
+func (p WatermarkPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText sets the policy from text, as ParseWatermarkPolicy reads it.
+func (p *WatermarkPolicy) UnmarshalText(b []byte) error {
+	v, err := ParseWatermarkPolicy(string(b))
+	if err == nil {
+		*p = v
+	}
+	return err
+}
+
 // Marker value: 'k' | varint sales partition | varint largest event time
 // of the micro-batch (math.MinInt64: none valid) | byte flags (1: idle).
 // Its key is nil; the partitioner writes it to the partition set on it.

@@ -70,6 +70,18 @@ func (e EventTime) String() string {
 	return "EventTime(" + strconv.Itoa(int(e)) + ")"
 }
 
+// MarshalText returns the mode's flag value.
+func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText sets the mode from text, as ParseEventTime reads it.
+func (e *EventTime) UnmarshalText(b []byte) error {
+	v, err := ParseEventTime(string(b))
+	if err == nil {
+		*e = v
+	}
+	return err
+}
+
 // Source yields sales. Next returns io.EOF at the end, or a *sales.RowError
 // for a row that does not parse, after which it can go on.
 type Source interface {
@@ -108,6 +120,12 @@ type Config struct {
 	// Clock returns the current time; nil means time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
+}
+
+// DefaultConfig returns the reference pipeline's settings: the sales topic,
+// event time now, one sale every 750 ms.
+func DefaultConfig() Config {
+	return Config{Topic: schema.SalesTopic, EventTime: Now, Speedup: 1, Delay: 750 * time.Millisecond}
 }
 
 // Stats counts what a run did.
@@ -204,7 +222,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		first      time.Time
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
-		tp         = partitioner().ForTopic(p.cfg.Topic)
+		tp         = Partitioner().ForTopic(p.cfg.Topic)
 	)
 	report := func(final bool) {
 		if p.cfg.Progress == nil {
@@ -340,10 +358,10 @@ func (p *Producer) reject(ctx context.Context, e *sales.RowError) {
 		Topic: p.cfg.RejectTopic,
 		Value: []byte(text),
 		Headers: []kgo.RecordHeader{
-			{Key: "salesstream.error", Value: []byte(e.Err.Error())},
+			{Key: schema.HeaderError, Value: []byte(e.Err.Error())},
 			{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
 			{Key: HeaderLine, Value: []byte(strconv.Itoa(e.Line))},
-			{Key: "salesstream.field", Value: []byte(e.Field)},
+			{Key: schema.HeaderField, Value: []byte(e.Field)},
 		},
 	}, p.ack)
 }
