@@ -29,7 +29,7 @@ func TestWatermarkMetrics(t *testing.T) {
 		tk.t.TriggerAt(120_000, nil)
 		tasks[int32(p)] = tk
 	}
-	st := &stream{e: e, tasks: tasks}
+	st := &session{e: e, tasks: tasks}
 	st.gauges()
 	mfs, err := s.Registry().Gather()
 	if err != nil {

@@ -218,15 +218,14 @@ func parseMarksRecord(k, v []byte) (int32, sourceMark, error) {
 	return p, sourceMark{maxEvent: int64(binary.BigEndian.Uint64(v)), idle: v[8] == 1}, nil
 }
 
-// marksChangelog appends to out a record for every mark of tk changed
-// since the last call.
-func (e *Enricher) marksChangelog(tk *task, out []*kgo.Record) []*kgo.Record {
+// marksChangelog emits a record for every mark of tk changed since the
+// last call.
+func (e *Enricher) marksChangelog(tk *task, emit func(*kgo.Record)) {
 	for _, p := range slices.Sorted(maps.Keys(tk.marks.changed)) {
-		out = append(out, &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition,
+		emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition,
 			Key: marksKey(p), Value: marksValue(tk.marks.cur[p])})
 	}
 	clear(tk.marks.changed)
-	return out
 }
 
 // observeMarker is stage 2 for one marker record.
@@ -317,17 +316,15 @@ func (c *sourceClock) committed(b *batch, idle []int32, now time.Time) {
 	}
 }
 
-// markerRecords returns the records carrying ms to every one of the
+// emitMarkers emits the records carrying ms to every one of the
 // repartition topic's partitions.
-func (e *Enricher) markerRecords(ms []marker, partitions int32) []*kgo.Record {
-	out := make([]*kgo.Record, 0, len(ms)*int(partitions))
+func (e *Enricher) emitMarkers(ms []marker, partitions int32, emit func(*kgo.Record)) {
 	for _, m := range ms {
 		v := appendMarker(nil, m)
 		for p := range partitions {
-			out = append(out, &kgo.Record{Topic: e.cfg.RepartitionTopic, Partition: p, Value: v})
+			emit(&kgo.Record{Topic: e.cfg.RepartitionTopic, Partition: p, Value: v})
 		}
 	}
-	return out
 }
 
 // markerPartitioner places a repartition record: a marker in the partition

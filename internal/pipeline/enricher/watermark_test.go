@@ -147,7 +147,8 @@ func TestSourceClockIdle(t *testing.T) {
 
 func TestMarkerRecordsAndPartitioner(t *testing.T) {
 	e := &Enricher{cfg: Config{RepartitionTopic: "rep", StateTopic: "state"}}
-	recs := e.markerRecords([]marker{{partition: 0, maxEvent: 1}, {partition: 1, maxEvent: 2}}, 3)
+	var recs []*kgo.Record
+	e.emitMarkers([]marker{{partition: 0, maxEvent: 1}, {partition: 1, maxEvent: 2}}, 3, func(r *kgo.Record) { recs = append(recs, r) })
 	if len(recs) != 6 {
 		t.Fatalf("%d marker records, want 2 markers x 3 partitions", len(recs))
 	}
