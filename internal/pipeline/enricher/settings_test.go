@@ -30,25 +30,28 @@ func TestLateHeadersNameTheClosedWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stream{e: e, regions: map[string]string{}}
-	var b batch
+	names := regionNames{}
+	var out []*kgo.Record
+	b := batch{emit: func(r *kgo.Record) { out = append(out, r) }}
 	var v schema.SaleValue
 	pass := func(value string) {
 		b.reset()
+		out = out[:0]
 		if err := e.forward(context.Background(), &b, &kgo.Record{Topic: cfg.SalesTopic, Offset: 1, Value: []byte(value)}, &v); err != nil {
 			t.Fatal(err)
 		}
-		r := b.out[0]
+		r := out[0]
 		b.reset()
-		e.fold(&b, tk, &kgo.Record{Topic: "rep", Key: bytes.Clone(r.Key), Value: bytes.Clone(r.Value)}, s.region)
+		out = out[:0]
+		e.fold(&b, tk, &kgo.Record{Topic: "rep", Key: bytes.Clone(r.Key), Value: bytes.Clone(r.Value)}, names)
 	}
 	pass("new")
 	tk.t.Trigger(nil)
 	pass("partly")
-	if b.agg != 1 || b.late != 1 || len(b.out) != 1 {
-		t.Fatalf("the partly late sale: %d aggregated, %d late, %d records out; want 1, 1, 1", b.agg, b.late, len(b.out))
+	if b.agg != 1 || b.late != 1 || len(out) != 1 {
+		t.Fatalf("the partly late sale: %d aggregated, %d late, %d records out; want 1, 1, 1", b.agg, b.late, len(out))
 	}
-	h := headerMap(b.out[0])
+	h := headerMap(out[0])
 	wm, err := strconv.ParseInt(h[HeaderWatermark], 10, 64)
 	if err != nil || wm != t0+15*minute || h[HeaderLateWindows] != "1" {
 		t.Fatalf("late headers %v, want watermark %d and 1 window", h, t0+15*minute)
