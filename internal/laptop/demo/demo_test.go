@@ -29,6 +29,7 @@ func TestRun(t *testing.T) {
 		"0 late, 0 dead-lettered",
 		"WINDOW START", "ORDERS",
 		"(5 of ",
+		"audit: EQUAL: ", "1800 sales: 1800 aggregated",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
