@@ -191,6 +191,8 @@ type Enricher struct {
 	valEnc  Encoder
 	log     *slog.Logger
 	stats   counters
+	// lateWarned is set once most of a micro-batch was late and said so.
+	lateWarned atomic.Bool
 }
 
 // New returns an Enricher that joins with regions, decodes sales with dec
@@ -237,10 +239,6 @@ func (e *Enricher) Stats() Stats {
 		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
 	}
 }
-
-// Ready reports whether e consumes: its session has started and it is not
-// rebuilding a table from the changelog.
-func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 
 type table = window.Table[string, int64, window.Sum]
 

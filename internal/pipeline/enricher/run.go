@@ -59,6 +59,9 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		if err == nil || ctx.Err() != nil {
 			return nil
 		}
+		if f := e.fenced(err); f != nil {
+			err = f
+		}
 		var fatal *fatalError
 		if errors.As(err, &fatal) {
 			return fatal.err
@@ -90,16 +93,19 @@ type stream struct {
 	partitions int32 // of the repartition topic
 	asg        *assignments
 	tasks      map[int32]*task // by repartition partition
-	b          batch
-	v          schema.SaleValue
-	regions    map[string]string // interned region names
+	// restoredWatermark is the largest watermark restored from the
+	// changelog in this session (minInt64 if none): an earlier run's.
+	restoredWatermark int64
+	b                 batch
+	v                 schema.SaleValue
+	regions           map[string]string // interned region names
 }
 
 // session runs one consumer session: fence, check the topics, consume,
 // restore tables as partitions are assigned, commit, until ctx ends, Once
 // completes, or something fails.
 func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
-	asg := &assignments{topic: e.cfg.RepartitionTopic}
+	asg := &assignments{topic: e.cfg.RepartitionTopic, onLost: func() { e.stats.ready.Store(false) }}
 	sess, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts),
 		kgo.ConsumerGroup(e.cfg.Group),
 		kgo.ConsumeTopics(e.cfg.SalesTopic, e.cfg.RepartitionTopic),
@@ -114,7 +120,7 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 		kgo.RecordPartitioner(newPartitioner(e.cfg.StateTopic, e.cfg.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(asg.assigned),
 		kgo.OnPartitionsRevoked(asg.revoked),
-		kgo.OnPartitionsLost(asg.revoked),
+		kgo.OnPartitionsLost(asg.lost),
 	)...)
 	if err != nil {
 		return fmt.Errorf("create transactional session: %w", err)
@@ -139,7 +145,7 @@ func (e *Enricher) session(ctx context.Context, connOpts []kgo.Opt) error {
 		return err
 	}
 	s := &stream{e: e, sess: sess, connOpts: connOpts, partitions: n, asg: asg,
-		tasks: map[int32]*task{}, regions: map[string]string{}}
+		tasks: map[int32]*task{}, regions: map[string]string{}, restoredWatermark: minInt64}
 	return s.run(ctx)
 }
 
@@ -158,7 +164,7 @@ func (s *stream) run(ctx context.Context) error {
 			return err
 		}
 	}
-	e.stats.ready.Store(true)
+	e.stats.ready.Store(false) // until joined, restored and committed
 	defer e.stats.ready.Store(false)
 	next := time.Now().Add(e.cfg.Trigger)
 	for {
@@ -166,6 +172,9 @@ func (s *stream) run(ctx context.Context) error {
 			committed, err := s.commit(ctx)
 			if err != nil {
 				return err
+			}
+			if committed {
+				s.markReady()
 			}
 			if committed && phase == 2 {
 				e.log.Info("available data processed", "stats", e.Stats())
@@ -192,16 +201,31 @@ func (s *stream) run(ctx context.Context) error {
 		if ends == nil && e.cfg.Trigger > 0 {
 			pollCtx, cancel = context.WithDeadline(ctx, next)
 		}
+		if !e.stats.ready.Load() {
+			// Until ready, look often for the group's assignment, so
+			// that restoring it does not wait for records or a trigger.
+			cancel()
+			pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
+		}
 		fs := s.sess.PollFetches(pollCtx)
 		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
+		var fence error
 		fs.EachError(func(topic string, p int32, err error) {
+			if f := e.fenced(err); f != nil {
+				fence = f
+				return
+			}
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				e.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
+		if fence != nil {
+			e.stats.ready.Store(false)
+			return fence
+		}
 		if err := s.apply(ctx, s.asg.take()); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -233,12 +257,16 @@ func (s *stream) run(ctx context.Context) error {
 		if ends != nil {
 			continue
 		}
-		if e.cfg.Trigger == 0 || !time.Now().Before(next) {
-			if _, err := s.commit(ctx); err != nil {
+		if e.cfg.Trigger == 0 || !time.Now().Before(next) || s.awaitingReady() {
+			committed, err := s.commit(ctx)
+			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
 				return err
+			}
+			if committed {
+				s.markReady()
 			}
 			if e.cfg.Trigger > 0 {
 				for !time.Now().Before(next) {
@@ -261,14 +289,15 @@ func (s *stream) apply(ctx context.Context, events []assignment) error {
 		delete(s.tasks, p)
 	}
 	if len(add) > 0 {
-		e.stats.ready.Store(false)
+		was := e.stats.ready.Swap(false)
 		tasks, err := e.restore(ctx, s.connOpts, add, s.partitions)
-		e.stats.ready.Store(true)
 		if err != nil {
 			return err
 		}
+		e.stats.ready.Store(was)
 		for p, tk := range tasks {
 			s.tasks[p] = tk
+			s.restoredWatermark = max(s.restoredWatermark, tk.t.Watermark())
 			e.log.Info("window state restored", "topic", e.cfg.StateTopic, "partition", p,
 				"windows", tk.t.Len(), "records_read", tk.read, "watermark", fmtMillis(tk.t.Watermark()))
 		}
@@ -431,6 +460,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	st.batches.Add(1)
+	s.warnLate(b.late, b.windowed)
 	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
 		"rows", rows, "late", b.late, "dead", b.dead,
 		"watermark", fmtMillis(st.watermark.Load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
@@ -438,9 +468,14 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// readyPoll bounds a poll while the stream is not ready yet.
+const readyPoll = 200 * time.Millisecond
+
+// fmtMillis writes a Unix-ms time, such as a watermark, as RFC 3339, or
+// "none yet" for minInt64.
 func fmtMillis(ms int64) string {
 	if ms == minInt64 {
-		return "none"
+		return "none yet"
 	}
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
 }

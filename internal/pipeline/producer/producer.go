@@ -218,7 +218,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		st.Elapsed = p.now().Sub(start)
 		p.cfg.Progress(st)
 	}
-	for p.cfg.Limit == 0 || st.Read-st.Bad < p.cfg.Limit {
+	for p.cfg.Limit == 0 || st.Read-st.Bad-st.Skipped < p.cfg.Limit {
 		if err := p.err(); err != nil {
 			return p.finish(ctx, st, start, report, err)
 		}

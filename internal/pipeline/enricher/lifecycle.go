@@ -1,0 +1,66 @@
+package enricher
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// fenced returns the fatal error that ends an instance another instance
+// has fenced, or nil if err is not such a fence. The transactional id is
+// also the static group member id, so a second instance started with it
+// takes over both: the group answers this one FENCED_INSTANCE_ID, the
+// transaction coordinator PRODUCER_FENCED. Restarting would only fence the
+// other one back, so the instance stops and says why.
+func (e *Enricher) fenced(err error) error {
+	if err == nil || !(errors.Is(err, kerr.FencedInstanceID) || errors.Is(err, kerr.ProducerFenced)) {
+		return nil
+	}
+	return &fatalError{fmt.Errorf("transactional id %s is in use by another enricher instance, which fenced this one (%w); "+
+		"stop the other instance, or give each instance its own --transactional-id", e.cfg.TransactionalID, err)}
+}
+
+// Ready reports whether e works as it should: the group has assigned it
+// its partitions, their window state is restored, and a micro-batch (or
+// the first commit point) has committed since, so it is caught up enough
+// to commit. A fenced or stopped instance is not ready.
+func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
+
+// awaitingReady reports whether the stream has joined its group and
+// restored what it was assigned, so that one commit makes it ready.
+func (s *stream) awaitingReady() bool {
+	return !s.e.stats.ready.Load() && s.asg.joined.Load()
+}
+
+// markReady is called after a commit: the stream is ready once it has
+// joined its group and restored its partitions.
+func (s *stream) markReady() {
+	if s.asg.joined.Load() && !s.e.stats.ready.Load() {
+		s.e.stats.ready.Store(true)
+		s.e.log.Info("ready", "group", s.e.cfg.Group, "partitions", len(s.tasks))
+	}
+}
+
+// Most of a micro-batch is late when more than half its windowed sales,
+// and at least lateWarnMin, are.
+const lateWarnMin = 10
+
+// warnLate warns, once per Enricher, when most of a committed micro-batch
+// was late: typically sales with old event times sent into a group whose
+// state, restored from an earlier run, holds a watermark far ahead of them.
+func (s *stream) warnLate(late, windowed int64) {
+	e := s.e
+	if late < lateWarnMin || late*2 <= windowed || !e.lateWarned.CompareAndSwap(false, true) {
+		return
+	}
+	from := "the sales read by this run: the later event times among them closed the windows of the earlier ones"
+	if s.restoredWatermark != minInt64 {
+		from = fmt.Sprintf("the window state of an earlier run, restored from state topic %s (group %s), watermark %s",
+			e.cfg.StateTopic, e.cfg.Group, fmtMillis(s.restoredWatermark))
+	}
+	e.log.Warn("most sales of this micro-batch are late: their windows had closed, so they are counted as late and left out of the summary",
+		"late", late, "windowed", windowed, "watermark", fmtMillis(e.stats.watermark.Load()),
+		"watermark_from", from,
+		"to_window_them", "start afresh with a new --group and --state-topic (the new group reads the sales topic from its start), or send the sales with --event-time now")
+}
