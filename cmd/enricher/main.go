@@ -64,7 +64,8 @@ func declare(set *config.Set) cli.Job {
 		job.Kafka.Logger = rt.Log
 		opener.Logger = rt.Log
 		job.Opener = opener
-		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
+		var enr *enricher.Enricher
+		job.Started = func(e *enricher.Enricher) { enr = e; enricher.Metrics(rt.Ops, e) }
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
@@ -75,6 +76,11 @@ func declare(set *config.Set) cli.Job {
 		}
 		fmt.Fprintf(rt.Stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
 			st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
+		if enr != nil {
+			if u := enr.Unassigned(5).Summary(job.Regions); u != "" {
+				fmt.Fprintln(rt.Stdout, u)
+			}
+		}
 		return err
 	}
 }

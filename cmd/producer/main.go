@@ -72,6 +72,9 @@ func declare(set *config.Set) cli.Job {
 			return err // nothing was read: the error says why
 		}
 		fmt.Fprintf(rt.Stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
+		if st.BlankCountry > 0 {
+			fmt.Fprintf(rt.Stdout, "%d sales had a blank country: the enricher counts them under Unassigned\n", st.BlankCountry)
+		}
 		if st.Skipped > 0 {
 			fmt.Fprintf(rt.Stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
 		}

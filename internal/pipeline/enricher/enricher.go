@@ -191,6 +191,8 @@ type Enricher struct {
 	valEnc  Encoder
 	log     *slog.Logger
 	stats   counters
+	// unassigned counts the committed sales that joined no region.
+	unassigned unassigned
 	// lateWarned is set once most of a micro-batch was late and said so.
 	lateWarned atomic.Bool
 }
@@ -252,6 +254,7 @@ type batch struct {
 	out      []*kgo.Record // forwarded, dead-letter and late records
 	dead     int64
 	late     int64
+	noRegion noRegion // sales forwarded under Unassigned (stage 1)
 
 	// Kept across batches: region names as record keys, shared by the
 	// records that carry them (kgo does not change a record's key), and
@@ -363,9 +366,13 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 		f.ts = f.timestamp
 	}
 	b.forwards++
+	region := e.regions.Region(s.Country)
+	if region == sales.Unassigned {
+		b.noRegion.add(s.Country)
+	}
 	b.out = append(b.out, &kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
-		Key:     b.key(e.regions.Region(s.Country)),
+		Key:     b.key(region),
 		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
 		Headers: r.Headers,
 	})

@@ -453,6 +453,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	st.late.Add(b.late)
 	st.dead.Add(b.dead)
 	st.rows.Add(rows)
+	e.unassigned.merge(&b.noRegion)
 	s.gauges()
 	if b.records == 0 && b.windowed == 0 {
 		e.log.Debug("offsets committed past transaction markers")

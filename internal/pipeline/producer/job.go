@@ -109,6 +109,7 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	if j.Ops != nil {
 		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
 		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
+		j.Ops.CounterFunc("salesstream_producer_blank_country_total", "Sales sent without a country; the enricher counts them under Unassigned.", func() float64 { return float64(p.BlankCountry()) })
 		j.Ops.SetReady(func() bool { return true })
 	}
 	if j.Resume && !j.Synthetic {

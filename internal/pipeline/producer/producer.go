@@ -120,6 +120,9 @@ type Stats struct {
 	Bad int64
 	// Skipped counts rows a resumed run did not send again.
 	Skipped int64
+	// BlankCountry counts sales sent without a country: the enricher
+	// counts them under the region Unassigned.
+	BlankCountry int64
 	// Errors holds the first bad rows' errors, at most MaxReported.
 	Errors []error
 	// Elapsed is the time since the run started.
@@ -141,6 +144,7 @@ type Producer struct {
 	firstErr error
 	sent     atomic.Int64
 	bad      atomic.Int64
+	blank    atomic.Int64
 }
 
 // New returns a Producer that sends through cl, encoding keys with keyEnc
@@ -255,6 +259,10 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 			st.Skipped++
 			continue
 		}
+		if s.Country == "" {
+			st.BlankCountry++
+			p.blank.Add(1)
+		}
 		if first.IsZero() {
 			first = s.PaymentDate
 		}
@@ -323,6 +331,10 @@ func (p *Producer) err() error {
 // Sent returns the number of sales acknowledged so far; safe to call while
 // Run runs.
 func (p *Producer) Sent() int64 { return p.sent.Load() }
+
+// BlankCountry returns the number of sales without a country so far; safe
+// to call while Run runs.
+func (p *Producer) BlankCountry() int64 { return p.blank.Load() }
 
 // Bad returns the number of bad rows met so far; safe to call while Run
 // runs.
