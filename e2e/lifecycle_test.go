@@ -182,3 +182,28 @@ func TestProducerResumeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestStartingOffsets: a new group started with --starting-offsets latest
+// skips the sales already sent and windows those sent after; earliest
+// (the default) reads them all; a bad value names the flag.
+func TestStartingOffsets(t *testing.T) {
+	s := stack(t)
+	mustRun(t, s, "schemas")
+	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--limit", "100")
+	latest := []string{"--once", "--regions", "../data/regions.csv", "--starting-offsets", "latest", "--group", "g-latest", "--state-topic", "s-latest", "--transactional-id", "t-latest"}
+	if r := mustRun(t, s, "enricher", latest...); !strings.Contains(r.stdout, "consumed 0 sales") {
+		t.Errorf("a new group at latest consumed old sales:\n%s", r.stdout)
+	}
+	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--resume", "--limit", "50")
+	if r := mustRun(t, s, "enricher", latest...); !strings.Contains(r.stdout, "consumed 50 sales") || !strings.Contains(r.stdout, "50 aggregated") {
+		t.Errorf("the group at latest did not window the 50 new sales:\n%s", r.stdout)
+	}
+	earliest := []string{"--once", "--regions", "../data/regions.csv", "--group", "g-earliest", "--state-topic", "s-earliest", "--transactional-id", "t-earliest"}
+	if r := mustRun(t, s, "enricher", earliest...); !strings.Contains(r.stdout, "consumed 150 sales") {
+		t.Errorf("a new group at earliest did not read all 150 sales:\n%s", r.stdout)
+	}
+	r := runBin(t, s, time.Minute, "enricher", "--once", "--starting-offsets", "newest")
+	if r.code == 0 || !strings.Contains(r.stderr, `--starting-offsets "newest": want earliest`) {
+		t.Errorf("a bad --starting-offsets exited %d:\n%s", r.code, r.stderr)
+	}
+}

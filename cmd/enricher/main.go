@@ -27,6 +27,7 @@ func declare(set *config.Set) cli.Job {
 		job              enricher.Job
 		rc               registryconn.Config
 		mode, timeSource string
+		startingOffsets  string
 		parts            int
 	)
 	job.Enricher = enricher.DefaultConfig()
@@ -50,6 +51,7 @@ func declare(set *config.Set) cli.Job {
 	set.String(&ec.StateTopic, "state-topic", ec.StateTopic, "compacted changelog topic of the window state", config.Env("ENRICHER_STATE_TOPIC"))
 	set.String(&ec.Group, "group", ec.Group, "consumer group, shared by every instance; also names the repartition topic <group>-repartition", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance and stable across its restarts (also its static group member id)", config.Env("ENRICHER_TRANSACTIONAL_ID"))
+	set.String(&startingOffsets, "starting-offsets", enricher.StartEarliest, "where a group with no committed offsets starts reading the sales topic: earliest (all of it) or latest (sales sent from now on)", config.Env("ENRICHER_STARTING_OFFSETS"))
 	set.Int(&parts, "partitions", 3, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
@@ -58,6 +60,9 @@ func declare(set *config.Set) cli.Job {
 		}
 		if ec.Time, err = enricher.ParseTimeSource(timeSource); err != nil {
 			return fmt.Errorf("--time: %w", err)
+		}
+		if job.StartingOffsets, err = enricher.ParseStartingOffsets(startingOffsets); err != nil {
+			return err
 		}
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log

@@ -30,7 +30,11 @@ type Job struct {
 	// Partitions of the topics the job creates.
 	Partitions int32
 	Enricher   Config
-	Logger     *slog.Logger
+	// StartingOffsets is where a group with no committed offsets starts
+	// reading the sales topic: StartEarliest (also when empty) or
+	// StartLatest.
+	StartingOffsets string
+	Logger          *slog.Logger
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*Enricher)
@@ -70,6 +74,9 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 		parts = 3
 	}
 	err = j.ensureTopics(ctx, cl, e, parts)
+	if err == nil && j.StartingOffsets == StartLatest {
+		err = startAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, log)
+	}
 	cl.Close()
 	if err != nil {
 		return Stats{}, err
