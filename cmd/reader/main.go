@@ -50,6 +50,9 @@ func declare(set *config.Set) cli.Job {
 		if res.Undecodable > len(res.Errors) {
 			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
 		}
+		if len(res.Rows) == 0 && f != reader.Table {
+			fmt.Fprintln(rt.Stderr, reader.NoRowsYet)
+		}
 		return reader.Write(rt.Stdout, res.Rows, f, limit)
 	}
 }
