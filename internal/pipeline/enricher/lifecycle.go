@@ -3,6 +3,7 @@ package enricher
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
@@ -63,4 +64,17 @@ func (s *stream) warnLate(late, windowed int64) {
 		"late", late, "windowed", windowed, "watermark", fmtMillis(e.stats.watermark.Load()),
 		"watermark_from", from,
 		"to_window_them", "start afresh with a new --group and --state-topic (the new group reads the sales topic from its start), or send the sales with --event-time now")
+}
+
+// LogValue makes Stats log as named fields, the watermark as a time (or
+// "none yet"), rather than as a Go struct.
+func (s Stats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("consumed", s.Consumed), slog.Int64("repartitioned", s.Repartitioned),
+		slog.Int64("windowed", s.Windowed), slog.Int64("aggregated", s.Aggregated),
+		slog.Int64("late", s.Late), slog.Int64("dead", s.Dead), slog.Int64("rows", s.Rows),
+		slog.Int64("batches", s.Batches), slog.Int64("aborts", s.Aborts),
+		slog.String("watermark", fmtMillis(s.Watermark)), slog.Int64("windows", s.Windows),
+		slog.Int64("partitions", s.Partitions),
+	)
 }

@@ -1,7 +1,9 @@
 package enricher
 
 import (
+	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -59,5 +61,28 @@ func TestUnassignedBounded(t *testing.T) {
 	}
 	if u := e.Unassigned(3); u.Unknown != 3*(maxUnknownNames+10) || len(u.Top) != 3 {
 		t.Errorf("got %d unknown, %d top; want %d and 3", u.Unknown, len(u.Top), 3*(maxUnknownNames+10))
+	}
+}
+
+// TestStatsLogValue: Stats log as fields with a readable watermark, never
+// as a Go struct.
+func TestStatsLogValue(t *testing.T) {
+	tests := []struct {
+		name string
+		wm   int64
+		want string
+	}{
+		{"no watermark", minInt64, `stats.watermark="none yet"`},
+		{"watermark", 1620651600000, "stats.watermark=2021-05-10T13:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			slog.New(slog.NewTextHandler(&b, nil)).Info("done", "stats", Stats{Consumed: 7, Watermark: tt.wm})
+			out := b.String()
+			if !strings.Contains(out, tt.want) || !strings.Contains(out, "stats.consumed=7") || strings.Contains(out, "{") {
+				t.Errorf("logged %q, want fields with %s", out, tt.want)
+			}
+		})
 	}
 }
