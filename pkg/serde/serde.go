@@ -2,6 +2,10 @@
 // their writer schema (see package wire), looking schemas up in an Apicurio
 // registry (see package registry) with github.com/hamba/avro/v2.
 //
+// Imported by salesstream's producer, enricher and reader
+// (internal/pipeline/...) and its end-to-end tests; any Go program that
+// reads or writes the project's topics may import it.
+//
 // Writing: an Encoder is bound to the latest version of one artifact,
 // resolved once, and frames each value with that version's content id (the
 // Apicurio 3 / Confluent format).

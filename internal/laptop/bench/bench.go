@@ -21,12 +21,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app/enricherapp"
+	"github.com/salesstream/salesstream/internal/app/producerapp"
+	"github.com/salesstream/salesstream/internal/app/readerapp"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
-	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -157,7 +159,7 @@ func RunPipeline(ctx context.Context, events int) (Pipeline, error) {
 	p := Pipeline{Events: events}
 
 	start := time.Now()
-	st, err := producer.Job{Kafka: kc, Registry: reg, Input: csv, Partitions: 3,
+	st, err := producerapp.Job{Kafka: kc, Registry: reg, Input: csv, Partitions: 3,
 		Producer: producer.Config{EventTime: producer.Original}}.Run(ctx)
 	if err != nil {
 		return p, fmt.Errorf("producer: %w", err)
@@ -170,7 +172,7 @@ func RunPipeline(ctx context.Context, events int) (Pipeline, error) {
 	ecfg := enricher.DefaultConfig()
 	ecfg.Once = true
 	start = time.Now()
-	es, err := enricher.Job{Kafka: kc, Registry: reg, Regions: regions, Enricher: ecfg}.Run(ctx)
+	es, err := enricherapp.Job{Kafka: kc, Registry: reg, Regions: regions, Enricher: ecfg}.Run(ctx)
 	if err != nil {
 		return p, fmt.Errorf("enricher: %w", err)
 	}
@@ -181,7 +183,7 @@ func RunPipeline(ctx context.Context, events int) (Pipeline, error) {
 	p.SummaryRows, p.SummaryBatches = es.Rows, es.Batches
 
 	start = time.Now()
-	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	res, err := readerapp.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
 	if err != nil {
 		return p, fmt.Errorf("reader: %w", err)
 	}

@@ -294,16 +294,15 @@ func (b *batch) buf(n int) []byte {
 	return s
 }
 
-// record headers set on dead-letter and late records.
+// Record headers set on dead-letter and late records; package schema
+// defines and documents them.
 const (
-	HeaderError     = "salesstream.error"
-	HeaderTopic     = "salesstream.source.topic"
-	HeaderPartition = "salesstream.source.partition"
-	HeaderOffset    = "salesstream.source.offset"
-	HeaderWatermark = "salesstream.watermark"
-	// HeaderLateWindows counts the windows of a late event that had
-	// closed; it still counts in its other windows.
-	HeaderLateWindows = "salesstream.late.windows"
+	HeaderError       = schema.HeaderError
+	HeaderTopic       = schema.HeaderSourceTopic
+	HeaderPartition   = schema.HeaderSourcePartition
+	HeaderOffset      = schema.HeaderSourceOffset
+	HeaderWatermark   = schema.HeaderWatermark
+	HeaderLateWindows = schema.HeaderLateWindows
 )
 
 // sourceHeaders returns r's headers followed by r's coordinates and extra.

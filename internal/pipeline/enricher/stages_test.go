@@ -56,7 +56,7 @@ func TestForwardAndFold(t *testing.T) {
 	sent := time.UnixMilli(1_700_000_000_123)
 	in := func(value string, offset int64) *kgo.Record {
 		return &kgo.Record{Topic: cfg.SalesTopic, Partition: 2, Offset: offset, Key: []byte("customer-" + value), Value: []byte(value),
-			Timestamp: sent.Add(time.Duration(offset) * time.Second), Headers: []kgo.RecordHeader{{Key: "salesstream.line", Value: []byte(strconv.Itoa(int(offset)))}}}
+			Timestamp: sent.Add(time.Duration(offset) * time.Second), Headers: []kgo.RecordHeader{{Key: schema.HeaderLine, Value: []byte(strconv.Itoa(int(offset)))}}}
 	}
 	var b batch
 	var v schema.SaleValue
@@ -77,7 +77,7 @@ func TestForwardAndFold(t *testing.T) {
 		if i == 1 {
 			continue
 		}
-		if r.Topic != "rep" || string(r.Key) != wantKeys[i] || headerMap(r)["salesstream.line"] != strconv.Itoa(10+i) {
+		if r.Topic != "rep" || string(r.Key) != wantKeys[i] || headerMap(r)[schema.HeaderLine] != strconv.Itoa(10+i) {
 			t.Errorf("repartition record %d: topic %s, key %q, headers %v", i, r.Topic, r.Key, r.Headers)
 		}
 		// As stage 2 fetches it, from partition 0 of the repartition topic.
@@ -111,7 +111,7 @@ func TestForwardAndFold(t *testing.T) {
 	if late.Topic != "late" || string(late.Key) != "customer-late" || string(late.Value) != "late" || !late.Timestamp.Equal(sent.Add(13*time.Second)) {
 		t.Errorf("late record: topic %s, key %q, value %q, timestamp %v", late.Topic, late.Key, late.Value, late.Timestamp)
 	}
-	if h[HeaderTopic] != cfg.SalesTopic || h[HeaderPartition] != "2" || h[HeaderOffset] != "13" || h["salesstream.line"] != "13" ||
+	if h[HeaderTopic] != cfg.SalesTopic || h[HeaderPartition] != "2" || h[HeaderOffset] != "13" || h[schema.HeaderLine] != "13" ||
 		h[HeaderLateWindows] != "2" || h[HeaderWatermark] != strconv.FormatInt(t0+20*minute, 10) {
 		t.Errorf("late record headers %v", h)
 	}

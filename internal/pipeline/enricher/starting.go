@@ -11,27 +11,44 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Where a group with no committed offsets starts reading the sales topic,
-// as Spark's startingOffsets option.
+// StartingOffsets is where a group with no committed offsets starts
+// reading the sales topic, as Spark's startingOffsets option.
+type StartingOffsets string
+
+// The starting offsets.
 const (
-	StartEarliest = "earliest"
-	StartLatest   = "latest"
+	StartEarliest StartingOffsets = "earliest"
+	StartLatest   StartingOffsets = "latest"
 )
 
-// ParseStartingOffsets checks a --starting-offsets value.
-func ParseStartingOffsets(s string) (string, error) {
-	switch s {
+// ParseStartingOffsets reads "earliest" or "latest".
+func ParseStartingOffsets(s string) (StartingOffsets, error) {
+	switch v := StartingOffsets(s); v {
 	case StartEarliest, StartLatest:
-		return s, nil
+		return v, nil
 	}
-	return "", fmt.Errorf("--starting-offsets %q: want earliest (the whole sales topic) or latest (only sales sent from now on)", s)
+	return "", fmt.Errorf("starting offsets %q: want earliest (the whole sales topic) or latest (only sales sent from now on)", s)
 }
 
-// startAtEnd makes a group that has committed nothing on topic start at
+// MarshalText returns the value, so StartingOffsets works with
+// flag.TextVar.
+func (s StartingOffsets) MarshalText() ([]byte, error) { return []byte(s), nil }
+
+// UnmarshalText sets s as ParseStartingOffsets reads it.
+func (s *StartingOffsets) UnmarshalText(b []byte) error {
+	v, err := ParseStartingOffsets(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// StartAtEnd makes a group that has committed nothing on topic start at
 // topic's end, by committing the current end offsets for it. The
 // repartition topic is left alone: a group always windows every sale its
 // stage 1 forwarded. A group that has committed offsets keeps them.
-func startAtEnd(ctx context.Context, cl *kgo.Client, group, topic string, log *slog.Logger) error {
+func StartAtEnd(ctx context.Context, cl *kgo.Client, group, topic string, log *slog.Logger) error {
 	adm := kadm.NewClient(cl)
 	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {

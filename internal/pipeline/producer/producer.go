@@ -70,6 +70,18 @@ func (e EventTime) String() string {
 	return "EventTime(" + strconv.Itoa(int(e)) + ")"
 }
 
+// MarshalText returns the mode's flag value.
+func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText sets the mode from text, as ParseEventTime reads it.
+func (e *EventTime) UnmarshalText(b []byte) error {
+	v, err := ParseEventTime(string(b))
+	if err == nil {
+		*e = v
+	}
+	return err
+}
+
 // Source yields sales. Next returns io.EOF at the end, or a *sales.RowError
 // for a row that does not parse, after which it can go on.
 type Source interface {
@@ -110,6 +122,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the reference pipeline's settings: the sales topic,
+// event time now, one sale every 750 ms.
+func DefaultConfig() Config {
+	return Config{Topic: schema.SalesTopic, EventTime: Now, Speedup: 1, Delay: 750 * time.Millisecond}
+}
+
 // Stats counts what a run did.
 type Stats struct {
 	// Read counts rows read, good and bad.
@@ -123,6 +141,11 @@ type Stats struct {
 	// BlankCountry counts sales sent without a country: the enricher
 	// counts them under the region Unassigned.
 	BlankCountry int64
+	// RejectTopic names the topic that keeps the bad rows, and
+	// RejectHeld how many rows it holds, from every run, once the run
+	// has ended (-1 if it could not be read).
+	RejectTopic string
+	RejectHeld  int64
 	// Errors holds the first bad rows' errors, at most MaxReported.
 	Errors []error
 	// Elapsed is the time since the run started.
@@ -208,7 +231,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		first      time.Time
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
-		tp         = partitioner().ForTopic(p.cfg.Topic)
+		tp         = Partitioner().ForTopic(p.cfg.Topic)
 	)
 	report := func(final bool) {
 		if p.cfg.Progress == nil {
@@ -328,6 +351,9 @@ func (p *Producer) err() error {
 	return p.firstErr
 }
 
+// RejectTopic names the topic that keeps the bad rows.
+func (p *Producer) RejectTopic() string { return p.cfg.RejectTopic }
+
 // Sent returns the number of sales acknowledged so far; safe to call while
 // Run runs.
 func (p *Producer) Sent() int64 { return p.sent.Load() }
@@ -352,10 +378,10 @@ func (p *Producer) reject(ctx context.Context, e *sales.RowError) {
 		Topic: p.cfg.RejectTopic,
 		Value: []byte(text),
 		Headers: []kgo.RecordHeader{
-			{Key: "salesstream.error", Value: []byte(e.Err.Error())},
+			{Key: schema.HeaderError, Value: []byte(e.Err.Error())},
 			{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
 			{Key: HeaderLine, Value: []byte(strconv.Itoa(e.Line))},
-			{Key: "salesstream.field", Value: []byte(e.Field)},
+			{Key: schema.HeaderField, Value: []byte(e.Field)},
 		},
 	}, p.ack)
 }

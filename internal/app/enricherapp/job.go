@@ -1,16 +1,14 @@
-package enricher
+package enricherapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
@@ -27,21 +25,22 @@ type Job struct {
 	// Regions is the regions CSV path or s3:// URL.
 	Regions string
 	Opener  *source.Opener
-	// Partitions of the topics the job creates.
+	// Partitions of the topics the job creates (app.DefaultPartitions if
+	// not positive).
 	Partitions int32
-	Enricher   Config
+	Enricher   enricher.Config
 	// StartingOffsets is where a group with no committed offsets starts
-	// reading the sales topic: StartEarliest (also when empty) or
-	// StartLatest.
-	StartingOffsets string
+	// reading the sales topic: enricher.StartEarliest (also when empty)
+	// or enricher.StartLatest.
+	StartingOffsets enricher.StartingOffsets
 	Logger          *slog.Logger
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
-	Started func(*Enricher)
+	Started func(*enricher.Enricher)
 }
 
 // Run runs the job and returns the enricher's committed counts.
-func (j Job) Run(ctx context.Context) (Stats, error) {
+func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -49,41 +48,28 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	j.Enricher.Logger = log
 	regions, err := LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	log.Info("regions loaded", "path", j.Regions, "countries", regions.Len())
 	sd := serde.New(j.Registry)
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Enricher.SummaryTopic))
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
-	e, err := New(j.Enricher, regions, sd, keyEnc, valEnc)
+	e, err := enricher.New(j.Enricher, regions, sd, keyEnc, valEnc)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
-	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
-	if err != nil {
-		return Stats{}, err
-	}
-	parts := j.Partitions
-	if parts <= 0 {
-		parts = 3
-	}
-	err = j.ensureTopics(ctx, cl, e, parts)
-	if err == nil && j.StartingOffsets == StartLatest {
-		err = startAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, log)
-	}
-	cl.Close()
-	if err != nil {
-		return Stats{}, err
+	if err := j.ensureTopics(ctx, e); err != nil {
+		return enricher.Stats{}, err
 	}
 	opts, err := j.Kafka.Options(ctx)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	if j.Started != nil {
 		j.Started(e)
@@ -94,30 +80,29 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 
 // ensureTopics creates the topics the enricher needs and lacks. The
 // repartition and state topics get the partition count of the sales topic,
-// which gets parts if it does not exist yet: stage 2 can then spread over
-// as many instances as stage 1.
-func (j Job) ensureTopics(ctx context.Context, cl *kgo.Client, e *Enricher, parts int32) error {
-	sales := e.cfg.SalesTopic
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: sales, Partitions: parts}); err != nil {
+// which gets j.Partitions if it does not exist yet: stage 2 can then spread
+// over as many instances as stage 1.
+func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
 		return err
 	}
-	// A topic just created may take a moment to show in the metadata.
-	wait := 100 * time.Millisecond
-	for {
-		n, err := topics.Partitions(ctx, cl, sales)
-		if err == nil {
-			return topics.Ensure(ctx, cl, e.Topics(n[sales])...)
-		}
-		if !errors.Is(err, topics.ErrNoTopic) || wait > 5*time.Second {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait *= 2
+	defer cl.Close()
+	parts := j.Partitions
+	if parts <= 0 {
+		parts = app.DefaultPartitions
 	}
+	if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: parts}, e.Topics); err != nil {
+		return err
+	}
+	if j.StartingOffsets == enricher.StartLatest {
+		log := j.Enricher.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, log)
+	}
+	return nil
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against

@@ -1,0 +1,33 @@
+package readerapp
+
+import (
+	"context"
+
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/serde"
+)
+
+// Job is the reader binary's whole run: it connects, then reads Topic.
+type Job struct {
+	Kafka    kafkaconn.Config
+	Registry *registry.Client
+	Topic    string
+}
+
+// Run reads the summary table.
+func (j Job) Run(ctx context.Context) (reader.Result, error) {
+	// NewClient checks that the brokers answer, so that a dead broker
+	// is reported as such rather than as an empty read.
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
+		return reader.Result{}, err
+	}
+	cl.Close()
+	opts, err := j.Kafka.Options(ctx)
+	if err != nil {
+		return reader.Result{}, err
+	}
+	return reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
+}
