@@ -23,24 +23,21 @@ func (e *Enricher) fenced(err error) error {
 }
 
 // Ready reports whether e works as it should: the group has assigned it
-// its partitions, their window state is restored, and a micro-batch (or
-// the first commit point) has committed since, so it is caught up enough
-// to commit. A fenced or stopped instance is not ready.
+// its partitions, their window state is restored, and a poll has returned
+// since, so its positions are the group's committed offsets and it is
+// caught up enough to commit. A fenced or stopped instance, or one
+// restoring a partition, is not ready.
 func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 
-// awaitingReady reports whether the stream has joined its group and
-// restored what it was assigned, so that one commit makes it ready.
-func (s *stream) awaitingReady() bool {
-	return !s.e.stats.ready.Load() && s.asg.joined.Load()
-}
-
-// markReady is called after a commit: the stream is ready once it has
-// joined its group and restored its partitions.
+// markReady is called after each poll has applied the group's changes:
+// the stream is ready once it has joined its group and no change waits
+// to be applied.
 func (s *stream) markReady() {
-	if s.asg.joined.Load() && !s.e.stats.ready.Load() {
-		s.e.stats.ready.Store(true)
-		s.e.log.Info("ready", "group", s.e.cfg.Group, "partitions", len(s.tasks))
+	if s.e.stats.ready.Load() || !s.asg.joined.Load() || s.asg.pending() {
+		return
 	}
+	s.e.stats.ready.Store(true)
+	s.e.log.Info("ready", "group", s.e.cfg.Group, "partitions", len(s.tasks))
 }
 
 // Most of a micro-batch is late when more than half its windowed sales,

@@ -173,9 +173,6 @@ func (s *stream) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if committed {
-				s.markReady()
-			}
 			if committed && phase == 2 {
 				e.log.Info("available data processed", "stats", e.Stats())
 				return nil
@@ -232,6 +229,7 @@ func (s *stream) run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.markReady()
 		for it := fs.RecordIter(); !it.Done(); {
 			r := it.Next()
 			if ends != nil {
@@ -257,16 +255,12 @@ func (s *stream) run(ctx context.Context) error {
 		if ends != nil {
 			continue
 		}
-		if e.cfg.Trigger == 0 || !time.Now().Before(next) || s.awaitingReady() {
-			committed, err := s.commit(ctx)
-			if err != nil {
+		if e.cfg.Trigger == 0 || !time.Now().Before(next) {
+			if _, err := s.commit(ctx); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
 				return err
-			}
-			if committed {
-				s.markReady()
 			}
 			if e.cfg.Trigger > 0 {
 				for !time.Now().Before(next) {

@@ -86,6 +86,13 @@ func (a *assignments) lost(ctx context.Context, cl *kgo.Client, m map[string][]i
 	a.revoked(ctx, cl, m)
 }
 
+// pending reports whether changes wait to be taken.
+func (a *assignments) pending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.events) > 0
+}
+
 // take returns the changes recorded since the last call, oldest first.
 func (a *assignments) take() []assignment {
 	a.mu.Lock()
