@@ -58,7 +58,8 @@ func Declare(set *config.Set) cli.Job {
 				rows = countRows(job.Input)
 			}
 			total := toSend(rows, job.Producer.Limit)
-			job.Producer.Progress = func(st producer.Stats) { rt.Status.Set(progressLine(st, total)) }
+			limited := job.Producer.Limit > 0 && total == job.Producer.Limit
+			job.Producer.Progress = func(st producer.Stats) { rt.Status.Set(progressLine(st, total, limited)) }
 		}
 		st, err := job.Run(ctx)
 		if rt.Status != nil {

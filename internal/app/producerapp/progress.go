@@ -15,15 +15,20 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 )
 
-// progressLine says how far a run is: rows sent of the rows to send
-// (total, 0 if unknown), the percentage of rows read, the rate of sales
-// sent and the time left at that rate.
-func progressLine(st producer.Stats, total int64) string {
+// progressLine says how far a run is: rows sent of total (0 if unknown),
+// the percentage done, the rate of sales sent and the time left at that
+// rate. Rows done are those sent and the bad ones, and, when total is the
+// file's rows (not a --limit), those a resumed run skipped.
+func progressLine(st producer.Stats, total int64, limited bool) string {
 	rate := float64(st.Sent) / max(st.Elapsed.Seconds(), 1e-9)
 	if total <= 0 {
 		return fmt.Sprintf("sent %d rows, %d bad, %.1f rows/s", st.Sent, st.Bad, rate)
 	}
-	done := min(st.Read-st.Skipped, total)
+	done := st.Sent + st.Bad
+	if !limited {
+		done += st.Skipped
+	}
+	done = min(done, total)
 	left := "time left unknown"
 	if rate > 0 {
 		left = (time.Duration(float64(total-done) / rate * float64(time.Second))).Round(time.Second).String() + " left"

@@ -10,21 +10,24 @@ import (
 
 func TestProgressLine(t *testing.T) {
 	tests := []struct {
-		name  string
-		st    producer.Stats
-		total int64
-		want  string
+		name    string
+		st      producer.Stats
+		total   int64
+		limited bool
+		want    string
 	}{
-		{"known total", producer.Stats{Read: 120, Sent: 119, Bad: 1, Elapsed: 90 * time.Second}, 1800,
+		{"known total", producer.Stats{Read: 125, Sent: 119, Bad: 1, Elapsed: 90 * time.Second}, 1800, false,
 			"sent 119 of 1800 rows (6.7%), 1 bad, 1.3 rows/s, 21m11s left"},
-		{"nothing sent yet", producer.Stats{}, 1800, "sent 0 of 1800 rows (0.0%), 0 bad, 0.0 rows/s, time left unknown"},
-		{"resumed: skipped rows are not progress", producer.Stats{Read: 110, Skipped: 100, Sent: 10, Elapsed: 10 * time.Second}, 20,
+		{"nothing sent yet", producer.Stats{}, 1800, false, "sent 0 of 1800 rows (0.0%), 0 bad, 0.0 rows/s, time left unknown"},
+		{"resumed with a limit: skipped rows are not progress", producer.Stats{Read: 110, Skipped: 100, Sent: 10, Elapsed: 10 * time.Second}, 20, true,
 			"sent 10 of 20 rows (50.0%), 0 bad, 1.0 rows/s, 10s left"},
-		{"unknown total", producer.Stats{Read: 10, Sent: 10, Elapsed: 2 * time.Second}, 0, "sent 10 rows, 0 bad, 5.0 rows/s"},
+		{"resumed through the file: skipped rows are done", producer.Stats{Read: 1010, Skipped: 1000, Sent: 10, Elapsed: 10 * time.Second}, 1800, false,
+			"sent 10 of 1800 rows (56.1%), 0 bad, 1.0 rows/s, 13m10s left"},
+		{"unknown total", producer.Stats{Read: 10, Sent: 10, Elapsed: 2 * time.Second}, 0, false, "sent 10 rows, 0 bad, 5.0 rows/s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := progressLine(tt.st, tt.total); got != tt.want {
+			if got := progressLine(tt.st, tt.total, tt.limited); got != tt.want {
 				t.Errorf("progressLine = %q, want %q", got, tt.want)
 			}
 		})

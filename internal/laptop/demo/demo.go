@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) error {
 func header(rows int, span, duration time.Duration, speedup float64, trigger time.Duration) string {
 	return fmt.Sprintf("\nreplaying %d sales in about %v, %.0fx faster than they happened; enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n"+
 		"event times are re-based to now: the first sale happens now and the others follow at their original spacing; "+
-		"the data spans %v, so the last windows run %v ahead of the clock (%s)\n",
+		"the data spans %v, so its last windows are %v (%s) ahead of now\n",
 		rows, duration, speedup, trigger, span.Round(time.Minute), span.Round(time.Minute), days(span))
 }
 
