@@ -112,6 +112,9 @@ func TestFencedEnricherStops(t *testing.T) {
 		t.Fatalf("the fenced enricher still runs 45 s after the second started (/readyz %d):\n%s", code, outA)
 	}
 	log := outA.String()
+	if n := strings.Count(log, "is in use by another enricher instance"); n != 1 {
+		t.Errorf("the fence is said %d times, want once:\n%s", n, log)
+	}
 	for _, want := range []string{"transactional id salesstream-enricher-0 is in use by another enricher instance", "--transactional-id"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the fenced enricher's output lacks %q:\n%s", want, log)

@@ -59,11 +59,13 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		if err == nil || ctx.Err() != nil {
 			return nil
 		}
-		if f := e.fenced(err); f != nil {
-			err = f
-		}
 		var fatal *fatalError
-		if errors.As(err, &fatal) {
+		if !errors.As(err, &fatal) {
+			if f := e.fenced(err); f != nil {
+				errors.As(f, &fatal)
+			}
+		}
+		if fatal != nil {
 			return fatal.err
 		}
 		if time.Since(began) > time.Minute {
