@@ -5,6 +5,7 @@ package enricherapp
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -21,6 +22,8 @@ func Declare(set *config.Set) cli.Job {
 		job   Job
 		rc    registryconn.Config
 		parts int
+		// Micro-batch bounds and the heap's soft limit.
+		maxRecs, maxMiB, memMiB int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
@@ -36,6 +39,9 @@ func Declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", ec.Once, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
+	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
+	set.Int(&maxMiB, "max-mib-per-trigger", enricher.DefaultMaxBytesPerTrigger>>20, "most MiB of record keys and values in one micro-batch", config.Env("ENRICHER_MAX_MIB_PER_TRIGGER"))
+	set.Int(&memMiB, "memory-limit-mib", 100, "soft limit of the Go heap in MiB (as GOMEMLIMIT); batches, fetches and produce buffers are bounded to fit well within it; 0 leaves it to GOMEMLIMIT", config.Env("ENRICHER_MEMORY_LIMIT_MIB"))
 	set.TextVar(&ec.Window.Mode, "output-mode", ec.Window.Mode, "update (changed rows), complete (all rows), or append (final rows once their window closed)", config.Env("ENRICHER_OUTPUT_MODE"))
 	set.TextVar(&ec.Time, "time", ec.Time, "what to window on: payment_date (event time) or record (the Kafka record timestamp)", config.Env("ENRICHER_TIME"))
 	set.String(&ec.LateTopic, "late-topic", ec.LateTopic, "topic that keeps late events (empty: late events are only counted)", config.Env("ENRICHER_LATE_TOPIC"))
@@ -48,6 +54,16 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
+		if maxRecs < 1 {
+			return fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs)
+		}
+		if maxMiB < 1 {
+			return fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB)
+		}
+		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
+		if memMiB > 0 {
+			debug.SetMemoryLimit(int64(memMiB) << 20)
+		}
 		job.Partitions = int32(parts)
 		job.Logger = rt.Log
 		job.Kafka.Logger = rt.Log

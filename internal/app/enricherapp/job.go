@@ -51,7 +51,13 @@ func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 		return enricher.Stats{}, err
 	}
 	log.Info("regions loaded", "path", j.Regions, "countries", regions.Len())
-	sd := serde.New(j.Registry)
+	fast, err := schema.NewSaleDecoder()
+	if err != nil {
+		return enricher.Stats{}, err
+	}
+	// Sales of this build's schema decode on the fast path; any other
+	// writer schema through the general decoder.
+	sd := serde.New(j.Registry, serde.WithFastDecoder(fast))
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
 	if err != nil {
 		return enricher.Stats{}, err

@@ -32,7 +32,7 @@ func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 // markReady is called after each poll has applied the group's changes:
 // the stream is ready once it has joined its group and no change waits
 // to be applied.
-func (s *stream) markReady() {
+func (s *session) markReady() {
 	if s.e.stats.ready.Load() || !s.asg.joined.Load() || s.asg.pending() {
 		return
 	}
@@ -47,7 +47,7 @@ const lateWarnMin = 10
 // warnLate warns, once per Enricher, when most of a committed micro-batch
 // was late: typically sales with old event times sent into a group whose
 // state, restored from an earlier run, holds a watermark far ahead of them.
-func (s *stream) warnLate(late, windowed int64) {
+func (s *session) warnLate(late, windowed int64) {
 	e := s.e
 	if late < lateWarnMin || late*2 <= windowed || !e.lateWarned.CompareAndSwap(false, true) {
 		return
