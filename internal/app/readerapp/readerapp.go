@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/audit"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
@@ -20,18 +23,32 @@ func Declare(set *config.Set) cli.Job {
 		rc     registryconn.Config
 		format reader.Format
 		limit  int
+		check  bool
+		aj     AuditJob
+		maxS   int
 	)
+	def := enricher.DefaultConfig()
 	job.Kafka.ClientID = "salesstream-reader"
 	job.Kafka.Register(set)
 	rc.Register(set)
 	set.String(&job.Topic, "topic", schema.SummaryTopic, "summary topic", config.Env("READER_TOPIC"))
 	set.TextVar(&format, "format", format, "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
+	set.Bool(&check, "audit", false, "check the summary table against the input instead of printing it: exit 0 equal, 1 not, 2 cannot audit", config.Env("READER_AUDIT"))
+	set.String(&aj.Audit.Group, "group", def.Group, "--audit: the enricher's consumer group", config.Env("ENRICHER_GROUP"))
+	set.String(&aj.Audit.StateTopic, "state-topic", def.StateTopic, "--audit: the enricher's state topic", config.Env("ENRICHER_STATE_TOPIC"))
+	set.String(&aj.Regions, "regions", app.DefaultRegionsCSV, "--audit: the regions CSV the enricher joins with, local path or s3://", config.Env("ENRICHER_REGIONS"))
+	set.Duration(&aj.Audit.Wait, "audit-wait", 0, "--audit: wait up to this long for the enricher to catch up; 0 audits a consistent cut of a running enricher at once", config.Env("READER_AUDIT_WAIT"))
+	set.Int(&maxS, "audit-max-sales", audit.DefaultMaxSales, "--audit: refuse to hold more sales offsets than this (about a byte each)", config.Env("READER_AUDIT_MAX_SALES"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
 		job.Kafka.Logger = rt.Log
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
+		}
+		if check {
+			aj.Kafka, aj.Registry, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Kafka, job.Registry, job.Topic, int64(maxS)
+			return runAudit(ctx, rt.Stdout, aj)
 		}
 		res, err := job.Run(ctx)
 		if err != nil {

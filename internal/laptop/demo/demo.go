@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -21,6 +22,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/audit"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
@@ -150,7 +152,28 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fmt.Fprintf(out, "  (update mode writes a window's row again at each micro-batch that changes it; the compacted topic keeps the latest: %d distinct (region, window) rows)\n\n", len(res.Rows))
 	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
-	return reader.Write(out, res.Rows, reader.Table, cfg.Limit)
+	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil {
+		return err
+	}
+	return auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg)
+}
+
+// auditSummary checks the summary table against the input, as reader
+// --audit does, and prints the verdict line.
+func auditSummary(ctx context.Context, out io.Writer, kc kafkaconn.Config, reg *registry.Client, regions string, ecfg enricher.Config) error {
+	v, err := readerapp.AuditJob{Kafka: kc, Registry: reg, Regions: regions, Audit: audit.Config{
+		Group: ecfg.Group, StateTopic: ecfg.StateTopic, SummaryTopic: ecfg.SummaryTopic,
+	}}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(out, "\n%s\n", v.Line())
+	if !v.OK() {
+		var b strings.Builder
+		v.Write(&b)
+		return fmt.Errorf("the summary table is not what the input makes it:\n%s", b.String())
+	}
+	return nil
 }
 
 // header tells what the replay does: how many sales, what re-based means

@@ -31,6 +31,7 @@ func TestRun(t *testing.T) {
 		"event times are re-based to now: the first sale happens now", "the data spans 108h48m0s", "4.5 days",
 		"distinct (region, window) rows",
 		"(5 of ",
+		"audit: EQUAL: ", "1800 sales: 1800 aggregated",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
