@@ -33,6 +33,8 @@ func Declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))
 	set.Duration(&ec.Window.Start, "window-offset", ec.Window.Start, "offset of window starts from the Unix epoch (Spark's startTime)", config.Env("ENRICHER_WINDOW_OFFSET"))
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
+	set.TextVar(&ec.WatermarkPolicy, "watermark-policy", ec.WatermarkPolicy, "how the sales partitions make the query's one watermark: max (Spark's: the largest event time of all, minus --watermark) or min (Flink's: the smallest, so a lagging partition loses nothing)", config.Env("ENRICHER_WATERMARK_POLICY"))
+	set.Duration(&ec.IdleTimeout, "idle-timeout", ec.IdleTimeout, "with --watermark-policy min, a sales partition with no record for this long stops holding the watermark back (0: never)", config.Env("ENRICHER_IDLE_TIMEOUT"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", ec.Once, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
 	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
@@ -45,12 +47,17 @@ func Declare(set *config.Set) cli.Job {
 	set.String(&ec.StateTopic, "state-topic", ec.StateTopic, "compacted changelog topic of the window state", config.Env("ENRICHER_STATE_TOPIC"))
 	set.String(&ec.Group, "group", ec.Group, "consumer group, shared by every instance; also names the repartition topic <group>-repartition", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance and stable across its restarts (also its static group member id)", config.Env("ENRICHER_TRANSACTIONAL_ID"))
+	job.StartingOffsets = enricher.StartEarliest
+	set.TextVar(&job.StartingOffsets, "starting-offsets", job.StartingOffsets, "where a group with no committed offsets starts reading the sales topic: earliest (all of it) or latest (sales sent from now on)", config.Env("ENRICHER_STARTING_OFFSETS"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	set.Check(func() error { return windowError(ec.Window.Validate()) })
 	set.Check(func() error {
 		var errs []error
 		if ec.Trigger < 0 {
 			errs = append(errs, fmt.Errorf("--trigger %v must not be negative: give an interval such as 2m, or 0 to run micro-batches back to back", ec.Trigger))
+		}
+		if ec.IdleTimeout < 0 {
+			errs = append(errs, fmt.Errorf("--idle-timeout %v: must not be negative; 0 turns idleness off, 5m is an example", ec.IdleTimeout))
 		}
 		if maxRecs < 1 {
 			errs = append(errs, fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs))
@@ -71,7 +78,8 @@ func Declare(set *config.Set) cli.Job {
 			debug.SetMemoryLimit(int64(memMiB) << 20)
 		}
 		job.Partitions = int32(parts)
-		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
+		var enr *enricher.Enricher
+		job.Started = func(e *enricher.Enricher) { enr = e; enricher.Metrics(rt.Ops, e) }
 		start := time.Now()
 		st, err := job.Run(ctx)
 		if err != nil && st.Batches == 0 {
@@ -79,6 +87,11 @@ func Declare(set *config.Set) cli.Job {
 		}
 		fmt.Fprintf(rt.Stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
 			st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
+		if enr != nil {
+			if u := enr.Unassigned(5).Summary(job.Regions); u != "" {
+				fmt.Fprintln(rt.Stdout, u)
+			}
+		}
 		return err
 	}
 }

@@ -27,6 +27,11 @@ type session struct {
 	tx         txn
 	v          schema.SaleValue
 	names      regionNames
+	// restoredWatermark is the largest watermark restored from the
+	// changelog in this session (minInt64 if none): an earlier run's.
+	restoredWatermark int64
+	src               *sourceClock // stage 1's sales partitions, for idleness
+	sales             int32        // partitions of the sales topic
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -61,7 +66,7 @@ func (s *session) abandon() {
 // clientOpts are the options of the session's client besides connOpts.
 // Fetches and produce buffers are bounded so that what the client holds
 // does not grow with the backlog.
-func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
+func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 	c := &e.cfg
 	return []kgo.Opt{
 		kgo.ConsumerGroup(c.Group),
@@ -84,9 +89,9 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 		kgo.MaxBufferedRecords(10_000),
 		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
-		kgo.OnPartitionsAssigned(asg.assigned),
-		kgo.OnPartitionsRevoked(asg.revoked),
-		kgo.OnPartitionsLost(asg.revoked),
+		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
+		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
+		kgo.OnPartitionsLost(both(asg.lost, src.asg.revoked)),
 	}
 }
 
@@ -94,8 +99,9 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 // previous instance of the same transactional id, and checks the layout
 // of the repartition and state topics.
 func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
-	asg := &assignments{topic: e.cfg.RepartitionTopic}
-	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg)...)...)
+	asg := &assignments{topic: e.cfg.RepartitionTopic, onLost: func() { e.stats.ready.Store(false) }}
+	src := newSourceClock(e.cfg.SalesTopic)
+	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create transactional session: %w", err)
 	}
@@ -118,8 +124,14 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 		gts.Close()
 		return nil, err
 	}
+	sales, err := e.salesPartitions(ctx, gts.Client())
+	if err != nil {
+		gts.Close()
+		return nil, err
+	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
-		tasks: map[int32]*task{}, names: regionNames{}}
+		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,
+		restoredWatermark: minInt64}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -135,7 +147,7 @@ func (s *session) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.stats.ready.Store(true)
+	e.stats.ready.Store(false) // until joined and restored
 	defer e.stats.ready.Store(false)
 	for {
 		if !tr.reached() {
@@ -174,19 +186,36 @@ func (s *session) run(ctx context.Context) error {
 func (s *session) read(ctx context.Context, tr *trigger) error {
 	e := s.e
 	pollCtx, cancel := tr.pollContext(ctx)
+	if !e.stats.ready.Load() {
+		// Until ready, look often for the group's assignment, so that
+		// restoring it does not wait for records or a trigger.
+		cancel()
+		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
+	}
 	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	var fence error
 	fs.EachError(func(topic string, p int32, err error) {
+		if f := e.fenced(err); f != nil {
+			fence = f
+			return
+		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			e.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 		}
 	})
+	if fence != nil {
+		e.stats.ready.Store(false)
+		return fence
+	}
 	if err := s.apply(ctx, s.asg.take()); err != nil {
 		return err
 	}
+	s.src.apply(time.Now())
+	s.markReady()
 	if fs.NumRecords() == 0 {
 		return nil
 	}
@@ -228,14 +257,15 @@ func (s *session) apply(ctx context.Context, events []assignment) error {
 		delete(s.tasks, p)
 	}
 	if len(add) > 0 {
-		e.stats.ready.Store(false)
+		was := e.stats.ready.Swap(false)
 		tasks, err := e.restore(ctx, s.connOpts, add, s.partitions)
-		e.stats.ready.Store(true)
 		if err != nil {
 			return err
 		}
+		e.stats.ready.Store(was)
 		for p, tk := range tasks {
 			s.tasks[p] = tk
+			s.restoredWatermark = max(s.restoredWatermark, tk.t.Watermark())
 			e.log.Info("window state restored", "topic", e.cfg.StateTopic, "partition", p,
 				"windows", tk.t.Len(), "records_read", tk.read, "watermark", fmtMillis(tk.t.Watermark()))
 		}
@@ -250,13 +280,12 @@ func (s *session) apply(ctx context.Context, events []assignment) error {
 func (s *session) gauges() {
 	wm, windows := int64(minInt64), 0
 	for _, tk := range s.tasks {
-		if w := tk.t.Watermark(); w != minInt64 && (wm == minInt64 || w < wm) {
-			wm = w
-		}
+		wm = max(wm, tk.t.Watermark())
 		windows += tk.t.Len()
 	}
 	st := &s.e.stats
 	st.watermark.Store(wm)
+	st.eventTimes.store(s.tasks)
 	st.windows.Store(int64(windows))
 	st.partitions.Store(int64(len(s.tasks)))
 }

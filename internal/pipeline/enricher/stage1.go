@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 )
 
@@ -64,6 +65,7 @@ func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
 // while it waits for the registry.
 func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
 	b.records++
+	b.noteSource(r.Partition, minInt64)
 	*v = schema.SaleValue{}
 	err := e.decode(ctx, r, v)
 	if err != nil {
@@ -85,10 +87,15 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	if e.cfg.Time == RecordTimestamp {
 		f.ts = f.timestamp
 	}
+	b.noteSource(r.Partition, f.ts)
 	b.forwards++
+	region := e.regions.Region(s.Country)
+	if region == sales.Unassigned {
+		b.noRegion.add(s.Country)
+	}
 	b.emit(&kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
-		Key:     b.key(e.regions.Region(s.Country)),
+		Key:     b.key(region),
 		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
 		Headers: r.Headers,
 	})
