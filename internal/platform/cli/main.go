@@ -57,6 +57,7 @@ type ExitError struct {
 
 // Error returns the wrapped error's message.
 func (e *ExitError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the wrapped error.
 func (e *ExitError) Unwrap() error { return e.Err }
 
