@@ -8,8 +8,8 @@ import (
 // TestOutputModes runs the enricher in complete and append modes. With
 // one micro-batch, complete writes every row, and append writes exactly the
 // windows the watermark closed: those ending at or before the largest
-// event time minus the 10-minute delay. (With several partitions each
-// repartition partition has its own watermark; see the README.) The
+// event time minus the 10-minute delay. (The watermark is the query's in
+// every layout; TestQueryWatermarkLayouts runs several partitions.) The
 // audit agrees in both modes.
 func TestOutputModes(t *testing.T) {
 	want := batchAggregate(t, "../data/sales.csv", "../data/regions.csv", 10*time.Minute, 5*time.Minute)

@@ -18,6 +18,10 @@ type batch struct {
 	agg      int64     // of which folded into a window
 	dead     int64
 	late     int64
+	markers  int64 // watermark markers read (stage 2)
+	// sources holds, for each sales partition read, the largest valid
+	// event time (math.MinInt64 if none), for the watermark markers.
+	sources map[int32]int64
 
 	// emit takes each forwarded, dead-letter and late record as it is
 	// made: the session produces it into the open transaction, so the

@@ -21,12 +21,13 @@ func Metrics(s *ops.Server, e *Enricher) {
 	s.CounterFunc("salesstream_enricher_aborts_total", "Micro-batches aborted and replayed.", st(func(s Stats) int64 { return s.Aborts }))
 	s.GaugeFunc("salesstream_enricher_open_windows", "(region, window) rows held in state.", st(func(s Stats) int64 { return s.Windows }))
 	s.GaugeFunc("salesstream_enricher_partitions", "Repartition partitions this instance owns, each with its window table.", st(func(s Stats) int64 { return s.Partitions }))
-	s.GaugeFunc("salesstream_enricher_watermark_seconds", "The lowest watermark among this instance's repartition partitions, in Unix seconds.", func() float64 {
+	s.GaugeFunc("salesstream_enricher_watermark_seconds", "The query's watermark (one for all partitions) as this instance knows it, in Unix seconds.", func() float64 {
 		w := e.Stats().Watermark
 		if w == minInt64 {
 			return 0
 		}
 		return float64(w) / 1000
 	})
+	s.Registry().MustRegister(eventTimeCollector{e})
 	s.SetReady(e.Ready)
 }

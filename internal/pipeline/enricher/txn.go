@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -90,9 +91,16 @@ func (b *batchError) Error() string { return b.err.Error() }
 // session rewinds to the committed offsets, so the records are processed
 // again. It reports whether the batch committed.
 func (s *session) commit(ctx context.Context) (bool, error) {
-	if s.b.polled == 0 {
+	now := time.Now()
+	markers, idle := s.src.markers(&s.b, now, s.e.cfg.IdleTimeout)
+	if s.b.polled == 0 && len(markers) == 0 {
 		return true, nil
 	}
+	if err := s.tx.begin(); err != nil {
+		return false, err
+	}
+	// The markers follow the forwarded sales in the transaction.
+	s.e.emitMarkers(markers, s.partitions, s.b.emit)
 	touched, rows, encErr := s.prepare()
 	committed, err := s.tx.end(ctx, encErr)
 	var failed *batchError
@@ -106,6 +114,7 @@ func (s *session) commit(ctx context.Context) (bool, error) {
 	if !committed {
 		return false, s.rollback()
 	}
+	s.src.committed(&s.b, idle, now)
 	s.settle(touched, rows)
 	return true, nil
 }
@@ -121,7 +130,7 @@ func (s *session) prepare() (touched []*task, rows int64, encErr error) {
 			continue
 		}
 		touched = append(touched, tk)
-		tk.t.Trigger(func(row window.Row[string, window.Sum]) {
+		tk.t.TriggerAt(tk.marks.eventTime(e.cfg.WatermarkPolicy, s.sales), func(row window.Row[string, window.Sum]) {
 			rec, err := e.summaryRecord(row)
 			if err != nil {
 				encErr = errors.Join(encErr, err)
@@ -145,6 +154,7 @@ func (s *session) rollback() error {
 		if err := tk.t.Restore(tk.good); err != nil {
 			return fmt.Errorf("roll window state of partition %d back: %w", p, err)
 		}
+		tk.marks.rollback()
 		tk.touched = false
 	}
 	b.reset()
@@ -158,6 +168,7 @@ func (s *session) settle(touched []*task, rows int64) {
 	e, b := s.e, &s.b
 	for _, tk := range touched {
 		tk.good = tk.t.Snapshot()
+		tk.marks.commit()
 		tk.touched = false
 	}
 	st := &e.stats
@@ -170,12 +181,13 @@ func (s *session) settle(touched []*task, rows int64) {
 	st.rows.Add(rows)
 	s.gauges()
 	defer b.reset()
-	if b.records == 0 && b.windowed == 0 {
+	if b.records == 0 && b.windowed == 0 && b.markers == 0 && rows == 0 {
 		e.log.Debug("offsets committed past transaction markers")
 		return
 	}
 	st.batches.Add(1)
 	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
-		"rows", rows, "late", b.late, "dead", b.dead, "bytes", b.bytes,
-		"watermark", fmtMillis(st.watermark.Load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
+		"markers", b.markers, "rows", rows, "late", b.late, "dead", b.dead, "bytes", b.bytes,
+		"watermark", fmtMillis(st.watermark.Load()), "watermark_policy", e.cfg.WatermarkPolicy,
+		"event_times", fmtEventTimes(st.eventTimes.load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
 }
