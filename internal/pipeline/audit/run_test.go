@@ -93,6 +93,10 @@ func TestAuditorFiles(t *testing.T) {
 		{"forwarded past the cut", func(a *auditor) error {
 			return a.repartitioned(&kgo.Record{Partition: 1, Offset: 4, Value: repartitionValue(0, 10)})
 		}, 3, 0, nil, "past the group's committed offsets"},
+		{"watermark marker", func(a *auditor) error {
+			v := binary.AppendVarint(binary.AppendVarint([]byte{'k'}, 0), 9*minute)
+			return a.repartitioned(&kgo.Record{Partition: 1, Offset: 4, Value: append(v, 0)})
+		}, 3, 0, nil, ""},
 		{"malformed repartition record", func(a *auditor) error {
 			return a.repartitioned(&kgo.Record{Partition: 1, Offset: 4, Value: []byte("x")})
 		}, 3, 0, nil, "malformed repartition record"},
