@@ -57,7 +57,7 @@ func newTestAuditor(timeSource string) *auditor {
 	st := enricher.Settings{SalesTopic: "sales", RepartitionTopic: "rep", Time: timeSource}
 	return &auditor{
 		cfg: Config{
-			Decoder: fakeDecoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: "France"}},
+			Decoder: fakeDecoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: new("France")}},
 			Regions: sales.NewRegions(map[string]string{"France": "Europe"}),
 		},
 		st:         st,
