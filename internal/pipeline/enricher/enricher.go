@@ -64,6 +64,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher/progress"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
@@ -130,6 +131,9 @@ type Config struct {
 	// doubles up to a minute.
 	Retry  time.Duration
 	Logger *slog.Logger
+	// ProgressBatches is how many batches' progress to keep; 0 means
+	// 100.
+	ProgressBatches int
 }
 
 // DefaultConfig returns the reference pipeline's settings: 10-minute
@@ -166,6 +170,7 @@ type Stats struct {
 	Rows          int64 // summary rows written
 	Batches       int64 // micro-batches committed
 	Aborts        int64 // micro-batches aborted and replayed
+	Restarts      int64 // sessions restarted after a failure
 	// Watermark is the lowest watermark, Unix ms, among the repartition
 	// partitions this instance owns that have one (math.MinInt64 if
 	// none), after the last committed batch or change of partitions.
@@ -177,9 +182,9 @@ type Stats struct {
 }
 
 type counters struct {
-	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts atomic.Int64
-	watermark, windows, partitions                                                   atomic.Int64
-	ready                                                                            atomic.Bool
+	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts, restarts atomic.Int64
+	watermark, windows, partitions                                                             atomic.Int64
+	ready                                                                                      atomic.Bool
 }
 
 // Enricher runs the streaming job.
@@ -191,6 +196,10 @@ type Enricher struct {
 	valEnc  Encoder
 	log     *slog.Logger
 	stats   counters
+	// progress keeps the batches' progress; prevTrigger is the last
+	// batch's trigger time, owned by the poll loop.
+	progress    *progress.Tracker
+	prevTrigger time.Time
 }
 
 // New returns an Enricher that joins with regions, decodes sales with dec
@@ -222,7 +231,11 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log}
+	if cfg.ProgressBatches <= 0 {
+		cfg.ProgressBatches = 100
+	}
+	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log,
+		progress: progress.NewTracker(cfg.ProgressBatches, log)}
 	e.stats.watermark.Store(minInt64)
 	return e, nil
 }
@@ -234,6 +247,7 @@ func (e *Enricher) Stats() Stats {
 		Consumed: s.consumed.Load(), Repartitioned: s.repartitioned.Load(), Windowed: s.windowed.Load(),
 		Aggregated: s.aggregated.Load(), Late: s.late.Load(),
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
+		Restarts:  s.restarts.Load(),
 		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
 	}
 }
@@ -254,6 +268,7 @@ type batch struct {
 	out      []*kgo.Record // forwarded, dead-letter and late records
 	dead     int64
 	late     int64
+	f        facts // for the batch's progress
 
 	// Kept across batches: region names as record keys, shared by the
 	// records that carry them (kgo does not change a record's key), and
@@ -391,8 +406,10 @@ func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, region func([]byte) s
 	if kept > 0 {
 		b.agg++
 	}
+	b.f.eventTime(f.ts)
 	if dropped > 0 {
 		b.late++
+		b.f.lateEvent(kept, dropped)
 		if e.cfg.LateTopic != "" {
 			b.out = append(b.out, &kgo.Record{
 				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),
@@ -425,6 +442,7 @@ func (e *Enricher) decode(ctx context.Context, r *kgo.Record, v *schema.SaleValu
 
 func (e *Enricher) deadLetter(b *batch, r *kgo.Record, reason error) {
 	b.dead++
+	b.f.deadLetter(reason)
 	e.log.Warn("dead-lettering a record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
 	b.out = append(b.out, &kgo.Record{
 		Topic: e.cfg.DeadLetterTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,

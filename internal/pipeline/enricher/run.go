@@ -52,6 +52,9 @@ func (e *Enricher) Topics(partitions int32) []topics.Spec {
 // restart cannot mend, such as a state topic built with other window
 // settings or by an enricher of an older layout, end it.
 func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	connOpts = e.observe(ctx, connOpts)
 	wait := e.cfg.Retry
 	for {
 		began := time.Now()
@@ -63,6 +66,7 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		if errors.As(err, &fatal) {
 			return fatal.err
 		}
+		e.stats.restarts.Add(1)
 		if time.Since(began) > time.Minute {
 			wait = e.cfg.Retry // it ran well for a while: a new failure
 		}
@@ -192,8 +196,10 @@ func (s *stream) run(ctx context.Context) error {
 		if ends == nil && e.cfg.Trigger > 0 {
 			pollCtx, cancel = context.WithDeadline(ctx, next)
 		}
+		t0 := time.Now()
 		fs := s.sess.PollFetches(pollCtx)
 		cancel()
+		s.b.f.polled(t0, fs)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -208,6 +214,7 @@ func (s *stream) run(ctx context.Context) error {
 			}
 			return err
 		}
+		t1 := time.Now()
 		for it := fs.RecordIter(); !it.Done(); {
 			r := it.Next()
 			if ends != nil {
@@ -230,6 +237,7 @@ func (s *stream) run(ctx context.Context) error {
 				return nil // ctx ended while waiting for the registry
 			}
 		}
+		s.b.f.process += time.Since(t1)
 		if ends != nil {
 			continue
 		}
@@ -345,6 +353,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 	if b.polled == 0 {
 		return true, nil
 	}
+	began := time.Now()
 	out := slices.Clone(b.out)
 	var rows int64
 	var encErr error
@@ -431,9 +440,7 @@ func (s *stream) commit(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	st.batches.Add(1)
-	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
-		"rows", rows, "late", b.late, "dead", b.dead,
-		"watermark", fmtMillis(st.watermark.Load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
+	s.report(rows, began, touched)
 	b.reset()
 	return true, nil
 }

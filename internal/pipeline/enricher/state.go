@@ -122,9 +122,13 @@ func (e *Enricher) metaOf(tk *task, partitions int32) meta {
 // changelog appends to out the records of tk's changes since the last
 // call, and its meta record, all for tk's changelog partition.
 func (e *Enricher) changelog(tk *task, partitions int32, out []*kgo.Record) []*kgo.Record {
+	tk.updated, tk.removed = 0, 0
 	tk.t.Changes(func(r window.Row[string, window.Sum], deleted bool) {
 		rec := &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: windowKey(r.Key, r.Start)}
-		if !deleted {
+		if deleted {
+			tk.removed++
+		} else {
+			tk.updated++
 			rec.Value = windowValue(r.Agg)
 		}
 		out = append(out, rec)

@@ -20,6 +20,9 @@ type task struct {
 	good      window.State[string, window.Sum] // as of the last commit, for rollback
 	touched   bool                             // took input in the current micro-batch
 	read      int                              // changelog records read to restore it
+	// updated and removed count the rows the last changelog wrote and
+	// dropped, for the batch's progress.
+	updated, removed int64
 }
 
 func (e *Enricher) newTask(p int32) (*task, error) {
