@@ -102,13 +102,23 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	defer cl.Close()
+	if j.Ops != nil {
+		j.Producer.Metrics = NewMetrics(j.Ops.Registry())
+		if !j.Synthetic {
+			opener := j.Opener
+			if opener == nil {
+				opener = &source.Opener{}
+			}
+			if err := j.Producer.Metrics.countRows(ctx, opener, j.Input, j.Ops.Registry()); err != nil {
+				return Stats{}, err
+			}
+		}
+	}
 	p, err := New(cl, keyEnc, valEnc, j.Producer)
 	if err != nil {
 		return Stats{}, err
 	}
 	if j.Ops != nil {
-		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
-		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
 		j.Ops.SetReady(func() bool { return true })
 	}
 	if j.Resume && !j.Synthetic {
