@@ -28,3 +28,18 @@ func (j Job) Run(ctx context.Context) (Result, error) {
 	}
 	return Read(ctx, opts, serde.New(j.Registry), j.Topic)
 }
+
+// Follow prints the summary table as it stands, then every row as it is
+// committed, through p, until ctx ends.
+func (j Job) Follow(ctx context.Context, p *Printer, onErr func(error)) error {
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
+		return err
+	}
+	cl.Close()
+	opts, err := j.Kafka.Options(ctx)
+	if err != nil {
+		return err
+	}
+	return Follow(ctx, opts, serde.New(j.Registry), j.Topic, Follower{Table: p.Table, Committed: p.Committed, Error: onErr})
+}
