@@ -64,7 +64,7 @@ func declare(set *config.Set) cli.Job {
 		job.Kafka.Logger = rt.Log
 		opener.Logger = rt.Log
 		job.Opener = opener
-		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
+		job.Ops = rt.Ops
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
 		}

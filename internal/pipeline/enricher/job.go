@@ -11,8 +11,11 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher/dashboard"
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -34,6 +37,12 @@ type Job struct {
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*Enricher)
+	// Ops, if set, serves the enricher's metrics, its progress at
+	// /progress and its dashboard at /.
+	Ops *ops.Server
+	// DashboardWindows is how many of the latest windows the dashboard
+	// shows; 0 means 6.
+	DashboardWindows int
 }
 
 // Run runs the job and returns the enricher's committed counts.
@@ -78,11 +87,39 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	if j.Ops != nil {
+		stop := j.serve(ctx, e, opts, sd)
+		defer stop()
+	}
 	if j.Started != nil {
 		j.Started(e)
 	}
 	err = e.Run(ctx, opts)
 	return e.Stats(), err
+}
+
+// serve registers e's metrics, progress and dashboard on j.Ops, and
+// follows the summary topic for the dashboard until the returned stop is
+// called.
+func (j Job) serve(ctx context.Context, e *Enricher, opts []kgo.Opt, dec reader.Decoder) (stop func()) {
+	Metrics(j.Ops, e)
+	windows := j.DashboardWindows
+	if windows <= 0 {
+		windows = 6
+	}
+	sales := dashboard.NewSales(windows)
+	dashboard.New(e.Progress(), sales).Register(j.Ops)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := reader.Follow(ctx, opts, dec, e.cfg.SummaryTopic,
+			reader.Follower{Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
+		if err != nil {
+			e.log.Error("the dashboard stopped following the summary topic", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // ensureTopics creates the topics the enricher needs and lacks. The

@@ -30,7 +30,7 @@ type Config struct {
 
 // Register declares --http-addr in s.
 func (c *Config) Register(s *config.Set) {
-	s.String(&c.Addr, "http-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this host:port, such as :9464 (empty: off)",
+	s.String(&c.Addr, "http-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this host:port, such as :9464 (empty: off); the enricher adds its dashboard at / and /progress",
 		config.Env("HTTP_ADDR"))
 }
 

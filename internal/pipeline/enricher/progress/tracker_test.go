@@ -137,4 +137,6 @@ func serve(t *testing.T, tr *Tracker, url string) served {
 	return s
 }
 
-func brokerMeta() kgo.BrokerMetadata { return kgo.BrokerMetadata{NodeID: 1, Host: "127.0.0.1", Port: 9092} }
+func brokerMeta() kgo.BrokerMetadata {
+	return kgo.BrokerMetadata{NodeID: 1, Host: "127.0.0.1", Port: 9092}
+}
