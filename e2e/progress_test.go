@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -241,4 +242,71 @@ func TestProgressAndMetrics(t *testing.T) {
 	}
 	enr.Process.Kill()
 	enr.Wait()
+}
+
+// TestDashboardWhileBrokerDown stops the broker under a running enricher:
+// /progress, /api/dashboard and the page answer at once and say since when
+// the broker is down; after it is back they say it is up.
+func TestDashboardWhileBrokerDown(t *testing.T) {
+	s := newRestartable(t)
+	mustRun(t, s, "schemas")
+	salesPath := filepath.Join(t.TempDir(), "sales.csv")
+	writeSales(t, salesPath, 300, time.Second)
+	mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0", "--partitions", "1")
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	base := "http://" + addr
+	enr, out := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv", "--http-addr", addr)
+	waitFor(t, 60*time.Second, "300 sales windowed", func() bool {
+		code, _ := httpGet(base + "/metrics")
+		return code == 200 && metricValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == 300
+	})
+	stopped := time.Now()
+	s.stopKafka()
+	var p progressBody
+	waitFor(t, 30*time.Second, "/progress to say the broker is down", func() bool {
+		p = getProgress(t, base)
+		return !p.Broker.Up
+	})
+	if p.Broker.DownSince.Before(stopped.Add(-time.Second)) || p.Broker.DownSince.After(time.Now()) || p.Broker.Error == "" {
+		t.Errorf("broker %+v; stopped at %v", p.Broker, stopped)
+	}
+	if len(p.RecentProgress) == 0 {
+		t.Error("/progress lost its batches while the broker is down")
+	}
+	for _, path := range []string{"/", "/api/dashboard", "/charts/rates.svg", "/charts/sales.svg", "/progress"} {
+		began := time.Now()
+		code, body := httpGet(base + path)
+		if code != 200 || time.Since(began) > 2*time.Second {
+			t.Errorf("GET %s while the broker is down: %d after %v: %.200s", path, code, time.Since(began), body)
+		}
+	}
+	_, body := httpGet(base + "/api/dashboard")
+	var d struct {
+		Broker progress.Broker `json:"broker"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil || d.Broker.Up || !d.Broker.DownSince.Equal(p.Broker.DownSince) {
+		t.Errorf("/api/dashboard broker %+v (%v), /progress says %+v", d.Broker, err, p.Broker)
+	}
+	s.startKafka()
+	waitFor(t, 60*time.Second, "/progress to say the broker is up again", func() bool { return getProgress(t, base).Broker.Up })
+	enr.Process.Kill()
+	enr.Wait()
+	if t.Failed() {
+		t.Logf("enricher output:\n%s", out)
+	}
+}
+
+// TestHTTPAddrInUse: the enricher refuses a --http-addr already in use at
+// start, naming it.
+func TestHTTPAddrInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	r := runBin(t, fixed{brokers: "127.0.0.1:1", registry: "http://127.0.0.1:1"}, 30*time.Second, "enricher", "--http-addr", addr)
+	if r.code == 0 || !strings.Contains(r.stderr, "--http-addr "+addr+" is already in use") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
 }

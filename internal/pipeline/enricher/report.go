@@ -21,6 +21,7 @@ import (
 // when it began, where its time went, its event times, why records were
 // late or dead, and the offsets it read.
 type facts struct {
+	any            bool // a poll returned records
 	began          time.Time
 	fetch, process time.Duration
 	minTs, maxTs   int64
@@ -36,10 +37,15 @@ type srcKey struct {
 	partition int32
 }
 
-// polled notes a poll that began at t0 and returned fs.
+// polled notes a poll that began at t0 and returned fs. A batch begins
+// with the poll that returns its first records: empty polls before it
+// are idle time, not the batch's.
 func (f *facts) polled(t0 time.Time, fs kgo.Fetches) {
-	if f.began.IsZero() {
-		f.began = t0
+	if !f.any {
+		if fs.NumRecords() == 0 {
+			return
+		}
+		f.any, f.began = true, t0
 	}
 	f.fetch += time.Since(t0)
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {

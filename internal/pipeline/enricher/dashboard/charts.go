@@ -38,7 +38,7 @@ func chart(w io.Writer, name string, batches []progress.Progress, sales SalesVie
 	var (
 		title, xLabel, yLabel string
 		lines                 []series
-		timeX, timeY          bool
+		timeX, timeY, counts  bool
 	)
 	per := func(f func(p *progress.Progress) float64) plotter.XYs {
 		xys := make(plotter.XYs, 0, len(batches))
@@ -75,10 +75,10 @@ func chart(w io.Writer, name string, batches []progress.Progress, sales SalesVie
 		}
 		lines = []series{{"largest event time", mx}, {"watermark", wm}}
 	case "state":
-		title, yLabel = "State rows", "(region, window) rows"
+		title, yLabel, counts = "State rows", "(region, window) rows", true
 		lines = []series{{"rows held", per(func(p *progress.Progress) float64 { return float64(p.State.NumRowsTotal) })}}
 	case "late":
-		title, yLabel = "Late events and dead letters per batch", "records"
+		title, yLabel, counts = "Late events and dead letters per batch", "records", true
 		lines = []series{
 			{"late events", per(func(p *progress.Progress) float64 { return float64(p.State.NumLateEvents) })},
 			{"dead letters", per(func(p *progress.Progress) float64 { return float64(p.Sink.DeadLetters) })},
@@ -100,18 +100,21 @@ func chart(w io.Writer, name string, batches []progress.Progress, sales SalesVie
 	default:
 		return fmt.Errorf("no chart %q", name)
 	}
-	return render(w, title, xLabel, yLabel, lines, timeX, timeY)
+	return render(w, title, xLabel, yLabel, lines, axes{timeX: timeX, timeY: timeY, countY: counts})
 }
+
+// axes says how to label a chart's axes: times, or whole counts.
+type axes struct{ timeX, timeY, countY bool }
 
 func unix(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // render draws lines on one plot and writes it as SVG.
-func render(w io.Writer, title, xLabel, yLabel string, lines []series, timeX, timeY bool) error {
+func render(w io.Writer, title, xLabel, yLabel string, lines []series, ax axes) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
-	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.Top, p.Legend.Left = true, false
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	p.Add(plotter.NewGrid())
 	points := 0
@@ -139,24 +142,33 @@ func render(w io.Writer, title, xLabel, yLabel string, lines []series, timeX, ti
 	if points == 0 {
 		p.Title.Text += " (no data yet)"
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	} else if !timeY {
+	} else if !ax.timeY {
 		p.Y.Min = 0
 	}
 	if p.Y.Max <= p.Y.Min {
 		p.Y.Max = p.Y.Min + 1
 	}
+	// Room above the lines for the legend.
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.09 * float64(len(lines)+1)
 	if p.X.Max <= p.X.Min {
 		p.X.Min, p.X.Max = p.X.Min-1, p.X.Max+1
 	}
-	if timeX && points > 0 {
+	if ax.timeX && points > 0 {
 		p.X.Tick.Marker = plot.TimeTicks{Format: "01-02\n15:04"}
 	} else {
 		p.X.Tick.Marker = integerTicks{}
 	}
-	if timeY && points > 0 {
+	switch {
+	case ax.timeY && points > 0:
 		p.Y.Tick.Marker = plot.TimeTicks{Format: "01-02 15:04"}
+	case ax.countY:
+		p.Y.Tick.Marker = integerTicks{}
 	}
-	wt, err := p.WriterTo(7*vg.Inch, 3*vg.Inch, "svg")
+	height := 3 * vg.Inch
+	if len(lines) > 4 {
+		height = 4.2 * vg.Inch
+	}
+	wt, err := p.WriterTo(7*vg.Inch, height, "svg")
 	if err != nil {
 		return fmt.Errorf("render chart %s: %w", title, err)
 	}
@@ -176,8 +188,11 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(min, max)
 	out := ticks[:0]
 	for _, t := range ticks {
-		if t.Value != float64(int64(t.Value)) {
+		switch {
+		case t.Value != float64(int64(t.Value)):
 			t.Label = ""
+		case t.Label != "":
+			t.Label = strconv.FormatInt(int64(t.Value), 10)
 		}
 		out = append(out, t)
 	}

@@ -20,6 +20,10 @@
   }
   function set(id, text) { $(id).textContent = text; }
 
+  function committedAt(p) {
+    return new Date(Date.parse(p.timestamp) + p.durationMs.total).toISOString();
+  }
+
   function status(d) {
     const el = $("status");
     if (!d.broker.up) {
@@ -31,7 +35,7 @@
     el.className = "status up";
     el.title = "";
     el.textContent = d.last
-      ? "Kafka up · batch " + d.last.batchId + " committed " + ago(d.last.timestamp, d.now) + " ago"
+      ? "Kafka up · batch " + d.last.batchId + " committed " + ago(committedAt(d.last), d.now) + " ago"
       : "Kafka up · waiting for the first batch";
   }
 
@@ -63,13 +67,15 @@
     tbody.replaceChildren();
     const head = thead.insertRow();
     const corner = document.createElement("th");
-    corner.textContent = "region \\ window (UTC)";
+    corner.textContent = "region";
     head.appendChild(corner);
     const windows = s.windows || [];
     for (const w of windows) {
       const th = document.createElement("th");
       const start = utc(w);
-      th.textContent = start.slice(5, 16);
+      const day = document.createElement("small");
+      day.textContent = start.slice(0, 10);
+      th.append(day, start.slice(11, 16));
       th.title = "window starting " + start + " UTC";
       head.appendChild(th);
     }
