@@ -70,7 +70,7 @@ func tracker(batches int) *progress.Tracker {
 			ProcessedRowsPerSecond: float64(2 * i), DurationMs: progress.Durations{Total: 100, Process: 20, Commit: 30},
 			EventTime: progress.EventTime{Watermark: t0.Add(time.Duration(i) * time.Minute), Max: t0.Add(time.Duration(i+10) * time.Minute)},
 			State:     progress.State{NumRowsTotal: int64(i), NumLateEvents: 1}, Sink: progress.Sink{DeadLetters: 2},
-			Sources:   []progress.Source{{Topic: "s", Partition: 0, Lag: int64(5 - i)}}})
+			Sources: []progress.Source{{Topic: "s", Partition: 0, Lag: int64(5 - i)}}})
 	}
 	return tr
 }
