@@ -1,7 +1,8 @@
 // Package demo tells the whole story in one process: it starts the
 // embedded stack, registers the schemas, runs the producer and the enricher
 // concurrently on the project's data (event times shifted to now and sped
-// up), and prints the reader's table.
+// up), and prints the reader's table. With Serve it also serves the
+// enricher's dashboard, and keeps it up until it is stopped.
 package demo
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -37,6 +39,11 @@ type Config struct {
 	Limit int
 	// DataDir keeps the stack's data; empty keeps it in memory.
 	DataDir string
+	// Serve serves the enricher's dashboard on HTTPAddr (host:port; port
+	// 0 picks a free one) and, once the story is told, keeps it and the
+	// enricher up until ctx ends (Ctrl-C).
+	Serve    bool
+	HTTPAddr string
 	Out     io.Writer
 	Logger  *slog.Logger
 }
@@ -77,12 +84,20 @@ func Run(ctx context.Context, cfg Config) error {
 
 	ecfg := enricher.DefaultConfig()
 	ecfg.Trigger = cfg.Trigger
+	var srv *ops.Server
+	if cfg.Serve {
+		srv = ops.New()
+		if err := srv.Start(ctx, cfg.HTTPAddr, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\ndashboard: http://%s/ (progress at /progress, metrics at /metrics; the registry's pages at %s/ui)\n", srv.Addr(), stack.RegistryURL())
+	}
 	started := make(chan *enricher.Enricher, 1)
 	ectx, stopEnricher := context.WithCancel(ctx)
 	defer stopEnricher()
 	edone := make(chan error, 1)
 	go func() {
-		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
+		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log, Ops: srv,
 			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
 		edone <- err
 	}()
@@ -132,9 +147,11 @@ func Run(ctx context.Context, cfg Config) error {
 			return ctx.Err()
 		}
 	}
-	stopEnricher()
-	if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("enricher: %w", err)
+	if !cfg.Serve {
+		stopEnricher()
+		if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("enricher: %w", err)
+		}
 	}
 	es := e.Stats()
 	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
@@ -145,7 +162,26 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("reader: %w", err)
 	}
 	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
-	return reader.Write(out, res.Rows, reader.Table, cfg.Limit)
+	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil || !cfg.Serve {
+		return err
+	}
+	return serveUntilDone(ctx, out, srv.Addr(), stopEnricher, edone)
+}
+
+// serveUntilDone keeps the dashboard and the enricher up until ctx ends,
+// then stops the enricher.
+func serveUntilDone(ctx context.Context, out io.Writer, addr string, stop func(), done <-chan error) error {
+	fmt.Fprintf(out, "\nthe dashboard stays up at http://%s/ with the enricher running; Ctrl-C to stop\n", addr)
+	select {
+	case <-ctx.Done():
+	case err := <-done:
+		return fmt.Errorf("enricher stopped: %w", err)
+	}
+	stop()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("enricher: %w", err)
+	}
+	return nil
 }
 
 // spanOf returns the time between the first and last sale of a CSV, and
