@@ -17,13 +17,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/laptop/demo"
 )
 
 func main() {
 	var cfg demo.Config
-	flag.StringVar(&cfg.Sales, "input", "data/sales.csv", "sales CSV to replay")
-	flag.StringVar(&cfg.Regions, "regions", "data/regions.csv", "regions CSV")
+	flag.StringVar(&cfg.Sales, "input", app.DefaultSalesCSV, "sales CSV to replay")
+	flag.StringVar(&cfg.Regions, "regions", app.DefaultRegionsCSV, "regions CSV")
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the replay takes")
 	flag.DurationVar(&cfg.Trigger, "trigger", time.Second, "the enricher's trigger interval")
 	flag.IntVar(&cfg.Limit, "limit", 40, "rows of the table printed (0: all)")

@@ -2,6 +2,13 @@
 // 3 (/apis/registry/v3) by default and version 2 (/apis/registry/v2) as an
 // option, over github.com/go-resty/resty/v2.
 //
+// Imported by package serde, by salesstream's schemas job
+// (internal/pipeline/registrar), producer, enricher and reader, by
+// internal/platform/registryconn (the client built from the binaries'
+// settings) and the laptop stack; any Go program may import it to talk to an
+// Apicurio registry. Package registrytest serves a registry with injected
+// faults for tests of such programs.
+//
 // A Client is bound to one registry and one artifact group ("default"
 // unless set). It registers schemas idempotently (Register creates a new
 // version only when the content differs from every existing version), looks

@@ -2,6 +2,10 @@
 // their writer schema (see package wire), looking schemas up in an Apicurio
 // registry (see package registry) with github.com/hamba/avro/v2.
 //
+// Imported by salesstream's producer, enricher and reader
+// (internal/pipeline/...) and its end-to-end tests; any Go program that
+// reads or writes the project's topics may import it.
+//
 // Writing: an Encoder is bound to the latest version of one artifact,
 // resolved once, and frames each value with that version's content id (the
 // Apicurio 3 / Confluent format).
@@ -21,6 +25,13 @@
 //   - transient, the registry could not answer: ErrRegistryUnavailable
 //     (IsRetryable reports it);
 //   - the caller's context ended: its error.
+//
+// Fast paths: WithFastDecoder installs a decoder written for one writer
+// schema and one Go type, without reflection. Decode uses it for messages
+// whose writer schema has that schema's canonical form, and the general
+// decoder for every other writer schema (schema evolution keeps working)
+// and for any payload the fast decoder refuses (so errors are the general
+// decoder's).
 //
 // A payload must be exactly one Avro datum: bytes left over after it are
 // ErrBadPayload, since they mean the message was written with another
@@ -78,7 +89,22 @@ type options struct {
 	negTTL time.Duration
 	api    avro.API
 	now    func() time.Time
+	fast   []FastDecoder
 }
+
+// FastDecoder decodes the Avro of one writer schema into one Go type
+// without reflection. It must be safe for concurrent use.
+type FastDecoder interface {
+	// Schema returns the writer schema it reads.
+	Schema() avro.Schema
+	// Decode decodes payload, one whole datum of Schema, into v and
+	// reports true; or reports false, leaving v to the general decoder,
+	// when v is not its type or the payload is not a valid datum.
+	Decode(payload []byte, v any) bool
+}
+
+// WithFastDecoder adds a fast path for messages written with d's schema.
+func WithFastDecoder(d FastDecoder) Option { return func(o *options) { o.fast = append(o.fast, d) } }
 
 // WithLogger sets the logger of schema lookups.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -107,6 +133,7 @@ type Serde struct {
 	negTTL  time.Duration
 	now     func() time.Time
 	readers sync.Pool
+	fast    map[[32]byte][]FastDecoder // by schema fingerprint
 
 	mu    sync.RWMutex
 	cache map[wire.ID]*entry
@@ -116,6 +143,7 @@ type Serde struct {
 type entry struct {
 	done   chan struct{}
 	schema avro.Schema
+	fast   []FastDecoder // for schema
 	err    error
 	// expires ends the caching of err.
 	expires time.Time
@@ -144,6 +172,11 @@ func New(reg *registry.Client, opts ...Option) *Serde {
 		negTTL: o.negTTL,
 		now:    o.now,
 		cache:  map[wire.ID]*entry{},
+		fast:   map[[32]byte][]FastDecoder{},
+	}
+	for _, d := range o.fast {
+		fp := d.Schema().Fingerprint()
+		s.fast[fp] = append(s.fast[fp], d)
 	}
 	s.readers.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(s.api)) }
 	return s
@@ -222,11 +255,16 @@ func (s *Serde) Decode(ctx context.Context, msg []byte, headerID func(key string
 	if err != nil {
 		return err
 	}
-	schema, err := s.Schema(ctx, id)
+	e, err := s.resolve(ctx, id)
 	if err != nil {
 		return err
 	}
-	return s.unmarshal(id, schema, payload, v)
+	for _, d := range e.fast {
+		if d.Decode(payload, v) {
+			return nil
+		}
+	}
+	return s.unmarshal(id, e.schema, payload, v)
 }
 
 func (s *Serde) frame(msg []byte, headerID func(string) ([]byte, bool), isKey bool) (wire.ID, []byte, error) {
@@ -291,11 +329,21 @@ func describe(s avro.Schema) string {
 // Schema returns the schema with the given id, from the cache or the
 // registry. Concurrent calls for an id that is not cached share one lookup.
 func (s *Serde) Schema(ctx context.Context, id wire.ID) (avro.Schema, error) {
+	e, err := s.resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return e.schema, nil
+}
+
+// resolve returns the cache entry of id, with its schema, or the error of
+// its lookup.
+func (s *Serde) resolve(ctx context.Context, id wire.ID) (*entry, error) {
 	s.mu.RLock()
 	e := s.cache[id]
 	s.mu.RUnlock()
 	if e != nil && e.ready() && e.err == nil {
-		return e.schema, nil
+		return e, nil
 	}
 	for {
 		s.mu.Lock()
@@ -309,7 +357,7 @@ func (s *Serde) Schema(ctx context.Context, id wire.ID) (avro.Schema, error) {
 			s.cache[id] = e
 			s.mu.Unlock()
 			s.lookup(ctx, id, e)
-			return e.schema, e.err
+			return e, e.err
 		}
 		s.mu.Unlock()
 		select {
@@ -318,7 +366,7 @@ func (s *Serde) Schema(ctx context.Context, id wire.ID) (avro.Schema, error) {
 			return nil, fmt.Errorf("look up schema of %s: %w", id, ctx.Err())
 		}
 		if !e.abandoned {
-			return e.schema, e.err
+			return e, e.err
 		}
 		// The caller who looked it up gave up; look it up again.
 	}
@@ -352,6 +400,8 @@ func (s *Serde) lookup(ctx context.Context, id wire.ID, e *entry) {
 		e.schema, err = avro.ParseWithCache(content, "", &avro.SchemaCache{})
 		if err != nil {
 			e.err = fmt.Errorf("%w: %s: %v", ErrBadSchema, id, err)
+		} else {
+			e.fast = s.fast[e.schema.Fingerprint()]
 		}
 		keep = true
 	case ctx.Err() != nil:

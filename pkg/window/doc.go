@@ -6,6 +6,11 @@
 // It is a pure library: no I/O and no clock. Times are int64 Unix
 // milliseconds; the caller says when a micro-batch ends.
 //
+// Imported by salesstream's enricher (internal/pipeline/enricher) for its
+// window tables and by its binaries for the window settings (Mode,
+// Config); it depends on nothing of salesstream and may be imported by any
+// Go program.
+//
 // # Model
 //
 // A Table receives events with Add (key, event time, value) and ends each

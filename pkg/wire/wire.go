@@ -2,6 +2,9 @@
 // Apicurio Registry and Confluent-compatible serializers do. It is pure byte
 // manipulation: no I/O, no registry lookups.
 //
+// Imported by package serde (pkg/serde), and usable on its own by any Go
+// program that reads or writes registry-framed Kafka messages.
+//
 // Three framings exist on Kafka topics:
 //
 //   - Apicurio 3 / Confluent (the default written by salesstream): magic

@@ -1,7 +1,8 @@
 // Package bench is the benchmark harness: it runs the project's Go
-// benchmarks and an end-to-end pipeline run on the embedded stack, and
-// writes the figures, with the machine they ran on and the command to run
-// them again, to BENCHMARKS.md.
+// benchmarks and, on embedded stacks in this process, the binaries as
+// child processes beside bare franz-go clients of the same records (the
+// ceilings), and writes the figures, with the machine they ran on and the
+// command to run them again, to BENCHMARKS.md.
 //
 // Shared machines are noisy: the report gives each figure as measured and
 // compares speeds only as ratios taken in the same run.
@@ -14,30 +15,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/salesstream/salesstream/internal/domain/datagen"
-	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/internal/laptop/devstack"
-	"github.com/salesstream/salesstream/internal/pipeline/enricher"
-	"github.com/salesstream/salesstream/internal/pipeline/producer"
-	"github.com/salesstream/salesstream/internal/pipeline/reader"
-	"github.com/salesstream/salesstream/internal/pipeline/registrar"
-	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
-	"github.com/salesstream/salesstream/pkg/registry"
 )
 
 // Config tunes a harness run.
 type Config struct {
 	// Out is the report's path.
 	Out string
-	// Events is the number of sales of the end-to-end run.
-	Events int
+	// Long adds the 10M-sale backlog.
+	Long bool
 	// Command is how the report says to rerun it.
 	Command string
 }
@@ -100,96 +89,6 @@ func RunGo(ctx context.Context, s Suite) ([]Result, error) {
 		return nil, fmt.Errorf("go test -bench %s %s printed no results:\n%s", s.Pattern, s.Pkg, out)
 	}
 	return rs, nil
-}
-
-// Pipeline is what the end-to-end run measured.
-type Pipeline struct {
-	Events                      int
-	Produce, Enrich, Read       time.Duration
-	Rows                        int
-	ProducerRate, EnricherRate  float64 // events per second
-	SummaryRows, SummaryBatches int64
-}
-
-// RunPipeline replays events generated sales through the whole pipeline
-// on an in-memory embedded stack: producer (original event times, no
-// delay), enricher (available-now), reader.
-func RunPipeline(ctx context.Context, events int) (Pipeline, error) {
-	dir, err := os.MkdirTemp("", "salesstream-bench-")
-	if err != nil {
-		return Pipeline{}, err
-	}
-	defer os.RemoveAll(dir)
-	csv := filepath.Join(dir, "sales.csv")
-	f, err := os.Create(csv)
-	if err != nil {
-		return Pipeline{}, err
-	}
-	err = datagen.WriteSales(f, datagen.New(42, time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC), time.Second), events)
-	f.Close()
-	if err != nil {
-		return Pipeline{}, err
-	}
-	regions := filepath.Join(dir, "regions.csv")
-	rf, err := os.Create(regions)
-	if err != nil {
-		return Pipeline{}, err
-	}
-	err = datagen.WriteRegions(rf)
-	rf.Close()
-	if err != nil {
-		return Pipeline{}, err
-	}
-
-	stack, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
-	if err != nil {
-		return Pipeline{}, err
-	}
-	defer stack.Close()
-	reg, err := registry.New(stack.RegistryURL())
-	if err != nil {
-		return Pipeline{}, err
-	}
-	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
-		return Pipeline{}, err
-	}
-	kc := kafkaconn.Config{Brokers: stack.Brokers()}
-	p := Pipeline{Events: events}
-
-	start := time.Now()
-	st, err := producer.Job{Kafka: kc, Registry: reg, Input: csv, Partitions: 3,
-		Producer: producer.Config{EventTime: producer.Original}}.Run(ctx)
-	if err != nil {
-		return p, fmt.Errorf("producer: %w", err)
-	}
-	p.Produce = time.Since(start)
-	if st.Sent != int64(events) {
-		return p, fmt.Errorf("producer sent %d of %d", st.Sent, events)
-	}
-
-	ecfg := enricher.DefaultConfig()
-	ecfg.Once = true
-	start = time.Now()
-	es, err := enricher.Job{Kafka: kc, Registry: reg, Regions: regions, Enricher: ecfg}.Run(ctx)
-	if err != nil {
-		return p, fmt.Errorf("enricher: %w", err)
-	}
-	p.Enrich = time.Since(start)
-	if es.Consumed != int64(events) {
-		return p, fmt.Errorf("enricher consumed %d of %d", es.Consumed, events)
-	}
-	p.SummaryRows, p.SummaryBatches = es.Rows, es.Batches
-
-	start = time.Now()
-	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
-	if err != nil {
-		return p, fmt.Errorf("reader: %w", err)
-	}
-	p.Read = time.Since(start)
-	p.Rows = len(res.Rows)
-	p.ProducerRate = float64(events) / p.Produce.Seconds()
-	p.EnricherRate = float64(events) / p.Enrich.Seconds()
-	return p, nil
 }
 
 // Machine describes the computer the run is on.

@@ -14,6 +14,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app/enricherapp"
+	"github.com/salesstream/salesstream/internal/app/producerapp"
+	"github.com/salesstream/salesstream/internal/app/readerapp"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
@@ -44,8 +47,8 @@ type Config struct {
 	// enricher up until ctx ends (Ctrl-C).
 	Serve    bool
 	HTTPAddr string
-	Out     io.Writer
-	Logger  *slog.Logger
+	Out      io.Writer
+	Logger   *slog.Logger
 }
 
 // Run runs the demo.
@@ -75,7 +78,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{Validity: "FULL", Compatibility: "BACKWARD"})
+	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.DefaultRules())
 	if err != nil {
 		return err
 	}
@@ -97,7 +100,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stopEnricher()
 	edone := make(chan error, 1)
 	go func() {
-		_, err := enricher.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log, Ops: srv,
+		_, err := enricherapp.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log, Ops: srv,
 			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
 		edone <- err
 	}()
@@ -120,7 +123,7 @@ func Run(ctx context.Context, cfg Config) error {
 			fmt.Fprintf(out, "  sent %d of %d sales; enricher committed %d\n", st.Sent, rows, e.Stats().Consumed)
 		}
 	}
-	st, err := producer.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
+	st, err := producerapp.Job{Kafka: kc, Registry: reg, Input: cfg.Sales, Producer: pcfg, Logger: log}.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
@@ -157,7 +160,7 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
 		es.Consumed, es.Batches, es.Late, es.Dead, es.Rows)
 
-	res, err := reader.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	res, err := readerapp.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("reader: %w", err)
 	}

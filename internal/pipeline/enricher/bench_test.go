@@ -40,7 +40,11 @@ func BenchmarkProcess(b *testing.B) {
 	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
 		b.Fatal(err)
 	}
-	sd := serde.New(reg)
+	fast, err := schema.NewSaleDecoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sd := serde.New(reg, serde.WithFastDecoder(fast))
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
 	if err != nil {
 		b.Fatal(err)
@@ -76,8 +80,9 @@ func BenchmarkProcess(b *testing.B) {
 		return tk
 	}
 	tk := newTask()
-	s := &stream{e: e, regions: map[string]string{}}
-	var bt batch
+	names := regionNames{}
+	var out *kgo.Record
+	bt := batch{emit: func(r *kgo.Record) { out = r }}
 	var v schema.SaleValue
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -91,8 +96,7 @@ func BenchmarkProcess(b *testing.B) {
 		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
 			b.Fatal(err)
 		}
-		out := bt.out[len(bt.out)-1]
-		e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, s.region)
+		e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, names)
 		if bt.records == 10_000 {
 			tk.t.Trigger(nil)
 			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})

@@ -55,7 +55,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -126,7 +125,17 @@ type Config struct {
 	// what the repartition topic holds after that commit, and Run
 	// returns. It expects to be the group's only member.
 	Once bool
-	Time TimeSource
+	// MaxRecordsPerTrigger and MaxBytesPerTrigger bound a micro-batch
+	// (Spark's maxOffsetsPerTrigger): one that reaches either commits at
+	// once, whatever the trigger, and the next starts. Records count
+	// offsets polled; bytes count their keys and values. 0 means the
+	// default.
+	MaxRecordsPerTrigger int64
+	MaxBytesPerTrigger   int64
+	// FetchMaxBytes bounds what one fetch brings and what the producer
+	// buffers; 0 means the default.
+	FetchMaxBytes int64
+	Time          TimeSource
 	// Retry is the first pause when the registry is unreachable; it
 	// doubles up to a minute.
 	Retry  time.Duration
@@ -135,6 +144,14 @@ type Config struct {
 	// 100.
 	ProgressBatches int
 }
+
+// Defaults of the bounds: they keep the enricher's memory within about
+// 150 MB whatever the backlog.
+const (
+	DefaultMaxRecordsPerTrigger = 100_000
+	DefaultMaxBytesPerTrigger   = 32 << 20
+	DefaultFetchMaxBytes        = 4 << 20
+)
 
 // DefaultConfig returns the reference pipeline's settings: 10-minute
 // windows sliding every 5 minutes, a 10-minute watermark, update mode, a
@@ -153,8 +170,11 @@ func DefaultConfig() Config {
 			Delay: 10 * time.Minute,
 			Mode:  window.Update,
 		},
-		Trigger: 2 * time.Minute,
-		Retry:   500 * time.Millisecond,
+		Trigger:              2 * time.Minute,
+		MaxRecordsPerTrigger: DefaultMaxRecordsPerTrigger,
+		MaxBytesPerTrigger:   DefaultMaxBytesPerTrigger,
+		FetchMaxBytes:        DefaultFetchMaxBytes,
+		Retry:                500 * time.Millisecond,
 	}
 }
 
@@ -218,6 +238,22 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 			return nil, fmt.Errorf("no %s configured", name)
 		}
 	}
+	for name, v := range map[string]*int64{"max records per trigger": &cfg.MaxRecordsPerTrigger,
+		"max bytes per trigger": &cfg.MaxBytesPerTrigger, "fetch max bytes": &cfg.FetchMaxBytes} {
+		if *v < 0 {
+			return nil, fmt.Errorf("%s %d: must not be negative (0 takes the default)", name, *v)
+		}
+	}
+	if cfg.MaxRecordsPerTrigger == 0 {
+		cfg.MaxRecordsPerTrigger = DefaultMaxRecordsPerTrigger
+	}
+	if cfg.MaxBytesPerTrigger == 0 {
+		cfg.MaxBytesPerTrigger = DefaultMaxBytesPerTrigger
+	}
+	if cfg.FetchMaxBytes == 0 {
+		cfg.FetchMaxBytes = DefaultFetchMaxBytes
+	}
+	cfg.FetchMaxBytes = min(cfg.FetchMaxBytes, 1<<30)
 	if cfg.Retry <= 0 {
 		cfg.Retry = 500 * time.Millisecond
 	}
@@ -255,200 +291,6 @@ func (e *Enricher) Stats() Stats {
 // Ready reports whether e consumes: its session has started and it is not
 // rebuilding a table from the changelog.
 func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
-
-type table = window.Table[string, int64, window.Sum]
-
-// batch is what one micro-batch produced besides the window state.
-type batch struct {
-	polled   int64         // records polled, control records included
-	records  int64         // sales records (stage 1)
-	forwards int64         // sales forwarded (stage 1)
-	windowed int64         // repartition records (stage 2)
-	agg      int64         // of which folded into a window
-	out      []*kgo.Record // forwarded, dead-letter and late records
-	dead     int64
-	late     int64
-	f        facts // for the batch's progress
-
-	// Kept across batches: region names as record keys, shared by the
-	// records that carry them (kgo does not change a record's key), and
-	// the free end of a block that forwarded values are carved from.
-	keys map[string][]byte
-	slab []byte
-}
-
-func (b *batch) reset() { *b = batch{out: b.out[:0], keys: b.keys, slab: b.slab} }
-
-// key returns region as a record key.
-func (b *batch) key(region string) []byte {
-	if k, ok := b.keys[region]; ok {
-		return k
-	}
-	if b.keys == nil {
-		b.keys = map[string][]byte{}
-	}
-	k := []byte(region)
-	b.keys[region] = k
-	return k
-}
-
-// buf returns an empty slice of capacity n, carved from a shared block
-// when n is small, so that forwarded values do not cost an allocation
-// each. The block is never written twice: a carved slice stays valid.
-func (b *batch) buf(n int) []byte {
-	const block = 64 << 10
-	if n > block/16 {
-		return make([]byte, 0, n)
-	}
-	if cap(b.slab) < n {
-		b.slab = make([]byte, 0, block)
-	}
-	s := b.slab[:0:n]
-	b.slab = b.slab[:n][n:]
-	return s
-}
-
-// record headers set on dead-letter and late records.
-const (
-	HeaderError     = "salesstream.error"
-	HeaderTopic     = "salesstream.source.topic"
-	HeaderPartition = "salesstream.source.partition"
-	HeaderOffset    = "salesstream.source.offset"
-	HeaderWatermark = "salesstream.watermark"
-	// HeaderLateWindows counts the windows of a late event that had
-	// closed; it still counts in its other windows.
-	HeaderLateWindows = "salesstream.late.windows"
-)
-
-// sourceHeaders returns r's headers followed by r's coordinates and extra.
-func sourceHeaders(r *kgo.Record, extra ...kgo.RecordHeader) []kgo.RecordHeader {
-	return originHeaders(r.Headers, r.Topic, r.Partition, r.Offset, extra...)
-}
-
-// originHeaders returns a copy of headers followed by the source
-// coordinates and extra.
-func originHeaders(headers []kgo.RecordHeader, topic string, partition int32, offset int64, extra ...kgo.RecordHeader) []kgo.RecordHeader {
-	h := make([]kgo.RecordHeader, 0, len(headers)+3+len(extra))
-	h = append(h, headers...)
-	h = append(h,
-		kgo.RecordHeader{Key: HeaderTopic, Value: []byte(topic)},
-		kgo.RecordHeader{Key: HeaderPartition, Value: strconv.AppendInt(nil, int64(partition), 10)},
-		kgo.RecordHeader{Key: HeaderOffset, Value: strconv.AppendInt(nil, offset, 10)},
-	)
-	return append(h, extra...)
-}
-
-func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
-	if len(r.Headers) == 0 {
-		return nil // most records: no closure to allocate
-	}
-	return func(k string) ([]byte, bool) {
-		for _, h := range r.Headers {
-			if h.Key == k {
-				return h.Value, true
-			}
-		}
-		return nil, false
-	}
-}
-
-// forward is stage 1 for one sales record: it decodes and validates it,
-// joins its region and files in b the record that carries it to the
-// repartition topic, or files it as dead. It fails only when ctx ends
-// while it waits for the registry.
-func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
-	b.records++
-	*v = schema.SaleValue{}
-	err := e.decode(ctx, r, v)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		e.deadLetter(b, r, err)
-		return nil
-	}
-	s, err := v.Sale()
-	if err != nil {
-		e.deadLetter(b, r, err)
-		return nil
-	}
-	f := forwarded{
-		ts: s.PaymentDate.UnixMilli(), cents: int64(s.Amount), timestamp: r.Timestamp.UnixMilli(),
-		partition: r.Partition, offset: r.Offset, key: r.Key, value: r.Value,
-	}
-	if e.cfg.Time == RecordTimestamp {
-		f.ts = f.timestamp
-	}
-	b.forwards++
-	b.out = append(b.out, &kgo.Record{
-		Topic:   e.cfg.RepartitionTopic,
-		Key:     b.key(e.regions.Region(s.Country)),
-		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
-		Headers: r.Headers,
-	})
-	return nil
-}
-
-// fold is stage 2 for one repartition record: it folds the sale into tk's
-// table, and files it in b as late if a window it belongs to had closed.
-// region interns the record's key.
-func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, region func([]byte) string) {
-	b.windowed++
-	tk.touched = true
-	f, err := parseRepartitionValue(r.Value)
-	if err != nil {
-		e.deadLetter(b, r, err)
-		return
-	}
-	// As in Spark, an event counts in each of its windows that the
-	// watermark has not closed; it is late if any window refused it.
-	kept, dropped := tk.t.AddWindows(region(r.Key), f.ts, f.cents)
-	if kept > 0 {
-		b.agg++
-	}
-	b.f.eventTime(f.ts)
-	if dropped > 0 {
-		b.late++
-		b.f.lateEvent(kept, dropped)
-		if e.cfg.LateTopic != "" {
-			b.out = append(b.out, &kgo.Record{
-				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),
-				Headers: originHeaders(r.Headers, e.cfg.SalesTopic, f.partition, f.offset,
-					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, tk.t.Watermark(), 10)},
-					kgo.RecordHeader{Key: HeaderLateWindows, Value: strconv.AppendInt(nil, int64(dropped), 10)},
-				),
-			})
-		}
-	}
-}
-
-// decode decodes r's value, waiting out registry outages with backoff.
-func (e *Enricher) decode(ctx context.Context, r *kgo.Record, v *schema.SaleValue) error {
-	wait := e.cfg.Retry
-	for {
-		err := e.dec.Decode(ctx, r.Value, headerLookup(r), false, v)
-		if err == nil || !retryable(err) {
-			return err
-		}
-		e.log.Warn("schema registry unavailable; retrying", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "wait", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
-	}
-}
-
-func (e *Enricher) deadLetter(b *batch, r *kgo.Record, reason error) {
-	b.dead++
-	b.f.deadLetter(reason)
-	e.log.Warn("dead-lettering a record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
-	b.out = append(b.out, &kgo.Record{
-		Topic: e.cfg.DeadLetterTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
-		Headers: sourceHeaders(r, kgo.RecordHeader{Key: HeaderError, Value: []byte(reason.Error())}),
-	})
-}
 
 // summaryRecord returns the record of one summary row.
 func (e *Enricher) summaryRecord(row window.Row[string, window.Sum]) (*kgo.Record, error) {

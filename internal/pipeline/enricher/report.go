@@ -23,6 +23,7 @@ import (
 type facts struct {
 	any            bool // a poll returned records
 	began          time.Time
+	commitBegan    time.Time
 	fetch, process time.Duration
 	minTs, maxTs   int64
 	haveTs         bool
@@ -69,6 +70,10 @@ func (f *facts) polled(t0 time.Time, fs kgo.Fetches) {
 		}
 	})
 }
+
+// processed notes the end of processing records whose processing began
+// at t0.
+func (f *facts) processed(t0 time.Time) { f.process += time.Since(t0) }
 
 // eventTime notes an event time windowed in the batch.
 func (f *facts) eventTime(ts int64) {
@@ -135,12 +140,12 @@ func DeadReason(err error) string {
 const rowBytes = 2 * (int64(unsafe.Sizeof(window.Row[string, window.Sum]{})) + 16)
 
 // report records the progress of the micro-batch just committed, which
-// wrote rows summary rows and whose commit began at commitBegan; touched
-// are the tables it changed.
-func (s *stream) report(rows int64, commitBegan time.Time, touched []*task) {
+// wrote rows summary rows; touched are the tables it changed.
+func (s *session) report(rows int64, touched []*task) {
 	e, b := s.e, &s.b
 	now := time.Now()
 	f := &b.f
+	commitBegan := f.commitBegan
 	if f.began.IsZero() {
 		f.began = commitBegan
 	}

@@ -333,7 +333,7 @@ func TestEnsureTopics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := (Job{}).ensureTopics(ctx, cl, e, 4); err != nil {
+			if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: cfg.SalesTopic, Partitions: 4}, e.Topics); err != nil {
 				t.Fatal(err)
 			}
 			n, err := topics.Partitions(ctx, cl, cfg.SalesTopic, e.cfg.RepartitionTopic, cfg.StateTopic)

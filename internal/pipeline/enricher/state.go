@@ -119,9 +119,9 @@ func (e *Enricher) metaOf(tk *task, partitions int32) meta {
 	}
 }
 
-// changelog appends to out the records of tk's changes since the last
-// call, and its meta record, all for tk's changelog partition.
-func (e *Enricher) changelog(tk *task, partitions int32, out []*kgo.Record) []*kgo.Record {
+// changelog emits the records of tk's changes since the last call, and
+// its meta record, all for tk's changelog partition.
+func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record)) {
 	tk.updated, tk.removed = 0, 0
 	tk.t.Changes(func(r window.Row[string, window.Sum], deleted bool) {
 		rec := &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: windowKey(r.Key, r.Start)}
@@ -131,9 +131,9 @@ func (e *Enricher) changelog(tk *task, partitions int32, out []*kgo.Record) []*k
 			tk.updated++
 			rec.Value = windowValue(r.Agg)
 		}
-		out = append(out, rec)
+		emit(rec)
 	})
-	return append(out, &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
 }
 
 // checkLayout returns the partition count of the repartition topic, after

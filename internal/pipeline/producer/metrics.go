@@ -81,9 +81,10 @@ func BadReason(e *sales.RowError) string {
 	return "bad_" + e.Field
 }
 
-// countRows sets the rows gauge to the rows of the input at path (its
-// lines but the header), read once through opener.
-func (m *Metrics) countRows(ctx context.Context, opener *source.Opener, path string, reg prometheus.Registerer) error {
+// CountRows sets the rows gauge to the rows of the input at path (its
+// lines but the header), read once through opener, and registers the
+// gauge in reg. A nil *Metrics does nothing.
+func (m *Metrics) CountRows(ctx context.Context, opener *source.Opener, path string, reg prometheus.Registerer) error {
 	if m == nil {
 		return nil
 	}

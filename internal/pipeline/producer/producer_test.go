@@ -539,22 +539,22 @@ func TestRun(t *testing.T) {
 			}
 			// The topic has two partitions: put the rejects in line order.
 			slices.SortFunc(rejects, func(a, b *kgo.Record) int {
-				la, _ := header(a, "salesstream.line")
-				lb, _ := header(b, "salesstream.line")
+				la, _ := header(a, HeaderLine)
+				lb, _ := header(b, HeaderLine)
 				return cmp.Compare(atoi(la), atoi(lb))
 			})
 			for i, r := range rejects {
 				w := runBad[i]
-				if line, _ := header(r, "salesstream.line"); line != strconv.Itoa(w.line) {
+				if line, _ := header(r, HeaderLine); line != strconv.Itoa(w.line) {
 					t.Errorf("reject %d: line header %q, want %d", i, line, w.line)
 				}
-				if field, ok := header(r, "salesstream.field"); !ok || field != w.field {
+				if field, ok := header(r, schema.HeaderField); !ok || field != w.field {
 					t.Errorf("reject %d: field header %q (present %v), want %q", i, field, ok, w.field)
 				}
-				if src, _ := header(r, "salesstream.source"); src != "sales.csv" {
+				if src, _ := header(r, HeaderSource); src != "sales.csv" {
 					t.Errorf("reject %d: source header %q, want sales.csv", i, src)
 				}
-				if reason, _ := header(r, "salesstream.error"); !strings.Contains(reason, w.err) {
+				if reason, _ := header(r, schema.HeaderError); !strings.Contains(reason, w.err) {
 					t.Errorf("reject %d: error header %q, want it to contain %q", i, reason, w.err)
 				}
 				if !strings.Contains(string(r.Value), "line "+strconv.Itoa(w.line)) && !strings.Contains(string(r.Value), "|") {

@@ -9,13 +9,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/schema"
 )
 
 // Headers that tie a record to its CSV row, so a resumed run knows what
-// was acknowledged.
+// was acknowledged; package schema defines and documents them.
 const (
-	HeaderSource = "salesstream.source"
-	HeaderLine   = "salesstream.line"
+	HeaderSource = schema.HeaderSource
+	HeaderLine   = schema.HeaderLine
 )
 
 // Resume says what an earlier run of the same source had acknowledged: per
@@ -32,9 +34,9 @@ type Resume struct {
 	Rejected int
 }
 
-// partitioner is the producer's partitioner; resuming computes with it
+// Partitioner is the producer's partitioner; resuming computes with it
 // where each line went.
-func partitioner() kgo.Partitioner { return kgo.StickyKeyPartitioner(nil) }
+func Partitioner() kgo.Partitioner { return kgo.StickyKeyPartitioner(nil) }
 
 // skip reports whether the sale on line, keyed key, was acknowledged by
 // the earlier run.

@@ -14,7 +14,6 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
-	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -195,13 +194,6 @@ func TestRead(t *testing.T) {
 	}
 	t.Run("Read", func(t *testing.T) {
 		res, err := Read(testContext(t), []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, res)
-	})
-	t.Run("Job", func(t *testing.T) {
-		res, err := Job{Kafka: kafkaconn.Config{Brokers: e.stack.Brokers(), Logger: quiet}, Registry: e.reg, Topic: topic}.Run(testContext(t))
 		if err != nil {
 			t.Fatal(err)
 		}

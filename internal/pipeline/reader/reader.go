@@ -204,6 +204,31 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("format %q: want table, json or csv", s)
 }
 
+// String returns the format's flag value: table, json or csv.
+func (f Format) String() string {
+	switch f {
+	case Table:
+		return "table"
+	case JSON:
+		return "json"
+	case CSV:
+		return "csv"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// MarshalText returns the format's flag value.
+func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText sets the format from text, as ParseFormat reads it.
+func (f *Format) UnmarshalText(b []byte) error {
+	v, err := ParseFormat(string(b))
+	if err == nil {
+		*f = v
+	}
+	return err
+}
+
 // jsonRow is a row in JSON: times in RFC 3339 UTC, sales a decimal string.
 type jsonRow struct {
 	Region      string `json:"region"`

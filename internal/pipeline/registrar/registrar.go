@@ -28,6 +28,11 @@ type Rules struct {
 	Compatibility string
 }
 
+// DefaultRules are the rules the schemas job sets unless told otherwise:
+// full validity and backward compatibility, so a consumer can read every
+// message written before a new version.
+func DefaultRules() Rules { return Rules{Validity: "FULL", Compatibility: "BACKWARD"} }
+
 // Result is what registration did to one artifact.
 type Result struct {
 	Meta    registry.VersionMeta

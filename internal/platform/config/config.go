@@ -16,6 +16,7 @@ package config
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"flag"
 	"fmt"
@@ -158,6 +159,24 @@ func (s *Set) Bool(p *bool, name string, def bool, usage string, opts ...Option)
 	s.add((*boolValue)(p), name, usage, opts)
 }
 
+// TextVar declares a setting of a type that reads itself from text, such
+// as an enumeration or a time.Time, stored in p, as flag.TextVar does:
+// p's UnmarshalText parses the flag, the environment variable or the
+// parameter, and *p starts as value. p must also implement
+// encoding.TextMarshaler, so the setting can print its value. It panics if
+// value does not marshal or p does not unmarshal it: a defect of the
+// declaration.
+func (s *Set) TextVar(p encoding.TextUnmarshaler, name string, value encoding.TextMarshaler, usage string, opts ...Option) {
+	b, err := value.MarshalText()
+	if err == nil {
+		err = p.UnmarshalText(b)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("config: default of --%s: %v", name, err))
+	}
+	s.add(textValue{p}, name, usage, opts)
+}
+
 // Parse parses args and then resolves the settings with Resolve, reading
 // the environment through os.LookupEnv.
 func (s *Set) Parse(ctx context.Context, args []string, store ParamStore) error {
@@ -269,6 +288,24 @@ func (st *setting) origin() string {
 		return string(st.source) + " " + st.param
 	}
 	return string(st.source)
+}
+
+// textValue is a flag.Value over an encoding.TextUnmarshaler that is also
+// an encoding.TextMarshaler.
+type textValue struct{ p encoding.TextUnmarshaler }
+
+func (v textValue) Set(s string) error { return v.p.UnmarshalText([]byte(s)) }
+
+func (v textValue) String() string {
+	m, ok := v.p.(encoding.TextMarshaler)
+	if !ok || v.p == nil {
+		return ""
+	}
+	b, err := m.MarshalText()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 type stringValue string

@@ -1,14 +1,15 @@
-package reader
+package readerapp
 
 import (
 	"context"
 
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
-// Job is the reader binary's whole run: it connects, then reads topic.
+// Job is the reader binary's whole run: it connects, then reads Topic.
 type Job struct {
 	Kafka    kafkaconn.Config
 	Registry *registry.Client
@@ -16,22 +17,24 @@ type Job struct {
 }
 
 // Run reads the summary table.
-func (j Job) Run(ctx context.Context) (Result, error) {
+func (j Job) Run(ctx context.Context) (reader.Result, error) {
+	// NewClient checks that the brokers answer, so that a dead broker
+	// is reported as such rather than as an empty read.
 	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
 	if err != nil {
-		return Result{}, err
+		return reader.Result{}, err
 	}
 	cl.Close()
 	opts, err := j.Kafka.Options(ctx)
 	if err != nil {
-		return Result{}, err
+		return reader.Result{}, err
 	}
-	return Read(ctx, opts, serde.New(j.Registry), j.Topic)
+	return reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
 }
 
 // Follow prints the summary table as it stands, then every row as it is
 // committed, through p, until ctx ends.
-func (j Job) Follow(ctx context.Context, p *Printer, onErr func(error)) error {
+func (j Job) Follow(ctx context.Context, p *reader.Printer, onErr func(error)) error {
 	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
 	if err != nil {
 		return err
@@ -41,5 +44,5 @@ func (j Job) Follow(ctx context.Context, p *Printer, onErr func(error)) error {
 	if err != nil {
 		return err
 	}
-	return Follow(ctx, opts, serde.New(j.Registry), j.Topic, Follower{Table: p.Table, Committed: p.Committed, Error: onErr})
+	return reader.Follow(ctx, opts, serde.New(j.Registry), j.Topic, reader.Follower{Table: p.Table, Committed: p.Committed, Error: onErr})
 }

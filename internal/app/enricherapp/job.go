@@ -1,18 +1,14 @@
-package enricher
+package enricherapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/internal/pipeline/enricher/dashboard"
-	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
@@ -30,13 +26,14 @@ type Job struct {
 	// Regions is the regions CSV path or s3:// URL.
 	Regions string
 	Opener  *source.Opener
-	// Partitions of the topics the job creates.
+	// Partitions of the topics the job creates (app.DefaultPartitions if
+	// not positive).
 	Partitions int32
-	Enricher   Config
+	Enricher   enricher.Config
 	Logger     *slog.Logger
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
-	Started func(*Enricher)
+	Started func(*enricher.Enricher)
 	// Ops, if set, serves the enricher's metrics, its progress at
 	// /progress and its dashboard at /.
 	Ops *ops.Server
@@ -46,7 +43,7 @@ type Job struct {
 }
 
 // Run runs the job and returns the enricher's committed counts.
-func (j Job) Run(ctx context.Context) (Stats, error) {
+func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -54,38 +51,34 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	j.Enricher.Logger = log
 	regions, err := LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	log.Info("regions loaded", "path", j.Regions, "countries", regions.Len())
-	sd := serde.New(j.Registry)
+	fast, err := schema.NewSaleDecoder()
+	if err != nil {
+		return enricher.Stats{}, err
+	}
+	// Sales of this build's schema decode on the fast path; any other
+	// writer schema through the general decoder.
+	sd := serde.New(j.Registry, serde.WithFastDecoder(fast))
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Enricher.SummaryTopic))
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
-	e, err := New(j.Enricher, regions, sd, keyEnc, valEnc)
+	e, err := enricher.New(j.Enricher, regions, sd, keyEnc, valEnc)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
-	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
-	if err != nil {
-		return Stats{}, err
-	}
-	parts := j.Partitions
-	if parts <= 0 {
-		parts = 3
-	}
-	err = j.ensureTopics(ctx, cl, e, parts)
-	cl.Close()
-	if err != nil {
-		return Stats{}, err
+	if err := j.ensureTopics(ctx, e); err != nil {
+		return enricher.Stats{}, err
 	}
 	opts, err := j.Kafka.Options(ctx)
 	if err != nil {
-		return Stats{}, err
+		return enricher.Stats{}, err
 	}
 	if j.Ops != nil {
 		stop := j.serve(ctx, e, opts, sd)
@@ -98,56 +91,21 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	return e.Stats(), err
 }
 
-// serve registers e's metrics, progress and dashboard on j.Ops, and
-// follows the summary topic for the dashboard until the returned stop is
-// called.
-func (j Job) serve(ctx context.Context, e *Enricher, opts []kgo.Opt, dec reader.Decoder) (stop func()) {
-	Metrics(j.Ops, e)
-	windows := j.DashboardWindows
-	if windows <= 0 {
-		windows = 6
-	}
-	sales := dashboard.NewSales(windows)
-	dashboard.New(e.Progress(), sales).Register(j.Ops)
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := reader.Follow(ctx, opts, dec, e.cfg.SummaryTopic,
-			reader.Follower{Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
-		if err != nil {
-			e.log.Error("the dashboard stopped following the summary topic", "err", err)
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
 // ensureTopics creates the topics the enricher needs and lacks. The
 // repartition and state topics get the partition count of the sales topic,
-// which gets parts if it does not exist yet: stage 2 can then spread over
-// as many instances as stage 1.
-func (j Job) ensureTopics(ctx context.Context, cl *kgo.Client, e *Enricher, parts int32) error {
-	sales := e.cfg.SalesTopic
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: sales, Partitions: parts}); err != nil {
+// which gets j.Partitions if it does not exist yet: stage 2 can then spread
+// over as many instances as stage 1.
+func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
 		return err
 	}
-	// A topic just created may take a moment to show in the metadata.
-	wait := 100 * time.Millisecond
-	for {
-		n, err := topics.Partitions(ctx, cl, sales)
-		if err == nil {
-			return topics.Ensure(ctx, cl, e.Topics(n[sales])...)
-		}
-		if !errors.Is(err, topics.ErrNoTopic) || wait > 5*time.Second {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait *= 2
+	defer cl.Close()
+	parts := j.Partitions
+	if parts <= 0 {
+		parts = app.DefaultPartitions
 	}
+	return topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: parts}, e.Topics)
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against

@@ -1,4 +1,4 @@
-package producer
+package producerapp
 
 import (
 	"context"
@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -55,12 +58,12 @@ func writeCSV(t *testing.T, rows string) string {
 
 func TestJobStrictRefusesBadInput(t *testing.T) {
 	s, reg := jobStack(t, true)
-	path := writeCSV(t, runRows)
+	path := writeCSV(t, jobRows)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := Job{
 		Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg,
-		Input: path, Strict: true, Producer: Config{EventTime: Original},
+		Input: path, Strict: true, Producer: producer.Config{EventTime: producer.Original},
 	}.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "has 3 bad rows of 7") || !strings.Contains(err.Error(), "nothing was sent") {
 		t.Fatalf("Run error = %v, want one that counts the 3 bad rows of 7 and says nothing was sent", err)
@@ -87,8 +90,8 @@ func TestJobSendsCSV(t *testing.T) {
 		sent   int
 		bad    int64
 	}{
-		{"bad rows kept aside", false, runRows, 4, 3},
-		{"strict, clean input", true, "1|10|11.99|2021-05-10 13:00:00.000000+00|Lyon|Rhône|France\n3|30|0.99|2021-05-10 13:01:00.5+00|||Japan\n", 2, 0},
+		{"bad rows kept aside", false, jobRows, 4, 3},
+		{"strict, clean input", true, "11|7|25.50|2022-01-02 08:00:00+00|Oslo||Norway\n17|12|1000.00|2022-01-03 00:00:00+00||Kanto|Japan\n", 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +100,7 @@ func TestJobSendsCSV(t *testing.T) {
 			defer cancel()
 			st, err := Job{
 				Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg,
-				Input: writeCSV(t, tt.rows), Strict: tt.strict, Partitions: 2, Producer: Config{EventTime: Original},
+				Input: writeCSV(t, tt.rows), Strict: tt.strict, Partitions: 2, Producer: producer.Config{EventTime: producer.Original},
 			}.Run(ctx)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -124,7 +127,7 @@ func TestJobSendsCSV(t *testing.T) {
 				t.Fatalf("%d records on the sales topic, want %d", len(recs), tt.sent)
 			}
 			want := map[int32]wantSale{}
-			for _, w := range runGood {
+			for _, w := range jobGood {
 				want[w.id] = w
 			}
 			for _, r := range recs {
@@ -204,4 +207,61 @@ func TestCSVHeader(t *testing.T) {
 	if want := strings.TrimSuffix(strings.ReplaceAll(csvHeader, "|", ","), "\n"); strings.Join(got, ",") != want {
 		t.Fatalf("CSVHeader = %v, want %s", got, want)
 	}
+}
+
+// jobRows are good rows (out of time order) and bad ones between them.
+const (
+	csvHeader = "payment_id|customer_id|amount|payment_date|city|district|country\n"
+	jobRows   = "" +
+		"11|7|25.50|2022-01-02 08:00:00+00|Oslo||Norway\n" +
+		"12|8|1,00|2022-01-02 08:00:01+00|||Norway\n" + // bad amount
+		"13|9|0.01|2022-01-02 07:59:59.999+00|Quito|Pichincha|Ecuador\n" +
+		"14|7|3.00|2022-01-02 08:01:00+00|Oslo\n" + // five fields
+		"15|10|-1.25|2022-01-02 09:00:00+00|||Kenya\n" +
+		"16|11|9.99|not a date|||Kenya\n" + // bad payment_date
+		"17|12|1000.00|2022-01-03 00:00:00+00||Kanto|Japan\n"
+)
+
+type wantSale struct {
+	id, customer int32
+	cents        int64
+	original     time.Time
+	city, dist   string
+	country      string
+}
+
+// jobGood are the good rows of jobRows.
+var jobGood = []wantSale{
+	{11, 7, 2550, time.Date(2022, 1, 2, 8, 0, 0, 0, time.UTC), "Oslo", "", "Norway"},
+	{13, 9, 1, time.Date(2022, 1, 2, 7, 59, 59, 999e6, time.UTC), "Quito", "Pichincha", "Ecuador"},
+	{15, 10, -125, time.Date(2022, 1, 2, 9, 0, 0, 0, time.UTC), "", "", "Kenya"},
+	{17, 12, 100000, time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), "", "Kanto", "Japan"},
+}
+
+func newClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// consumeAll returns every committed record of topic, up to its end.
+func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := newClient(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	ends, err := topics.ListEnds(ctx, cl, nil, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*kgo.Record
+	if err := ends.Consume(ctx, cl, func(r *kgo.Record) error { out = append(out, r); return nil }); err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	return out
 }

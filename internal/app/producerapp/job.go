@@ -1,4 +1,4 @@
-package producer
+package producerapp
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
@@ -39,41 +41,44 @@ type Job struct {
 	Resume bool
 	// Partitions of the sales topic when the producer creates it.
 	Partitions int32
-	Producer   Config
+	Producer   producer.Config
 	Logger     *slog.Logger
 	// Ops, if set, receives the producer's metrics and readiness.
 	Ops *ops.Server
 }
 
 // Run runs the job.
-func (j Job) Run(ctx context.Context) (Stats, error) {
+func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	j.Producer.Logger = log
-	sd := serde.New(j.Registry)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		return Stats{}, err
+	if j.Producer.Topic == "" {
+		j.Producer.Topic = schema.SalesTopic
 	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	sd := serde.New(j.Registry)
+	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Producer.Topic))
 	if err != nil {
-		return Stats{}, err
+		return producer.Stats{}, err
+	}
+	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Producer.Topic))
+	if err != nil {
+		return producer.Stats{}, err
 	}
 
-	var src Source
+	var src producer.Source
 	closeSrc := func() {}
 	if j.Synthetic {
 		src = synthetic{datagen.New(uint64(time.Now().UnixNano()), time.Now(), time.Second)}
 		j.Producer.SourceName = "synthetic"
-		if j.Producer.EventTime == Shifted {
-			j.Producer.EventTime = Now
+		if j.Producer.EventTime == producer.Shifted {
+			j.Producer.EventTime = producer.Now
 		}
 	} else {
 		header, err := CSVHeader(ctx, j.Registry)
 		if err != nil {
-			return Stats{}, err
+			return producer.Stats{}, err
 		}
 		if j.Strict {
 			st, err := j.validate(ctx, header)
@@ -83,7 +88,7 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 		}
 		rc, r, err := j.open(ctx, header)
 		if err != nil {
-			return Stats{}, err
+			return producer.Stats{}, err
 		}
 		closeSrc = func() { rc.Close() }
 		src = r
@@ -92,51 +97,50 @@ func (j Job) Run(ctx context.Context) (Stats, error) {
 	defer closeSrc()
 
 	cl, err := kafkaconn.NewClient(ctx, j.Kafka,
-		kgo.DefaultProduceTopic(schema.SalesTopic),
+		kgo.DefaultProduceTopic(j.Producer.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.RecordPartitioner(partitioner()),
+		kgo.RecordPartitioner(producer.Partitioner()),
 		kgo.KeepControlRecords(),
 	)
 	if err != nil {
-		return Stats{}, err
+		return producer.Stats{}, err
 	}
 	defer cl.Close()
 	if j.Ops != nil {
-		j.Producer.Metrics = NewMetrics(j.Ops.Registry())
+		j.Producer.Metrics = producer.NewMetrics(j.Ops.Registry())
 		if !j.Synthetic {
 			opener := j.Opener
 			if opener == nil {
 				opener = &source.Opener{}
 			}
-			if err := j.Producer.Metrics.countRows(ctx, opener, j.Input, j.Ops.Registry()); err != nil {
-				return Stats{}, err
+			if err := j.Producer.Metrics.CountRows(ctx, opener, j.Input, j.Ops.Registry()); err != nil {
+				return producer.Stats{}, err
 			}
 		}
 	}
-	p, err := New(cl, keyEnc, valEnc, j.Producer)
+	p, err := producer.New(cl, keyEnc, valEnc, j.Producer)
 	if err != nil {
-		return Stats{}, err
+		return producer.Stats{}, err
 	}
 	if j.Ops != nil {
 		j.Ops.SetReady(func() bool { return true })
 	}
 	if j.Resume && !j.Synthetic {
-		r, err := LoadResume(ctx, cl, p.cfg.Topic, p.cfg.RejectTopic, j.Producer.SourceName)
+		r, err := p.ResumeFromTopics(ctx)
 		if err != nil {
-			return Stats{}, fmt.Errorf("find where the last run of %s stopped: %w", j.Input, err)
+			return producer.Stats{}, fmt.Errorf("find where the last run of %s stopped: %w", j.Input, err)
 		}
-		p.cfg.Resume = r
 		log.Info("resuming", "input", j.Input, "last_lines", r.Lines, "last_rejected", r.Rejected)
 	}
 	parts := j.Partitions
 	if parts <= 0 {
-		parts = 3
+		parts = app.DefaultPartitions
 	}
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: p.cfg.Topic, Partitions: parts}, topics.Spec{Name: p.cfg.RejectTopic, Partitions: 1}); err != nil {
-		return Stats{}, err
+	if err := topics.Ensure(ctx, cl, p.Topics(parts)...); err != nil {
+		return producer.Stats{}, err
 	}
-	log.Info("producing", "input", j.Producer.SourceName, "topic", p.cfg.Topic, "event_time", j.Producer.EventTime)
+	log.Info("producing", "input", j.Producer.SourceName, "topic", j.Producer.Topic, "event_time", j.Producer.EventTime)
 	return p.Run(ctx, src)
 }
 
@@ -163,13 +167,13 @@ func (j Job) open(ctx context.Context, header []string) (io.Closer, *sales.Reade
 	return rc, r, nil
 }
 
-func (j Job) validate(ctx context.Context, header []string) (Stats, error) {
+func (j Job) validate(ctx context.Context, header []string) (producer.Stats, error) {
 	rc, r, err := j.open(ctx, header)
 	if err != nil {
-		return Stats{}, err
+		return producer.Stats{}, err
 	}
 	defer rc.Close()
-	st, err := Validate(r)
+	st, err := producer.Validate(r)
 	if err != nil {
 		return st, fmt.Errorf("check %s: %w", j.Input, err)
 	}

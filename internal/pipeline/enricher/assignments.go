@@ -2,36 +2,11 @@ package enricher
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/salesstream/salesstream/pkg/window"
 )
-
-// task is stage 2 for one partition of the repartition topic that this
-// instance owns: its window table and the table's state as of the last
-// commit.
-type task struct {
-	partition int32
-	t         *table
-	good      window.State[string, window.Sum] // as of the last commit, for rollback
-	touched   bool                             // took input in the current micro-batch
-	read      int                              // changelog records read to restore it
-	// updated and removed count the rows the last changelog wrote and
-	// dropped, for the batch's progress.
-	updated, removed int64
-}
-
-func (e *Enricher) newTask(p int32) (*task, error) {
-	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
-	if err != nil {
-		return nil, &fatalError{fmt.Errorf("window: %w", err)}
-	}
-	return &task{partition: p, t: t}, nil
-}
 
 // assignments collects the group's changes to the repartition partitions
 // this instance owns, which kgo reports from its own goroutine, for the

@@ -1,0 +1,93 @@
+// Package producerapp wires the producer binary (cmd/producer): its settings and the
+// clients, serdes and topics it builds around its stage.
+package producerapp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/salesstream/salesstream/internal/app"
+	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
+	"github.com/salesstream/salesstream/internal/platform/source"
+)
+
+// Declare declares the producer binary's settings in set and returns its job.
+func Declare(set *config.Set) cli.Job {
+	var (
+		job   Job
+		rc    registryconn.Config
+		limit int
+		parts int
+	)
+	job.Producer = producer.DefaultConfig()
+	pc := &job.Producer
+	job.Kafka.ClientID = "salesstream-producer"
+	job.Kafka.Register(set)
+	rc.Register(set)
+	opener := &source.Opener{}
+	opener.Register(set)
+	set.String(&job.Input, "input", app.DefaultSalesCSV, "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
+	set.TextVar(&pc.EventTime, "event-time", pc.EventTime, "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
+	set.Duration(&pc.Delay, "delay", pc.Delay, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
+	set.Float(&pc.Rate, "rate", pc.Rate, "sales per second; overrides --delay when positive", config.Env("PRODUCER_RATE"))
+	set.Float(&pc.Speedup, "speedup", pc.Speedup, "shifted mode: divide the CSV's spacing by this", config.Env("PRODUCER_SPEEDUP"))
+	set.Bool(&job.Resume, "resume", false, "skip the rows an earlier run of this --input had delivered, and go on from there", config.Env("PRODUCER_RESUME"))
+	set.Bool(&job.Strict, "strict", false, "refuse the whole file if any row does not parse", config.Env("PRODUCER_STRICT"))
+	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
+	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
+	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
+	return func(ctx context.Context, rt cli.Runtime) error {
+		var err error
+		job.Producer.Limit = int64(limit)
+		job.Partitions = int32(parts)
+		job.Logger = rt.Log
+		job.Kafka.Logger = rt.Log
+		opener.Logger = rt.Log
+		job.Opener = opener
+		job.Ops = rt.Ops
+		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+			return err
+		}
+		if isTerminal(rt.Stderr) {
+			job.Producer.Progress = func(st producer.Stats) {
+				fmt.Fprintf(rt.Stderr, "\rsent %d, bad rows %d, %.1f/s   ", st.Sent, st.Bad, float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+			}
+		}
+		st, err := job.Run(ctx)
+		if job.Producer.Progress != nil {
+			fmt.Fprintln(rt.Stderr)
+		}
+		if st.Read == 0 && err != nil {
+			return err // nothing was read: the error says why
+		}
+		fmt.Fprintf(rt.Stdout, "sent %d sales in %v; %d bad rows of %d read\n", st.Sent, st.Elapsed.Round(time.Millisecond), st.Bad, st.Read)
+		if st.Skipped > 0 {
+			fmt.Fprintf(rt.Stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
+		}
+		for _, e := range st.Errors {
+			fmt.Fprintf(rt.Stdout, "  bad row: %v\n", e)
+		}
+		if st.Bad > int64(len(st.Errors)) {
+			fmt.Fprintf(rt.Stdout, "  ... and %d more; every bad row is kept on the reject topic with its line number\n", st.Bad-int64(len(st.Errors)))
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted: what was sent is reported above
+		}
+		return err
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,35 @@
+// Package schemasapp wires the schemas binary (cmd/schemas): its settings and the
+// clients, serdes and topics it builds around its stage.
+package schemasapp
+
+import (
+	"context"
+
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/cli"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
+)
+
+// Declare declares the schemas binary's settings in set and returns its job.
+func Declare(set *config.Set) cli.Job {
+	var (
+		rc    registryconn.Config
+		rules = registrar.DefaultRules()
+	)
+	rc.Register(set)
+	set.String(&rules.Validity, "validity", rules.Validity, "VALIDITY rule of every artifact: FULL, SYNTAX_ONLY, NONE, or empty to leave it", config.Env("SCHEMAS_VALIDITY"))
+	set.String(&rules.Compatibility, "compatibility", rules.Compatibility, "COMPATIBILITY rule of every artifact: BACKWARD, FORWARD, FULL (and _TRANSITIVE), NONE, or empty to leave it", config.Env("SCHEMAS_COMPATIBILITY"))
+	return func(ctx context.Context, rt cli.Runtime) error {
+		reg, err := rc.Connect(ctx, rt.Log)
+		if err != nil {
+			return err
+		}
+		results, err := registrar.Register(ctx, reg, schema.Artifacts(), rules)
+		if perr := registrar.Print(rt.Stdout, results); perr != nil && err == nil {
+			err = perr
+		}
+		return err
+	}
+}

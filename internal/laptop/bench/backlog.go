@@ -1,0 +1,162 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+)
+
+// Backlog is what the enricher did with n sales waiting.
+type Backlog struct {
+	Sales int64
+	// Fill is the bare producer's time to write the backlog.
+	Fill time.Duration
+	// Consume and Decode are the bare consumer's times to read it,
+	// without and with Avro decoding (measured only when asked).
+	Consume, Decode time.Duration
+	// Once is the wall time of `enricher --once` as a child process,
+	// start to exit; OnceRSS its max RSS.
+	Once    time.Duration
+	OnceRSS int64
+	// Stream is the wall time of a streaming enricher (--trigger 100ms)
+	// from its start until its group committed every sale and every
+	// repartitioned sale; StreamRSS its max RSS.
+	Stream    time.Duration
+	StreamRSS int64
+	// DefaultRSS is the max RSS of a streaming enricher with the default
+	// trigger (2m), stopped once all but the last partial micro-batch had
+	// committed: with a backlog, full batches commit as they fill.
+	DefaultRSS int64
+}
+
+// runBacklog fills a fresh stack with n sales and runs the enricher on
+// them: --once, then, on fresh groups, streaming with --trigger 100ms and
+// with the default trigger. With ceilings it first measures the bare
+// consumer on the same records.
+func runBacklog(ctx context.Context, bin, dir string, n int64, ceilings bool, log func(string, ...any)) (Backlog, error) {
+	b := Backlog{Sales: n}
+	e, err := newEnv(ctx, bin, dir)
+	if err != nil {
+		return b, err
+	}
+	defer e.close()
+	log("backlog %d: filling", n)
+	if b.Fill, err = e.bareProduce(ctx, schema.SalesTopic, int(n), refSales(42)); err != nil {
+		return b, err
+	}
+	if ceilings {
+		log("backlog %d: bare consumer", n)
+		if b.Consume, err = e.bareConsume(ctx, schema.SalesTopic, n, false); err != nil {
+			return b, err
+		}
+		if b.Decode, err = e.bareConsume(ctx, schema.SalesTopic, n, true); err != nil {
+			return b, err
+		}
+	}
+	log("backlog %d: enricher --once", n)
+	if b.Once, b.OnceRSS, err = e.enrichOnce(ctx, "bench-once", n); err != nil {
+		return b, err
+	}
+	log("backlog %d: enricher streaming, --trigger 100ms", n)
+	if b.Stream, b.StreamRSS, err = e.enrichStreaming(ctx, "bench-stream", n, n, "--trigger", "100ms"); err != nil {
+		return b, err
+	}
+	log("backlog %d: enricher streaming, default trigger", n)
+	if _, b.DefaultRSS, err = e.enrichStreaming(ctx, "bench-default", n, n-2*enricher.DefaultMaxRecordsPerTrigger); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// enrichOnce runs `enricher --once` in group to its end and checks that it
+// consumed n sales.
+func (e *env) enrichOnce(ctx context.Context, group string, n int64, extra ...string) (time.Duration, int64, error) {
+	args := append(e.groupArgs(group), "--once")
+	c, err := e.start(ctx, "enricher", append(args, extra...)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	rss, err := c.wait()
+	took := time.Since(c.start)
+	if err != nil {
+		return 0, 0, err
+	}
+	if want := fmt.Sprintf("consumed %d sales", n); !contains(c.out.String(), want) {
+		return 0, 0, fmt.Errorf("enricher --once did not report %q:\n%s", want, c.out.String())
+	}
+	return took, rss, nil
+}
+
+func (e *env) groupArgs(group string) []string {
+	return []string{"--regions", e.regions, "--group", group, "--state-topic", group + "-state", "--transactional-id", group + "-0"}
+}
+
+// enrichStreaming runs a streaming enricher in group until its group has
+// committed at least upTo of the n sales and, if upTo is n, every
+// repartitioned sale too; then stops it. It returns the time to that
+// point and the max RSS.
+func (e *env) enrichStreaming(ctx context.Context, group string, n, upTo int64, extra ...string) (time.Duration, int64, error) {
+	cs, took, err := e.enrichGroup(ctx, group, 1, n, upTo, extra...)
+	if err != nil {
+		return 0, 0, err
+	}
+	return took, cs[0], nil
+}
+
+// enrichGroup runs instances streaming enrichers in one group, as
+// enrichStreaming does one, and returns their max RSS each.
+func (e *env) enrichGroup(ctx context.Context, group string, instances int, n, upTo int64, extra ...string) ([]int64, time.Duration, error) {
+	cl, err := e.client()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var cs []*child
+	for i := range instances {
+		args := append(e.groupArgs(group), "--transactional-id", fmt.Sprintf("%s-%d", group, i))
+		c, err := e.start(ctx, "enricher", append(args, extra...)...)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer c.cmd.Process.Kill()
+		cs = append(cs, c)
+	}
+	start := cs[0].start
+	rep := group + "-repartition"
+	err = waitFor(ctx, cs[0], "committing the backlog", func() (bool, error) {
+		got, err := committed(ctx, adm, group, schema.SalesTopic)
+		if err != nil || got < upTo {
+			return false, err
+		}
+		if upTo < n {
+			return true, nil
+		}
+		end, err := ends(ctx, adm, rep)
+		if err != nil {
+			return false, err
+		}
+		// The repartition topic's end counts commit markers: done when
+		// the group committed past every repartitioned sale's marker.
+		done, err := committed(ctx, adm, group, rep)
+		return done >= end && end >= n, err
+	})
+	took := time.Since(start)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rss []int64
+	for _, c := range cs {
+		r, err := c.stop()
+		if err != nil {
+			return nil, 0, err
+		}
+		rss = append(rss, r)
+	}
+	return rss, took, nil
+}

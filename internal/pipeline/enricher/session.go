@@ -1,0 +1,265 @@
+package enricher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/schema"
+)
+
+// session is one consumer session: the group membership and transactional
+// producer, the repartition partitions it owns with their tasks, and the
+// open micro-batch. Its poll loop owns it.
+type session struct {
+	e          *Enricher
+	gts        *kgo.GroupTransactSession
+	connOpts   []kgo.Opt
+	partitions int32 // of the repartition topic
+	asg        *assignments
+	tasks      map[int32]*task // by repartition partition
+	b          batch
+	tx         txn
+	v          schema.SaleValue
+	names      regionNames
+}
+
+// runSession runs one consumer session: fence, check the topics, consume,
+// restore tables as partitions are assigned, commit, until ctx ends, the
+// available-now trigger completes, or something fails.
+func (e *Enricher) runSession(ctx context.Context, connOpts []kgo.Opt) error {
+	s, err := e.openSession(ctx, connOpts)
+	if err != nil {
+		return err
+	}
+	defer s.gts.Close()
+	defer e.stats.partitions.Store(0)
+	defer s.abandon()
+	return s.run(ctx)
+}
+
+// abandon aborts the open transaction, if any, when the session ends, so
+// that read_committed readers of what it wrote need not wait for it to
+// time out.
+func (s *session) abandon() {
+	if !s.tx.open {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.gts.End(ctx, kgo.TryAbort); err != nil {
+		s.e.log.Warn("abort the open transaction at the end of the session", "err", err)
+	}
+	s.tx.open = false
+}
+
+// clientOpts are the options of the session's client besides connOpts.
+// Fetches and produce buffers are bounded so that what the client holds
+// does not grow with the backlog.
+func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
+	c := &e.cfg
+	return []kgo.Opt{
+		kgo.ConsumerGroup(c.Group),
+		kgo.ConsumeTopics(c.SalesTopic, c.RepartitionTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.TransactionalID(c.TransactionalID),
+		// The transaction stays open while a batch is read, up to the
+		// next tick: give it time beyond that (brokers cap it at 15 m by
+		// default; the trigger ends a batch before this runs out).
+		kgo.TransactionTimeout(txnTimeout(c.Trigger)),
+		// Static membership: a restarted instance takes its partitions
+		// back at once instead of waiting out the session timeout.
+		kgo.InstanceID(c.TransactionalID),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.KeepControlRecords(),
+		kgo.FetchMaxBytes(int32(c.FetchMaxBytes)),
+		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
+		kgo.MaxConcurrentFetches(2),
+		kgo.MaxBufferedRecords(10_000),
+		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
+		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
+		kgo.OnPartitionsAssigned(asg.assigned),
+		kgo.OnPartitionsRevoked(asg.revoked),
+		kgo.OnPartitionsLost(asg.revoked),
+	}
+}
+
+// openSession joins the group with a transactional producer, fences a
+// previous instance of the same transactional id, and checks the layout
+// of the repartition and state topics.
+func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
+	asg := &assignments{topic: e.cfg.RepartitionTopic}
+	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create transactional session: %w", err)
+	}
+	// Fence a previous instance with this transactional id before reading
+	// any state: its open transaction, if any, is aborted, or, if it was
+	// committing, completes, so the changelog partitions read next and the
+	// offsets the group resumes from are the same commit's. (Reading the
+	// state first could miss a commit that lands just after, and resume
+	// past records whose state changes were never read.) It also frees
+	// the group's offset fetch, which would otherwise wait behind that
+	// transaction until it times out. Tables are read only once the group
+	// assigns their partitions, which the poll loop handles after this;
+	// a partition that comes from another instance is covered in restore.
+	if _, _, err := gts.Client().ProducerID(ctx); err != nil {
+		gts.Close()
+		return nil, fmt.Errorf("initialize transactional producer %s: %w", e.cfg.TransactionalID, err)
+	}
+	n, err := e.checkLayout(ctx, gts.Client())
+	if err != nil {
+		gts.Close()
+		return nil, err
+	}
+	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
+		tasks: map[int32]*task{}, names: regionNames{}}
+	s.tx.sess = gts
+	return s, nil
+}
+
+// run is the poll loop: it reads bounded micro-batches and commits each
+// when the trigger says, until ctx ends or the available-now trigger has
+// worked off what the topics held.
+func (s *session) run(ctx context.Context) error {
+	e := s.e
+	// Records are produced into the open transaction as they are made.
+	s.b.emit = func(r *kgo.Record) { s.tx.produce(ctx, r) }
+	tr, err := s.newTrigger(ctx)
+	if err != nil {
+		return err
+	}
+	e.stats.ready.Store(true)
+	defer e.stats.ready.Store(false)
+	for {
+		if !tr.reached() {
+			if err := s.read(ctx, tr); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+		if !tr.due(&s.b) {
+			continue
+		}
+		committed, err := s.commit(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		done, err := tr.settled(ctx, s, committed)
+		if err != nil {
+			return err
+		}
+		if done {
+			e.log.Info("available data processed", "stats", e.Stats())
+			return nil
+		}
+	}
+}
+
+// read polls once, up to the batch's bounds and the trigger's deadline,
+// applies the group's changes of assignment, and runs each record through
+// its stage within the open transaction, which it begins at the batch's
+// first record.
+func (s *session) read(ctx context.Context, tr *trigger) error {
+	e := s.e
+	pollCtx, cancel := tr.pollContext(ctx)
+	t0 := time.Now()
+	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
+	cancel()
+	s.b.f.polled(t0, fs)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	fs.EachError(func(topic string, p int32, err error) {
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			e.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+		}
+	})
+	if err := s.apply(ctx, s.asg.take()); err != nil {
+		return err
+	}
+	if fs.NumRecords() == 0 {
+		return nil
+	}
+	if err := s.tx.begin(); err != nil {
+		return err
+	}
+	defer s.b.f.processed(time.Now())
+	for it := fs.RecordIter(); !it.Done(); {
+		r := it.Next()
+		tr.observe(r)
+		s.b.take(r)
+		if r.Attrs.IsControl() {
+			continue
+		}
+		if r.Topic == e.cfg.RepartitionTopic {
+			if tk := s.tasks[r.Partition]; tk != nil {
+				e.fold(&s.b, tk, r, s.names)
+			}
+			// Without a table the partition was revoked after these
+			// records were fetched: the session aborts this micro-batch,
+			// or no longer commits that partition.
+			continue
+		}
+		if err := e.forward(ctx, &s.b, r, &s.v); err != nil {
+			return err // ctx ended while waiting for the registry
+		}
+	}
+	return nil
+}
+
+// apply drops the tables of repartition partitions taken away and restores
+// those of partitions assigned, as the group's changes say.
+func (s *session) apply(ctx context.Context, events []assignment) error {
+	if len(events) == 0 {
+		return nil
+	}
+	e := s.e
+	drop, add := netChanges(events)
+	for _, p := range drop {
+		delete(s.tasks, p)
+	}
+	if len(add) > 0 {
+		e.stats.ready.Store(false)
+		tasks, err := e.restore(ctx, s.connOpts, add, s.partitions)
+		e.stats.ready.Store(true)
+		if err != nil {
+			return err
+		}
+		for p, tk := range tasks {
+			s.tasks[p] = tk
+			e.log.Info("window state restored", "topic", e.cfg.StateTopic, "partition", p,
+				"windows", tk.t.Len(), "records_read", tk.read, "watermark", fmtMillis(tk.t.Watermark()))
+		}
+	}
+	owned := slices.Sorted(maps.Keys(s.tasks))
+	e.log.Info("repartition partitions assigned", "topic", e.cfg.RepartitionTopic, "owned", owned, "restored", add)
+	s.gauges()
+	return nil
+}
+
+// gauges publishes the tables' watermark, windows and count.
+func (s *session) gauges() {
+	wm, windows := int64(minInt64), 0
+	for _, tk := range s.tasks {
+		if w := tk.t.Watermark(); w != minInt64 && (wm == minInt64 || w < wm) {
+			wm = w
+		}
+		windows += tk.t.Len()
+	}
+	st := &s.e.stats
+	st.watermark.Store(wm)
+	st.windows.Store(int64(windows))
+	st.partitions.Store(int64(len(s.tasks)))
+}

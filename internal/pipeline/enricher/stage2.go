@@ -1,0 +1,88 @@
+package enricher
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/pkg/window"
+)
+
+// Stage 2, per partition of the repartition topic: a window table per
+// partition (a task), the fold of each repartitioned sale into it, and the
+// table's changelog (its codec and restore are in state.go).
+
+type table = window.Table[string, int64, window.Sum]
+
+// task is stage 2 for one partition of the repartition topic that this
+// instance owns: its window table and the table's state as of the last
+// commit.
+type task struct {
+	partition int32
+	t         *table
+	good      window.State[string, window.Sum] // as of the last commit, for rollback
+	touched   bool                             // took input in the current micro-batch
+	read      int                              // changelog records read to restore it
+	// updated and removed count the rows the last changelog wrote and
+	// dropped, for the batch's progress.
+	updated, removed int64
+}
+
+func (e *Enricher) newTask(p int32) (*task, error) {
+	t, err := window.New[string, int64, window.Sum](e.cfg.Window, window.AddSum)
+	if err != nil {
+		return nil, &fatalError{fmt.Errorf("window: %w", err)}
+	}
+	return &task{partition: p, t: t}, nil
+}
+
+// regionNames interns the region names read from record keys, up to
+// maxInterned of them.
+type regionNames map[string]string
+
+// intern returns k as a string, shared by every key with its bytes.
+func (m regionNames) intern(k []byte) string {
+	if r, ok := m[string(k)]; ok {
+		return r
+	}
+	r := string(k)
+	if len(m) < maxInterned {
+		m[r] = r
+	}
+	return r
+}
+
+// fold is stage 2 for one repartition record: it folds the sale into tk's
+// table, and files it in b as late if a window it belongs to had closed.
+// names interns the record's key.
+func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, names regionNames) {
+	b.windowed++
+	tk.touched = true
+	f, err := parseRepartitionValue(r.Value)
+	if err != nil {
+		e.deadLetter(b, r, err)
+		return
+	}
+	// As in Spark, an event counts in each of its windows that the
+	// watermark has not closed; it is late if any window refused it.
+	kept, dropped := tk.t.AddWindows(names.intern(r.Key), f.ts, f.cents)
+	if kept > 0 {
+		b.agg++
+	}
+	b.f.eventTime(f.ts)
+	if dropped > 0 {
+		b.late++
+		b.f.lateEvent(kept, dropped)
+		if e.cfg.LateTopic != "" {
+			b.emit(&kgo.Record{
+				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),
+				Headers: originHeaders(r.Headers, e.cfg.SalesTopic, f.partition, f.offset,
+					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, tk.t.Watermark(), 10)},
+					kgo.RecordHeader{Key: HeaderLateWindows, Value: strconv.AppendInt(nil, int64(dropped), 10)},
+				),
+			})
+		}
+	}
+}
