@@ -56,7 +56,7 @@ func chart(w io.Writer, name string, batches []progress.Progress, sales SalesVie
 			{"processed rows/s", per(func(p *progress.Progress) float64 { return p.ProcessedRowsPerSecond })},
 		}
 	case "duration":
-		title, yLabel = "Batch duration", "ms"
+		title, yLabel, counts = "Batch duration", "ms", true
 		lines = []series{
 			{"total", per(func(p *progress.Progress) float64 { return float64(p.DurationMs.Total) })},
 			{"process", per(func(p *progress.Progress) float64 { return float64(p.DurationMs.Process) })},
