@@ -48,6 +48,11 @@
 // reason and their source in headers. Events older than the watermark are
 // counted and, if a late topic is set, kept there with their original
 // bytes and source.
+//
+// Each committed micro-batch reports its progress, as Spark's
+// StreamingQueryProgress, to the enricher's progress.Tracker (Progress):
+// one log line per batch, the last batches at /progress, and the metrics
+// and dashboard that Metrics and package dashboard build on it.
 package enricher
 
 import (

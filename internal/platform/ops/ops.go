@@ -1,7 +1,9 @@
 // Package ops serves a binary's operational endpoints: Prometheus metrics
 // at /metrics, liveness at /healthz and readiness at /readyz. A binary
 // registers its metrics in the server's own registry (no global state),
-// marks itself ready when it is, and the server stops with its context.
+// adds pages of its own with Handle (the enricher's dashboard and
+// progress), marks itself ready when it is, and the server stops with its
+// context.
 package ops
 
 import (
