@@ -83,6 +83,9 @@ func TestEnricherSurvivesKills(t *testing.T) {
 	if t.Failed() {
 		t.Logf("enricher --once:\n%s%s", once.stdout, once.stderr)
 	}
+	if v := mustAudit(t, s, "--regions", "../data/regions.csv"); v.Sales != 100_000 || v.Aggregated != 100_000 {
+		t.Errorf("audit after the kills accounted for %+v, want 100000 sales, all aggregated", v)
+	}
 	// A micro-batch that only forwarded sales writes no summary row: count
 	// the abort markers of every topic the enricher writes in transactions.
 	summary := assertMonotonic(t, s)

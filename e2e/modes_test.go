@@ -8,8 +8,9 @@ import (
 // TestOutputModes runs the enricher in complete and append modes. With
 // one micro-batch, complete writes every row, and append writes exactly the
 // windows the watermark closed: those ending at or before the largest
-// event time minus the 10-minute delay. (With several partitions each
-// repartition partition has its own watermark; see the README.)
+// event time minus the 10-minute delay. (The watermark is the query's in
+// every layout; TestQueryWatermarkLayouts runs several partitions.) The
+// audit agrees in both modes.
 func TestOutputModes(t *testing.T) {
 	want := batchAggregate(t, "../data/sales.csv", "../data/regions.csv", 10*time.Minute, 5*time.Minute)
 	// The last sale of data/sales.csv, from which the watermark follows.
@@ -40,6 +41,11 @@ func TestOutputModes(t *testing.T) {
 			mustRun(t, s, "enricher", "--once", "--output-mode", tt.mode, "--partitions", "1", "--regions", "../data/regions.csv")
 			out := mustRun(t, s, "reader", "--format", "json")
 			compareRows(t, out.stdout, tt.want)
+			// The audit checks the windows the mode writes: in append
+			// mode those the watermark closed.
+			if v := mustAudit(t, s, "--regions", "../data/regions.csv"); v.Windows != int64(len(tt.want)) || v.Aggregated != 1800 {
+				t.Errorf("audit checked %d windows and aggregated %d sales, want %d and 1800", v.Windows, v.Aggregated, len(tt.want))
+			}
 		})
 	}
 }

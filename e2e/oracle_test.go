@@ -30,22 +30,7 @@ type summary struct {
 // the exact sum of amounts in cents and the count of orders.
 func batchAggregate(t *testing.T, salesPath, regionsPath string, size, slide time.Duration) map[summaryKey]summary {
 	t.Helper()
-	regions := map[string]string{}
-	rf, err := os.Open(regionsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rf.Close()
-	cr := csv.NewReader(rf)
-	cr.TrimLeadingSpace = true
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("oracle: read %s: %v", regionsPath, err)
-	}
-	for _, r := range recs[1:] {
-		regions[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
-	}
-
+	regions := oracleRegions(t, regionsPath)
 	sf, err := os.Open(salesPath)
 	if err != nil {
 		t.Fatal(err)
@@ -66,21 +51,7 @@ func batchAggregate(t *testing.T, salesPath, regionsPath string, size, slide tim
 			t.Fatalf("oracle: time %q: %v", f[3], err)
 		}
 		ms := ts.UnixMilli() // the wire carries milliseconds
-		region, ok := regions[strings.TrimSpace(f[6])]
-		if !ok {
-			region = "Unassigned"
-		}
-		// Every window [s, s+size) with s a multiple of slide and
-		// s <= ms < s+size: try every multiple of slide in (ms-size, ms].
-		for s := ms - ms%slideMs - sizeMs; s <= ms; s += slideMs {
-			if s <= ms && ms < s+sizeMs {
-				k := summaryKey{region, time.UnixMilli(s).UTC()}
-				v := out[k]
-				v.Cents += cents
-				v.Orders++
-				out[k] = v
-			}
-		}
+		oracleAdd(out, oracleRegion(regions, f[6]), ms, cents, sizeMs, slideMs)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -106,4 +77,48 @@ func fmtCents(c int64) string {
 		sign, c = "-", -c
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+// oracleRegions reads a regions CSV as the test's own map.
+func oracleRegions(t *testing.T, regionsPath string) map[string]string {
+	t.Helper()
+	regions := map[string]string{}
+	rf, err := os.Open(regionsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	cr := csv.NewReader(rf)
+	cr.TrimLeadingSpace = true
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("oracle: read %s: %v", regionsPath, err)
+	}
+	for _, r := range recs[1:] {
+		regions[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
+	}
+	return regions
+}
+
+// oracleRegion is the left outer join: "Unassigned" when missing.
+func oracleRegion(regions map[string]string, country string) string {
+	if r, ok := regions[strings.TrimSpace(country)]; ok {
+		return r
+	}
+	return "Unassigned"
+}
+
+// oracleAdd adds a sale at ms of cents to every window [s, s+size) with s
+// a multiple of slide and s <= ms < s+size: it tries every multiple of
+// slide in (ms-size, ms] (ms >= 0).
+func oracleAdd(out map[summaryKey]summary, region string, ms, cents, sizeMs, slideMs int64) {
+	for s := ms - ms%slideMs - sizeMs; s <= ms; s += slideMs {
+		if s <= ms && ms < s+sizeMs {
+			k := summaryKey{region, time.UnixMilli(s).UTC()}
+			v := out[k]
+			v.Cents += cents
+			v.Orders++
+			out[k] = v
+		}
+	}
 }

@@ -47,4 +47,8 @@ func testPipeline(t *testing.T, salesPath, regionsPath string) {
 	out := mustRun(t, s, "reader", "--format", "json")
 
 	compareRows(t, out.stdout, batchAggregate(t, salesPath, regionsPath, 10*time.Minute, 5*time.Minute))
+	v := mustAudit(t, s, "--regions", regionsPath)
+	if v.Sales != 1800 || v.Aggregated != 1800 {
+		t.Errorf("audit accounted for %+v, want 1800 sales, all aggregated", v)
+	}
 }

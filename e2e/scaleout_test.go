@@ -226,7 +226,8 @@ func TestScaleOut(t *testing.T) {
 // TestScaleOutMatchesSingleInstance runs the same 20,000 sales through one
 // enricher on one stack and through three enrichers in one group on
 // another: the two summary tables must be identical, row for row, and
-// equal the batch aggregation.
+// equal the batch aggregation, and the audit passes on the running ones,
+// mid-stream and caught up.
 func TestScaleOutMatchesSingleInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: two stacks, four enrichers")
@@ -245,10 +246,19 @@ func TestScaleOutMatchesSingleInstance(t *testing.T) {
 			cmd, out := startBin(t, s, "enricher", scaleOutArgs(i, "--trigger", "100ms")...)
 			cmds, outs = append(cmds, cmd), append(outs, out)
 		}
+		// Mid-stream, the instances committing as the audit cuts.
+		if v := auditMidStream(t, s, "--regions", "../data/regions.csv"); v.Sales >= sales {
+			t.Logf("%d enrichers: the audit mid-stream found every sale already read: %+v", n, v)
+		}
 		waitFor(t, 2*time.Minute, fmt.Sprintf("%d enrichers to commit and window every sale", n), func() bool {
 			end, committed := salesProgress(t, s)
 			return end == sales && committed == sales && repartitionDrained(t, s)
 		})
+		// The audit of the running instances, whose settings records
+		// and watermarks are spread over the state partitions.
+		if v := mustAudit(t, s, "--regions", "../data/regions.csv"); v.Sales != sales || v.Aggregated != sales {
+			t.Errorf("%d enrichers: the audit accounted for %+v, want %d sales, all aggregated", n, v, sales)
+		}
 		for i, cmd := range cmds {
 			stop(t, cmd, outs[i])
 		}

@@ -5,6 +5,7 @@
 //
 //	enricher [--regions data/regions.csv] [--window 10m --slide 5m --watermark 10m]
 //	         [--trigger 2m | --trigger 0 | --once] [--output-mode update|complete|append]
+//	         [--watermark-policy max|min] [--idle-timeout 5m]
 package main
 
 import (

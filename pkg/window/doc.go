@@ -36,6 +36,13 @@
 // Trigger follows an event. (Spark starts it at 0, the epoch; the two agree
 // for every window that ends after 1970.)
 //
+// A query whose events are spread over several Tables (one per partition
+// of a shuffle, say) has one watermark in Spark: the largest event time
+// of all partitions minus the delay. TriggerAt gives a Table that event
+// time, computed by the caller from all partitions, in place of the
+// Table's own; every Table then closes its windows with the query's
+// watermark, including one that receives no more events.
+//
 // In Update and Append mode, Spark applies the watermark to windows, not
 // to raw event times: a value is dropped from a window whose end is at or
 // before the watermark in force during the batch, and counted in every

@@ -133,3 +133,27 @@ func ExampleParseMode() {
 	// append <nil>
 	// unknown output mode "upsert": use update, complete or append
 }
+
+// A query spread over two tables, one per partition, has one watermark:
+// each Trigger is given the largest event time of both, so the quiet
+// table closes its windows too. Alone, it would wait for its own events.
+func ExampleTable_TriggerAt() {
+	cfg := window.Config{Size: 10 * time.Minute, Delay: 10 * time.Minute, Mode: window.Append}
+	europe, _ := window.New[string](cfg, window.AddSum)
+	asia, _ := window.New[string](cfg, window.AddSum)
+	europe.Add("Europe", at(13, 4), 1199)
+	asia.Add("Asia", at(13, 6), 299)
+	query := max(europe.MaxEventTime(), asia.MaxEventTime())
+	europe.TriggerAt(query, show)
+	asia.TriggerAt(query, show)
+
+	europe.Add("Europe", at(13, 31), 499) // only Europe takes events now
+	query = max(query, europe.MaxEventTime())
+	europe.TriggerAt(query, show)
+	asia.TriggerAt(query, show) // Asia's window closes all the same
+	fmt.Println("watermarks", clock(europe.Watermark()), clock(asia.Watermark()))
+	// Output:
+	// 13:00-13:10 Europe     1199 cents in 1 orders
+	// 13:00-13:10 Asia        299 cents in 1 orders
+	// watermarks 13:21 13:21
+}

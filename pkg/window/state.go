@@ -11,9 +11,13 @@ import (
 // Snapshot taken after a Trigger gives a Table whose later output is the
 // same as the original's.
 type State[K comparable, A any] struct {
-	Watermark    int64       // Table.Watermark
-	MaxEventTime int64       // Table.MaxEventTime
-	Rows         []Row[K, A] // every row held, ordered by window start, then key
+	Watermark    int64 // Table.Watermark
+	MaxEventTime int64 // Table.MaxEventTime
+	// EventTime is the largest event time the watermark has followed:
+	// MaxEventTime, or a larger one given to TriggerAt. It only bounds
+	// the Watermark Restore accepts; 0 or math.MinInt64 mean MaxEventTime.
+	EventTime int64
+	Rows      []Row[K, A] // every row held, ordered by window start, then key
 }
 
 // Snapshot returns the table's full state, rows ordered by window start,
@@ -25,7 +29,7 @@ type State[K comparable, A any] struct {
 // mode, that it would emit at all: a table restored from it emits those
 // rows only when they take another value.
 func (t *Table[K, V, A]) Snapshot() State[K, A] {
-	s := State[K, A]{Watermark: t.wm, MaxEventTime: t.maxEvent, Rows: make([]Row[K, A], 0, t.live)}
+	s := State[K, A]{Watermark: t.wm, MaxEventTime: t.maxEvent, EventTime: t.wmEvent, Rows: make([]Row[K, A], 0, t.live)}
 	var rs []int32
 	for _, b := range t.buckets {
 		rs = t.gather(rs[:0], b)
@@ -48,13 +52,17 @@ func (t *Table[K, V, A]) Restore(s State[K, A]) error {
 		return fmt.Errorf("restore window state: max event time %d is outside the supported range [%d, %d]",
 			s.MaxEventTime, EarliestTime, LatestTime)
 	}
-	if lim := t.sp.watermarkFor(s.MaxEventTime); s.Watermark > lim {
-		return fmt.Errorf("restore window state: watermark %d is ahead of max event time %d minus delay %dms; the state was written with another delay or is corrupt",
-			s.Watermark, s.MaxEventTime, t.sp.delay)
+	followed := max(s.MaxEventTime, s.EventTime)
+	if s.EventTime == 0 {
+		followed = s.MaxEventTime
+	}
+	if lim := t.sp.watermarkFor(followed); s.Watermark > lim {
+		return fmt.Errorf("restore window state: watermark %d is ahead of event time %d minus delay %dms; the state was written with another delay or is corrupt",
+			s.Watermark, followed, t.sp.delay)
 	}
 	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf}
 	n.reset()
-	n.wm, n.maxEvent = s.Watermark, s.MaxEventTime
+	n.wm, n.maxEvent, n.wmEvent = s.Watermark, s.MaxEventTime, followed
 	if n.sp.mode != Complete {
 		n.closed = n.wm
 	}

@@ -31,6 +31,7 @@ type Table[K comparable, V any, A any] struct {
 
 	wm       int64
 	maxEvent int64
+	wmEvent  int64 // largest event time the watermark has followed
 	closed   int64 // windows ending at or before this take no values
 	pending  bool  // Add was called since the last Trigger
 
@@ -102,7 +103,7 @@ func New[K comparable, V any, A any](cfg Config, add func(*A, V), opts ...Option
 
 // reset empties the table: no rows, no events, no watermark.
 func (t *Table[K, V, A]) reset() {
-	t.wm, t.maxEvent, t.closed = math.MinInt64, math.MinInt64, math.MinInt64
+	t.wm, t.maxEvent, t.wmEvent, t.closed = math.MinInt64, math.MinInt64, math.MinInt64, math.MinInt64
 	t.pending = false
 	t.ids = make(map[K]int32)
 	t.keys, t.keyRows, t.freeKeys = nil, nil, nil
@@ -265,6 +266,19 @@ func (t *Table[K, V, A]) compactChanged() {
 // Rows come out ordered by window start, then key. emit may be nil to
 // discard them.
 func (t *Table[K, V, A]) Trigger(emit func(Row[K, A])) {
+	t.TriggerAt(t.maxEvent, emit)
+}
+
+// TriggerAt is Trigger with the watermark following eventTime, the
+// largest event time of the whole query, instead of the largest event
+// time added to this table. It is for a query whose events are spread
+// over several tables (one per partition, say): each table is given the
+// query's event time, so that every table has the query's watermark,
+// including one that took no event. The watermark becomes eventTime minus
+// the delay, never going backwards; math.MinInt64 leaves it as it is.
+// The events this micro-batch added were judged, as always, against the
+// watermark of the previous Trigger.
+func (t *Table[K, V, A]) TriggerAt(eventTime int64, emit func(Row[K, A])) {
 	switch t.sp.mode {
 	case Update:
 		t.sortRows(t.dirty)
@@ -287,7 +301,10 @@ func (t *Table[K, V, A]) Trigger(emit func(Row[K, A])) {
 		}
 	}
 	t.pending = false
-	if wm := t.sp.watermarkFor(t.maxEvent); wm > t.wm {
+	if eventTime > t.wmEvent {
+		t.wmEvent = eventTime
+	}
+	if wm := t.sp.watermarkFor(eventTime); wm > t.wm {
 		t.wm = wm
 	}
 	if t.sp.mode == Complete {
@@ -363,6 +380,17 @@ func (t *Table[K, V, A]) freeRow(r int32) {
 // Watermark returns the current watermark, in Unix milliseconds:
 // math.MinInt64 until a Trigger follows an event.
 func (t *Table[K, V, A]) Watermark() int64 { return t.wm }
+
+// NoteInput records that the query took input in the current micro-batch
+// though perhaps not this table (its events went to other tables): in
+// Complete mode the next Trigger then emits every row, as Spark writes
+// the whole result at every batch with data. Other modes ignore it.
+func (t *Table[K, V, A]) NoteInput() { t.pending = true }
+
+// EventTime returns the largest event time the watermark has followed:
+// the largest given to Trigger (MaxEventTime) or TriggerAt,
+// math.MinInt64 before any.
+func (t *Table[K, V, A]) EventTime() int64 { return t.wmEvent }
 
 // MaxEventTime returns the largest event time added, math.MinInt64 before
 // any.

@@ -37,6 +37,8 @@ func Declare(set *config.Set) cli.Job {
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))
 	set.Duration(&ec.Window.Start, "window-offset", ec.Window.Start, "offset of window starts from the Unix epoch (Spark's startTime)", config.Env("ENRICHER_WINDOW_OFFSET"))
 	set.Duration(&ec.Window.Delay, "watermark", ec.Window.Delay, "watermark delay: how late an event may be", config.Env("ENRICHER_WATERMARK"))
+	set.TextVar(&ec.WatermarkPolicy, "watermark-policy", ec.WatermarkPolicy, "how the sales partitions make the query's one watermark: max (Spark's: the largest event time of all, minus --watermark) or min (Flink's: the smallest, so a lagging partition loses nothing)", config.Env("ENRICHER_WATERMARK_POLICY"))
+	set.Duration(&ec.IdleTimeout, "idle-timeout", ec.IdleTimeout, "with --watermark-policy min, a sales partition with no record for this long stops holding the watermark back (0: never)", config.Env("ENRICHER_IDLE_TIMEOUT"))
 	set.Duration(&ec.Trigger, "trigger", ec.Trigger, "processing-time trigger interval; 0 runs micro-batches back to back (continuous)", config.Env("ENRICHER_TRIGGER"))
 	set.Bool(&ec.Once, "once", ec.Once, "process what the sales topic holds now, commit, and exit (available-now); run it as the group's only instance", config.Env("ENRICHER_ONCE"))
 	set.Int(&maxRecs, "max-records-per-trigger", enricher.DefaultMaxRecordsPerTrigger, "most records in one micro-batch (Spark's maxOffsetsPerTrigger): a full batch commits at once and the next starts, so a backlog is worked off in bounded transactions", config.Env("ENRICHER_MAX_RECORDS_PER_TRIGGER"))
@@ -52,6 +54,9 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
+		if ec.IdleTimeout < 0 {
+			return fmt.Errorf("--idle-timeout %v: must not be negative; 0 turns idleness off, 5m is an example", ec.IdleTimeout)
+		}
 		if maxRecs < 1 {
 			return fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs)
 		}

@@ -49,6 +49,9 @@ func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	j.Enricher.Logger = log
+	if j.Enricher.RegionsSource == "" {
+		j.Enricher.RegionsSource = j.Regions
+	}
 	regions, err := LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
 	if err != nil {
 		return enricher.Stats{}, err

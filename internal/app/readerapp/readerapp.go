@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/audit"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
@@ -24,7 +27,11 @@ func Declare(set *config.Set) cli.Job {
 		filter reader.Filter
 		since  string
 		until  string
+		check  bool
+		aj     AuditJob
+		maxS   int
 	)
+	def := enricher.DefaultConfig()
 	job.Kafka.ClientID = "salesstream-reader"
 	job.Kafka.Register(set)
 	rc.Register(set)
@@ -35,6 +42,12 @@ func Declare(set *config.Set) cli.Job {
 	set.String(&filter.Region, "region", "", "only this region's rows", config.Env("READER_REGION"))
 	set.String(&since, "since", "", "only windows starting at or after this UTC time (RFC 3339, 2006-01-02 15:04, or a date)", config.Env("READER_SINCE"))
 	set.String(&until, "until", "", "only windows starting before this UTC time (RFC 3339, 2006-01-02 15:04, or a date)", config.Env("READER_UNTIL"))
+	set.Bool(&check, "audit", false, "check the summary table against the input instead of printing it: exit 0 equal, 1 not, 2 cannot audit", config.Env("READER_AUDIT"))
+	set.String(&aj.Audit.Group, "group", def.Group, "--audit: the enricher's consumer group", config.Env("ENRICHER_GROUP"))
+	set.String(&aj.Audit.StateTopic, "state-topic", def.StateTopic, "--audit: the enricher's state topic", config.Env("ENRICHER_STATE_TOPIC"))
+	set.String(&aj.Regions, "regions", app.DefaultRegionsCSV, "--audit: the regions CSV the enricher joins with, local path or s3://", config.Env("ENRICHER_REGIONS"))
+	set.Duration(&aj.Audit.Wait, "audit-wait", 0, "--audit: wait up to this long for the enricher to catch up; 0 audits a consistent cut of a running enricher at once", config.Env("READER_AUDIT_WAIT"))
+	set.Int(&maxS, "audit-max-sales", audit.DefaultMaxSales, "--audit: refuse to hold more sales offsets than this (about a byte each)", config.Env("READER_AUDIT_MAX_SALES"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
 		if filter.Since, err = reader.ParseTime(since); err != nil {
@@ -49,6 +62,10 @@ func Declare(set *config.Set) cli.Job {
 		job.Kafka.Logger = rt.Log
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
+		}
+		if check {
+			aj.Kafka, aj.Registry, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Kafka, job.Registry, job.Topic, int64(maxS)
+			return runAudit(ctx, rt.Stdout, aj)
 		}
 		if follow {
 			p := &reader.Printer{W: rt.Stdout, Format: format, Limit: limit, Filter: filter}

@@ -1,10 +1,14 @@
 package sales
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -86,3 +90,14 @@ func (r *Regions) Region(country string) string {
 
 // Len returns the number of countries in the table.
 func (r *Regions) Len() int { return len(r.m) }
+
+// Hash returns the SHA-256, in hex, of the table's content: its country,
+// region pairs ordered by country. Two files that join every country the
+// same way hash the same, whatever their order, quoting or spacing.
+func (r *Regions) Hash() string {
+	h := sha256.New()
+	for _, c := range slices.Sorted(maps.Keys(r.m)) {
+		fmt.Fprintf(h, "%d:%s%d:%s\n", len(c), c, len(r.m[c]), r.m[c])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -24,7 +24,8 @@ const (
 	HeaderSourceOffset    = "salesstream.source.offset"
 
 	// HeaderWatermark is the watermark in force when a late record was
-	// found, in Unix milliseconds.
+	// found, in Unix milliseconds: the event was dropped from exactly its
+	// windows ending at or before it (reader --audit relies on this).
 	HeaderWatermark = "salesstream.watermark"
 	// HeaderLateWindows counts the windows of a late event that had
 	// closed; it still counts in its other windows.

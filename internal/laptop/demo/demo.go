@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/app/enricherapp"
@@ -20,6 +21,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/audit"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
@@ -165,7 +167,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("reader: %w", err)
 	}
 	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
-	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil || !cfg.Serve {
+	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil {
+		return err
+	}
+	if err := auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg); err != nil || !cfg.Serve {
 		return err
 	}
 	return serveUntilDone(ctx, out, srv.Addr(), stopEnricher, edone)
@@ -183,6 +188,24 @@ func serveUntilDone(ctx context.Context, out io.Writer, addr string, stop func()
 	stop()
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("enricher: %w", err)
+	}
+	return nil
+}
+
+// auditSummary checks the summary table against the input, as reader
+// --audit does, and prints the verdict line.
+func auditSummary(ctx context.Context, out io.Writer, kc kafkaconn.Config, reg *registry.Client, regions string, ecfg enricher.Config) error {
+	v, err := readerapp.AuditJob{Kafka: kc, Registry: reg, Regions: regions, Audit: audit.Config{
+		Group: ecfg.Group, StateTopic: ecfg.StateTopic, SummaryTopic: ecfg.SummaryTopic,
+	}}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(out, "\n%s\n", v.Line())
+	if !v.OK() {
+		var b strings.Builder
+		v.Write(&b)
+		return fmt.Errorf("the summary table is not what the input makes it:\n%s", b.String())
 	}
 	return nil
 }

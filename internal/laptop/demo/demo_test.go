@@ -33,6 +33,7 @@ func TestRun(t *testing.T) {
 		"0 late, 0 dead-lettered",
 		"WINDOW START (UTC)", "ORDERS",
 		"(5 of ",
+		"audit: EQUAL: ", "1800 sales: 1800 aggregated",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)

@@ -19,6 +19,10 @@ type batch struct {
 	dead     int64
 	late     int64
 	f        facts // for the batch's progress
+	markers  int64 // watermark markers read (stage 2)
+	// sources holds, for each sales partition read, the largest valid
+	// event time (math.MinInt64 if none), for the watermark markers.
+	sources map[int32]int64
 
 	// emit takes each forwarded, dead-letter and late record as it is
 	// made: the session produces it into the open transaction, so the

@@ -27,20 +27,46 @@
 // once its transaction has committed, so it reaches the windows one trigger
 // after it was read.
 //
-// The watermark is kept per repartition partition, as Kafka Streams keeps
-// stream time per task: the largest event time that partition has seen,
-// minus the delay. Spark keeps one watermark for the whole query, the
-// largest event time of all partitions minus the delay. With one
-// repartition partition they are the same, and when no event is late the
-// results are the same either way (they equal a batch aggregation). With
-// several partitions and late data they can differ: a partition's
-// watermark follows only the events of its own regions, so for the same
-// events and triggers it is never ahead of the global one. An event the
-// global watermark keeps is kept, but one it drops may be kept too, and a
-// quiet partition holds its windows longer. Which events are late also
-// depends on the order in which a partition receives them, and that
-// depends on how fast each instance's stage 1 runs; in Spark it likewise
-// depends on how the source partitions are read.
+// The watermark is one for the whole query, as Spark's, whatever the
+// partition counts and however many instances share the group. It crosses
+// the shuffle as Flink carries watermarks through one: in each micro-batch's
+// transaction, after the forwarded sales, stage 1 writes to every
+// repartition partition a marker per sales partition it read (its largest
+// valid event time in the batch), or found idle. Stage 2 keeps, per
+// repartition partition and in its changelog, the largest event time of
+// every sales partition so far, and at each trigger gives its table the
+// query's event time under the policy; the watermark is that minus the
+// delay, never going backwards. Events are judged against the watermark of
+// the previous trigger, as Spark judges a batch's events against the
+// previous batch's. Every repartition partition receives every marker, so
+// one that receives no sale still closes its windows.
+//
+// The policy (Config.WatermarkPolicy) says how the partitions combine.
+// MaxPolicy, Spark's, takes the largest event time of all; MinPolicy,
+// Flink's, the smallest of each partition's largest, so a partition that
+// lags loses nothing. Say a 10-minute delay, and a micro-batch in which
+// sales partition 0 reaches 13:40, partition 1 13:38 and partition 2,
+// behind on a backlog, 13:05:
+//
+//   - max: the watermark becomes 13:40 - 10m = 13:30. In the next batch a
+//     sale of partition 2 at 13:10 is late: its windows ended by 13:20.
+//   - min: the watermark becomes 13:05 - 10m = 12:55, and partition 2's
+//     13:10 sale counts. The watermark follows partition 2 until it
+//     catches up.
+//
+// Under min a partition not heard from holds the watermark back. With
+// Config.IdleTimeout, stage 1 reports a partition it owns that had no
+// record for that long as idle, and min then leaves it out: if partition 2
+// above then stops receiving sales, once the timeout passes the watermark
+// becomes min(13:40, 13:38) - 10m = 13:28. Its next sale makes it count
+// again (and is late if older than the watermark, as in Flink).
+//
+// With Once, or when every instance has caught up at the end of a
+// micro-batch, the output is Spark's batch for batch in every layout. An
+// instance running continuously may window part of another instance's
+// micro-batch at one trigger and the rest at the next, the watermark
+// moving in between: as in Spark, where a batch ends depends on when the
+// data arrives.
 //
 // Messages that cannot become sales (bytes that are not the wire format, an
 // unknown schema id, Avro that does not decode, a missing field, a
@@ -141,10 +167,20 @@ type Config struct {
 	// buffers; 0 means the default.
 	FetchMaxBytes int64
 	Time          TimeSource
+	// WatermarkPolicy combines the sales partitions' largest event times
+	// into the query's watermark: MaxPolicy (Spark's) or MinPolicy.
+	WatermarkPolicy WatermarkPolicy
+	// IdleTimeout, if > 0, is how long a sales partition goes without a
+	// record before stage 1 reports it idle; an idle partition does not
+	// hold the watermark back under MinPolicy. 0 turns idleness off.
+	IdleTimeout time.Duration
 	// Retry is the first pause when the registry is unreachable; it
 	// doubles up to a minute.
-	Retry  time.Duration
-	Logger *slog.Logger
+	Retry time.Duration
+	// RegionsSource says where the regions were read from, for the
+	// settings record (reader --audit's messages).
+	RegionsSource string
+	Logger        *slog.Logger
 	// ProgressBatches is how many batches' progress to keep; 0 means
 	// 100.
 	ProgressBatches int
@@ -196,10 +232,15 @@ type Stats struct {
 	Batches       int64 // micro-batches committed
 	Aborts        int64 // micro-batches aborted and replayed
 	Restarts      int64 // sessions restarted after a failure
-	// Watermark is the lowest watermark, Unix ms, among the repartition
-	// partitions this instance owns that have one (math.MinInt64 if
-	// none), after the last committed batch or change of partitions.
+	// Watermark is the query's watermark, Unix ms, as this instance
+	// knows it: the most advanced among the repartition partitions it
+	// owns (they all follow the same markers), math.MinInt64 if none,
+	// after the last committed batch or change of partitions.
 	Watermark int64
+	// EventTimes holds, per sales partition, the largest event time the
+	// instance's repartition partitions have heard of from it: the one
+	// that holds the watermark back under the min policy is the least.
+	EventTimes map[int32]int64
 	// Windows counts the (region, window) rows in this instance's
 	// tables; Partitions the repartition partitions it owns.
 	Windows    int64
@@ -210,12 +251,14 @@ type counters struct {
 	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts, restarts atomic.Int64
 	watermark, windows, partitions                                                             atomic.Int64
 	ready                                                                                      atomic.Bool
+	eventTimes                                                                                 eventTimes
 }
 
 // Enricher runs the streaming job.
 type Enricher struct {
 	cfg     Config
 	regions *sales.Regions
+	hash    string // of regions, for the settings record
 	dec     Decoder
 	keyEnc  Encoder
 	valEnc  Encoder
@@ -235,6 +278,12 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	}
 	if cfg.Trigger < 0 {
 		return nil, errors.New("trigger interval must not be negative")
+	}
+	if cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("idle timeout %v must not be negative; 0 turns idleness off", cfg.IdleTimeout)
+	}
+	if cfg.WatermarkPolicy != MaxPolicy && cfg.WatermarkPolicy != MinPolicy {
+		return nil, fmt.Errorf("watermark policy %d: want MaxPolicy or MinPolicy", cfg.WatermarkPolicy)
 	}
 	for name, v := range map[string]string{"sales topic": cfg.SalesTopic, "summary topic": cfg.SummaryTopic,
 		"dead-letter topic": cfg.DeadLetterTopic, "state topic": cfg.StateTopic, "group": cfg.Group,
@@ -277,6 +326,9 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	}
 	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log,
 		progress: progress.NewTracker(cfg.ProgressBatches, log)}
+	if regions != nil {
+		e.hash = regions.Hash()
+	}
 	e.stats.watermark.Store(minInt64)
 	return e, nil
 }
@@ -290,6 +342,7 @@ func (e *Enricher) Stats() Stats {
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
 		Restarts:  s.restarts.Load(),
 		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
+		EventTimes: s.eventTimes.load(),
 	}
 }
 

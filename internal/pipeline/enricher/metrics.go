@@ -26,7 +26,7 @@ func Metrics(s *ops.Server, e *Enricher) {
 	s.CounterFunc("salesstream_enricher_restarts_total", "Stream sessions restarted in process after a failure (broker lost, transaction fenced).", st(func(s Stats) int64 { return s.Restarts }))
 	s.GaugeFunc("salesstream_enricher_state_rows", "(region, window) rows held in the window state.", st(func(s Stats) int64 { return s.Windows }))
 	s.GaugeFunc("salesstream_enricher_partitions", "Repartition partitions this instance owns, each with its window table.", st(func(s Stats) int64 { return s.Partitions }))
-	s.GaugeFunc("salesstream_enricher_watermark_seconds", "The lowest watermark among this instance's repartition partitions, in Unix seconds (0: none yet).", func() float64 {
+	s.GaugeFunc("salesstream_enricher_watermark_seconds", "The query's watermark (one for all partitions) as this instance knows it, in Unix seconds.", func() float64 {
 		w := e.Stats().Watermark
 		if w == minInt64 {
 			return 0
@@ -35,6 +35,7 @@ func Metrics(s *ops.Server, e *Enricher) {
 	})
 	s.Register(newBatchMetrics(e.progress).collectors()...)
 	s.Handle("GET /progress", e.progress.Handler())
+	s.Registry().MustRegister(eventTimeCollector{e})
 	s.SetReady(e.Ready)
 }
 

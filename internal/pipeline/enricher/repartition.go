@@ -116,7 +116,7 @@ func (p *partitioner) ForTopic(topic string) kgo.TopicPartitioner {
 	case p.state:
 		return p.manual.ForTopic(topic)
 	case p.repartition:
-		return p.keyed.ForTopic(topic)
+		return markerPartitioner{p.keyed.ForTopic(topic)}
 	}
 	return p.others.ForTopic(topic)
 }

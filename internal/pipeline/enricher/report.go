@@ -3,6 +3,7 @@ package enricher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -140,8 +141,9 @@ func DeadReason(err error) string {
 const rowBytes = 2 * (int64(unsafe.Sizeof(window.Row[string, window.Sum]{})) + 16)
 
 // report records the progress of the micro-batch just committed, which
-// wrote rows summary rows; touched are the tables it changed.
-func (s *session) report(rows int64, touched []*task) {
+// wrote rows summary rows; touched are the tables it changed; extra are
+// attributes for its log line.
+func (s *session) report(rows int64, touched []*task, extra ...any) {
 	e, b := s.e, &s.b
 	now := time.Now()
 	f := &b.f
@@ -208,7 +210,7 @@ func (s *session) report(rows int64, touched []*task) {
 		p.Sources = append(p.Sources, *src)
 	}
 	sortSources(p.Sources)
-	e.progress.Record(p)
+	e.progress.Record(p, extra...)
 }
 
 // The reasons of late events, as metric labels.
@@ -270,7 +272,7 @@ func (e *Enricher) settings() []any {
 	}
 	return []any{
 		"window", c.Window.Size.String(), "slide", c.Window.Slide.String(), "window_offset", c.Window.Start.String(),
-		"watermark", c.Window.Delay.String(), "watermark_policy", "per repartition partition",
+		"watermark", c.Window.Delay.String(), "watermark_policy", fmt.Sprint(c.WatermarkPolicy), "idle_timeout", c.IdleTimeout.String(),
 		"trigger", trigger, "output_mode", c.Window.Mode.String(), "time", timeSource,
 		"sales_topic", c.SalesTopic, "summary_topic", c.SummaryTopic, "dlq_topic", c.DeadLetterTopic,
 		"late_topic", late, "state_topic", c.StateTopic, "repartition_topic", c.RepartitionTopic,

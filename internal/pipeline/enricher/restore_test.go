@@ -149,6 +149,39 @@ func TestRestore(t *testing.T) {
 	}
 }
 
+// TestRestoreQueryWatermark checks that a partition's sales-partition
+// marks, and a watermark the query advanced past the partition's own
+// events, come back exactly.
+func TestRestoreQueryWatermark(t *testing.T) {
+	f := newRestoreFixture(t, 3)
+	quiet := f.metaRecord(2, 3, t0+10*minute, t0+7*minute) // its own last event long before
+	m, _ := parseMeta(quiet.Value)
+	m.eventTime = t0 + 20*minute
+	quiet.Value = metaValue(m)
+	f.write(t,
+		windowRecord(2, "Europe", t0+5*minute, &window.Sum{Total: 9, Count: 1}),
+		quiet,
+		&kgo.Record{Topic: testState, Partition: 2, Key: marksKey(0), Value: marksValue(sourceMark{maxEvent: t0 + 20*minute})},
+		&kgo.Record{Topic: testState, Partition: 2, Key: marksKey(1), Value: marksValue(sourceMark{maxEvent: t0 + 60*minute})},
+		&kgo.Record{Topic: testState, Partition: 2, Key: marksKey(0), Value: marksValue(sourceMark{maxEvent: t0 + 30*minute, idle: true})},
+	)
+	tasks, err := f.e.restore(testContext(t), f.opts, []int32{2}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := tasks[2]
+	if tk.t.Watermark() != t0+10*minute || tk.t.EventTime() != t0+20*minute {
+		t.Errorf("watermark %d, event time %d; want the query's %d and %d", tk.t.Watermark(), tk.t.EventTime(), t0+10*minute, t0+20*minute)
+	}
+	want := map[int32]sourceMark{0: {maxEvent: t0 + 30*minute, idle: true}, 1: {maxEvent: t0 + 60*minute}}
+	if len(tk.marks.cur) != 2 || tk.marks.cur[0] != want[0] || tk.marks.cur[1] != want[1] || len(tk.marks.good) != 2 {
+		t.Errorf("marks %v (good %v), want %v", tk.marks.cur, tk.marks.good, want)
+	}
+	if got := tk.marks.eventTime(MinPolicy, 2); got != t0+60*minute {
+		t.Errorf("min policy over the restored marks: %d, want %d (partition 0 idle)", got, t0+60*minute)
+	}
+}
+
 // TestRestoreRefuses checks the changelogs that restore must not load,
 // and that its errors say what to do.
 func TestRestoreRefuses(t *testing.T) {
@@ -179,6 +212,14 @@ func TestRestoreRefuses(t *testing.T) {
 			r.Value = metaValue(m)
 			return []*kgo.Record{r}
 		}, []string{"sliding 2m0s", "restore the old settings"}},
+		{"the per-partition watermark layout", func(f *restoreFixture) []*kgo.Record {
+			v := metaValue(meta{partition: 0, partitions: 3, size: 600000, slide: 300000})
+			v = append([]byte{perPartitionLayout}, v[1:50]...) // layout 2: 50 bytes
+			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: metaKey, Value: v}}
+		}, []string{"one watermark per repartition partition", "--group", "--state-topic"}},
+		{"a malformed watermark record", func(f *restoreFixture) []*kgo.Record {
+			return []*kgo.Record{f.metaRecord(0, 3, t0, t0), {Topic: testState, Partition: 0, Key: marksKey(1), Value: []byte{1}}}
+		}, []string{"watermark record of sales partition 1"}},
 		{"a malformed window key", func(f *restoreFixture) []*kgo.Record {
 			return []*kgo.Record{{Topic: testState, Partition: 0, Key: []byte("w?"), Value: windowValue(*sum)}}
 		}, []string{"malformed window key"}},

@@ -27,6 +27,8 @@ type session struct {
 	tx         txn
 	v          schema.SaleValue
 	names      regionNames
+	src        *sourceClock // stage 1's sales partitions, for idleness
+	sales      int32        // partitions of the sales topic
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -61,7 +63,7 @@ func (s *session) abandon() {
 // clientOpts are the options of the session's client besides connOpts.
 // Fetches and produce buffers are bounded so that what the client holds
 // does not grow with the backlog.
-func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
+func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 	c := &e.cfg
 	return []kgo.Opt{
 		kgo.ConsumerGroup(c.Group),
@@ -84,9 +86,9 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 		kgo.MaxBufferedRecords(10_000),
 		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
-		kgo.OnPartitionsAssigned(asg.assigned),
-		kgo.OnPartitionsRevoked(asg.revoked),
-		kgo.OnPartitionsLost(asg.revoked),
+		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
+		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
+		kgo.OnPartitionsLost(both(asg.revoked, src.asg.revoked)),
 	}
 }
 
@@ -95,7 +97,8 @@ func (e *Enricher) clientOpts(asg *assignments) []kgo.Opt {
 // of the repartition and state topics.
 func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
 	asg := &assignments{topic: e.cfg.RepartitionTopic}
-	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg)...)...)
+	src := newSourceClock(e.cfg.SalesTopic)
+	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create transactional session: %w", err)
 	}
@@ -118,8 +121,13 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 		gts.Close()
 		return nil, err
 	}
+	sales, err := e.salesPartitions(ctx, gts.Client())
+	if err != nil {
+		gts.Close()
+		return nil, err
+	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
-		tasks: map[int32]*task{}, names: regionNames{}}
+		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -189,6 +197,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if err := s.apply(ctx, s.asg.take()); err != nil {
 		return err
 	}
+	s.src.apply(time.Now())
 	if fs.NumRecords() == 0 {
 		return nil
 	}
@@ -253,13 +262,12 @@ func (s *session) apply(ctx context.Context, events []assignment) error {
 func (s *session) gauges() {
 	wm, windows := int64(minInt64), 0
 	for _, tk := range s.tasks {
-		if w := tk.t.Watermark(); w != minInt64 && (wm == minInt64 || w < wm) {
-			wm = w
-		}
+		wm = max(wm, tk.t.Watermark())
 		windows += tk.t.Len()
 	}
 	st := &s.e.stats
 	st.watermark.Store(wm)
+	st.eventTimes.store(s.tasks)
 	st.windows.Store(int64(windows))
 	st.partitions.Store(int64(len(s.tasks)))
 }

@@ -64,6 +64,7 @@ func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
 // while it waits for the registry.
 func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
 	b.records++
+	b.noteSource(r.Partition, minInt64)
 	*v = schema.SaleValue{}
 	err := e.decode(ctx, r, v)
 	if err != nil {
@@ -85,6 +86,7 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	if e.cfg.Time == RecordTimestamp {
 		f.ts = f.timestamp
 	}
+	b.noteSource(r.Partition, f.ts)
 	b.forwards++
 	b.emit(&kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,

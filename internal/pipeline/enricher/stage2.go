@@ -25,6 +25,7 @@ type task struct {
 	good      window.State[string, window.Sum] // as of the last commit, for rollback
 	touched   bool                             // took input in the current micro-batch
 	read      int                              // changelog records read to restore it
+	marks     *marks                           // the sales partitions' event times, for the watermark
 	// updated and removed count the rows the last changelog wrote and
 	// dropped, for the batch's progress.
 	updated, removed int64
@@ -35,7 +36,7 @@ func (e *Enricher) newTask(p int32) (*task, error) {
 	if err != nil {
 		return nil, &fatalError{fmt.Errorf("window: %w", err)}
 	}
-	return &task{partition: p, t: t}, nil
+	return &task{partition: p, t: t, marks: newMarks()}, nil
 }
 
 // regionNames interns the region names read from record keys, up to
@@ -58,6 +59,10 @@ func (m regionNames) intern(k []byte) string {
 // table, and files it in b as late if a window it belongs to had closed.
 // names interns the record's key.
 func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, names regionNames) {
+	if isMarker(r.Value) {
+		e.observeMarker(b, tk, r)
+		return
+	}
 	b.windowed++
 	tk.touched = true
 	f, err := parseRepartitionValue(r.Value)

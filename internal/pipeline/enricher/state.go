@@ -21,22 +21,29 @@ import (
 // partition p lives in changelog partition p, so it moves with p from one
 // instance to another. A partition holds one record per (region, window
 // start) of its table, with the aggregate; a tombstone when the window is
-// dropped; and one meta record with the table's watermark and largest
-// event time, the window settings the state was built with, and the
+// dropped; one record per sales partition with the largest event time
+// stage 2 has heard of from it and whether it is idle (the watermark
+// markers, see watermark.go); and one meta record with the table's
+// watermark, its largest event time, the query event time the watermark
+// followed, the window settings the state was built with, and the
 // partition and partition count it was written for. Records are written in
 // the transaction that commits the offsets they account for, so the
 // committed changelog always matches the committed offsets.
 //
 // Window key:  'w' | uvarint(len(region)) | region | int64 start
 // Window value: int64 total cents | int64 count
+// Source key:  'S' | uint32 sales partition
+// Source value: int64 largest event time | byte flags (1: idle)
 // Meta key:    'M'
-// Meta value:  byte layout (2) | int32 partition | int32 partitions |
+// Meta value:  byte layout (3) | int32 partition | int32 partitions |
 //              int64 watermark | int64 max event time | int64 size ms |
-//              int64 slide ms | int64 start ms | byte mode
+//              int64 slide ms | int64 start ms | byte mode |
+//              int64 query event time
 //
 // The first layout kept one table for the whole sales topic in a state
-// topic of one partition, with meta key 'm' and no layout byte; the
-// enricher refuses such a topic rather than misread it.
+// topic of one partition, with meta key 'm' and no layout byte; the second
+// kept one watermark per repartition partition. The enricher refuses a
+// topic of either rather than misread or mix it.
 
 var (
 	metaKey    = []byte{'M'}
@@ -44,8 +51,11 @@ var (
 )
 
 const (
-	stateLayout = 2
-	metaLen     = 1 + 4 + 4 + 5*8 + 1
+	stateLayout = 3
+	metaLen     = 1 + 4 + 4 + 5*8 + 1 + 8
+	// perPartitionLayout is the layout of one watermark per repartition
+	// partition.
+	perPartitionLayout = 2
 )
 
 func windowKey(region string, start int64) []byte {
@@ -79,6 +89,7 @@ type meta struct {
 	watermark, maxEvent   int64
 	size, slide, start    int64
 	mode                  window.Mode
+	eventTime             int64 // the query's, that the watermark followed
 }
 
 func metaValue(m meta) []byte {
@@ -89,10 +100,21 @@ func metaValue(m meta) []byte {
 	for _, v := range []int64{m.watermark, m.maxEvent, m.size, m.slide, m.start} {
 		b = binary.BigEndian.AppendUint64(b, uint64(v))
 	}
-	return append(b, byte(m.mode))
+	b = append(b, byte(m.mode))
+	return binary.BigEndian.AppendUint64(b, uint64(m.eventTime))
 }
 
+// errPerPartitionState refuses a state topic whose windows were closed by
+// a watermark per repartition partition: mixed with the query's
+// watermark, its windows and late events would follow neither.
+var errPerPartitionState = errors.New("the state was written by an older enricher that kept one watermark per repartition partition (state layout 2), " +
+	"while this one keeps one watermark for the whole query; start afresh with a new --group and --state-topic " +
+	"(the new group reads the sales topic again from its start)")
+
 func parseMeta(v []byte) (meta, error) {
+	if len(v) > 0 && v[0] == perPartitionLayout {
+		return meta{}, errPerPartitionState
+	}
 	if len(v) != metaLen {
 		return meta{}, fmt.Errorf("meta record of %d bytes, want %d", len(v), metaLen)
 	}
@@ -102,7 +124,8 @@ func parseMeta(v []byte) (meta, error) {
 	g := func(i int) int64 { return int64(binary.BigEndian.Uint64(v[9+8*i:])) }
 	return meta{
 		partition: int32(binary.BigEndian.Uint32(v[1:])), partitions: int32(binary.BigEndian.Uint32(v[5:])),
-		watermark: g(0), maxEvent: g(1), size: g(2), slide: g(3), start: g(4), mode: window.Mode(v[metaLen-1]),
+		watermark: g(0), maxEvent: g(1), size: g(2), slide: g(3), start: g(4), mode: window.Mode(v[metaLen-9]),
+		eventTime: int64(binary.BigEndian.Uint64(v[metaLen-8:])),
 	}, nil
 }
 
@@ -114,13 +137,14 @@ func (e *Enricher) metaOf(tk *task, partitions int32) meta {
 	}
 	return meta{
 		partition: tk.partition, partitions: partitions,
-		watermark: tk.t.Watermark(), maxEvent: tk.t.MaxEventTime(),
+		watermark: tk.t.Watermark(), maxEvent: tk.t.MaxEventTime(), eventTime: tk.t.EventTime(),
 		size: w.Size.Milliseconds(), slide: slide.Milliseconds(), start: w.Start.Milliseconds(), mode: w.Mode,
 	}
 }
 
-// changelog emits the records of tk's changes since the last call, and
-// its meta record, all for tk's changelog partition.
+// changelog emits the records of tk's changes since the last call, the
+// sales partitions' marks that changed, and its meta and settings
+// records, all for tk's changelog partition.
 func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record)) {
 	tk.updated, tk.removed = 0, 0
 	tk.t.Changes(func(r window.Row[string, window.Sum], deleted bool) {
@@ -133,7 +157,9 @@ func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record))
 		}
 		emit(rec)
 	})
+	e.marksChangelog(tk, emit)
 	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	emit(e.settingsRecord(tk))
 }
 
 // checkLayout returns the partition count of the repartition topic, after
@@ -187,6 +213,7 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 	}
 	rows := make(map[int32]map[string]window.Row[string, window.Sum], len(parts))
 	metas := make(map[int32]*meta, len(parts))
+	sources := make(map[int32]map[int32]sourceMark, len(parts))
 	read := make(map[int32]int, len(parts))
 	for _, p := range parts {
 		rows[p] = map[string]window.Row[string, window.Sum]{}
@@ -207,6 +234,18 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 				return at(err)
 			}
 			metas[r.Partition] = &m
+			return nil
+		case bytes.Equal(r.Key, SettingsKey):
+			return nil // for reader --audit
+		case isMarksKey(r.Key):
+			sp, mk, err := parseMarksRecord(r.Key, r.Value)
+			if err != nil {
+				return at(err)
+			}
+			if sources[r.Partition] == nil {
+				sources[r.Partition] = map[int32]sourceMark{}
+			}
+			sources[r.Partition][sp] = mk
 			return nil
 		}
 		region, start, err := parseWindowKey(r.Key)
@@ -238,6 +277,10 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		if err := e.restoreTask(tk, metas[p], rows[p], partitions); err != nil {
 			return nil, err
 		}
+		if sources[p] != nil {
+			tk.marks.cur = sources[p]
+			tk.marks.commit()
+		}
 		tk.read = read[p]
 		tasks[p] = tk
 	}
@@ -265,7 +308,7 @@ func (e *Enricher) restoreTask(tk *task, m *meta, rows map[string]window.Row[str
 			"restore the old settings, or start afresh with a new --group and --state-topic",
 			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
 	}
-	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent}
+	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent, EventTime: m.eventTime}
 	for _, r := range rows {
 		st.Rows = append(st.Rows, r)
 	}

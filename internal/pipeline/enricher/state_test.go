@@ -3,6 +3,7 @@ package enricher
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -211,11 +212,12 @@ func TestMetaRoundTrip(t *testing.T) {
 		{partition: 2, partitions: 3, watermark: 1620651600000, maxEvent: 1620652200000, size: 600000, slide: 600000, start: 60000, mode: window.Append},
 		{partition: math.MaxInt32, partitions: math.MaxInt32, watermark: -1, maxEvent: math.MaxInt64, size: 1, slide: 1, start: -1, mode: window.Complete},
 		{partition: -1, mode: window.Mode(255)},
+		{partition: 1, partitions: 3, watermark: 1620651600000, maxEvent: math.MinInt64, size: 600000, slide: 300000, eventTime: 1620652200000},
 	}
 	for _, m := range tests {
 		v := metaValue(m)
-		if len(v) != 50 {
-			t.Errorf("metaValue(%+v) is %d bytes, want 50", m, len(v))
+		if len(v) != 58 {
+			t.Errorf("metaValue(%+v) is %d bytes, want 58", m, len(v))
 		}
 		got, err := parseMeta(v)
 		if err != nil {
@@ -230,9 +232,9 @@ func TestMetaRoundTrip(t *testing.T) {
 
 // TestMetaLayout pins the documented layout of the meta record.
 func TestMetaLayout(t *testing.T) {
-	m := meta{partition: 7, partitions: 8, watermark: 1, maxEvent: 2, size: 3, slide: 4, start: 5, mode: window.Mode(6)}
+	m := meta{partition: 7, partitions: 8, watermark: 1, maxEvent: 2, size: 3, slide: 4, start: 5, mode: window.Mode(6), eventTime: 9}
 	want := []byte{
-		2,
+		3,
 		0, 0, 0, 7,
 		0, 0, 0, 8,
 		0, 0, 0, 0, 0, 0, 0, 1,
@@ -241,6 +243,7 @@ func TestMetaLayout(t *testing.T) {
 		0, 0, 0, 0, 0, 0, 0, 4,
 		0, 0, 0, 0, 0, 0, 0, 5,
 		6,
+		0, 0, 0, 0, 0, 0, 0, 9,
 	}
 	if got := metaValue(m); !bytes.Equal(got, want) {
 		t.Fatalf("metaValue(%+v) = %x, want %x", m, got, want)
@@ -264,12 +267,28 @@ func TestParseMetaRejectsWrongLength(t *testing.T) {
 
 func TestParseMetaRejectsOtherLayout(t *testing.T) {
 	v := metaValue(meta{size: 1})
-	for _, layout := range []byte{0, 1, 3, 255} {
+	for _, layout := range []byte{0, 1, 4, 255} {
 		v[0] = layout
 		if m, err := parseMeta(v); err == nil {
 			t.Errorf("parseMeta of layout %d = %+v, want an error", layout, m)
 		} else if !strings.Contains(err.Error(), "layout") {
 			t.Errorf("parseMeta of layout %d: error %q does not name the layout", layout, err)
+		}
+	}
+}
+
+// TestParseMetaRefusesPerPartitionLayout checks that a state topic of
+// the per-partition watermark is refused, saying what to do.
+func TestParseMetaRefusesPerPartitionLayout(t *testing.T) {
+	old := []byte{2, 0, 0, 0, 0, 0, 0, 0, 1}
+	old = append(old, make([]byte, 41)...) // layout 2: 50 bytes
+	_, err := parseMeta(old)
+	if !errors.Is(err, errPerPartitionState) {
+		t.Fatalf("parseMeta of layout 2: %v, want errPerPartitionState", err)
+	}
+	for _, want := range []string{"one watermark per repartition partition", "--group", "--state-topic"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
 }

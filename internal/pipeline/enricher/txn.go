@@ -91,10 +91,17 @@ func (b *batchError) Error() string { return b.err.Error() }
 // session rewinds to the committed offsets, so the records are processed
 // again. It reports whether the batch committed.
 func (s *session) commit(ctx context.Context) (bool, error) {
-	if s.b.polled == 0 {
+	now := time.Now()
+	markers, idle := s.src.markers(&s.b, now, s.e.cfg.IdleTimeout)
+	if s.b.polled == 0 && len(markers) == 0 {
 		return true, nil
 	}
 	s.b.f.commitBegan = time.Now()
+	if err := s.tx.begin(); err != nil {
+		return false, err
+	}
+	// The markers follow the forwarded sales in the transaction.
+	s.e.emitMarkers(markers, s.partitions, s.b.emit)
 	touched, rows, encErr := s.prepare()
 	committed, err := s.tx.end(ctx, encErr)
 	var failed *batchError
@@ -108,6 +115,7 @@ func (s *session) commit(ctx context.Context) (bool, error) {
 	if !committed {
 		return false, s.rollback()
 	}
+	s.src.committed(&s.b, idle, now)
 	s.settle(touched, rows)
 	return true, nil
 }
@@ -123,7 +131,7 @@ func (s *session) prepare() (touched []*task, rows int64, encErr error) {
 			continue
 		}
 		touched = append(touched, tk)
-		tk.t.Trigger(func(row window.Row[string, window.Sum]) {
+		tk.t.TriggerAt(tk.marks.eventTime(e.cfg.WatermarkPolicy, s.sales), func(row window.Row[string, window.Sum]) {
 			rec, err := e.summaryRecord(row)
 			if err != nil {
 				encErr = errors.Join(encErr, err)
@@ -147,6 +155,7 @@ func (s *session) rollback() error {
 		if err := tk.t.Restore(tk.good); err != nil {
 			return fmt.Errorf("roll window state of partition %d back: %w", p, err)
 		}
+		tk.marks.rollback()
 		tk.touched = false
 	}
 	b.reset()
@@ -160,6 +169,7 @@ func (s *session) settle(touched []*task, rows int64) {
 	e, b := s.e, &s.b
 	for _, tk := range touched {
 		tk.good = tk.t.Snapshot()
+		tk.marks.commit()
 		tk.touched = false
 	}
 	st := &e.stats
@@ -172,10 +182,11 @@ func (s *session) settle(touched []*task, rows int64) {
 	st.rows.Add(rows)
 	s.gauges()
 	defer b.reset()
-	if b.records == 0 && b.windowed == 0 {
+	if b.records == 0 && b.windowed == 0 && b.markers == 0 && rows == 0 {
 		e.log.Debug("offsets committed past transaction markers")
 		return
 	}
 	st.batches.Add(1)
-	s.report(rows, touched)
+	s.report(rows, touched, "markers", b.markers, "watermark_policy", e.cfg.WatermarkPolicy,
+		"event_times", fmtEventTimes(st.eventTimes.load()))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,16 +32,31 @@ type Job func(ctx context.Context, rt Runtime) error
 // (--log-level, --log-format, --http-addr, and Setup's), parses the command
 // line, resolves every setting, starts the metrics and health server, and
 // runs the job with a context that SIGINT and SIGTERM cancel. A failure
-// prints "name: error" on standard error and exits 1.
+// prints "name: error" on standard error and exits 1, or with the code of
+// an ExitError.
 func Main(name string, declare func(*config.Set) Job) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, name, declare, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(1)
+		code := 1
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			code = ee.Code
+		}
+		os.Exit(code)
 	}
 }
+
+// ExitError is a job's failure that exits with Code instead of 1.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
 
 func run(ctx context.Context, name string, declare func(*config.Set) Job, args []string, stdout, stderr io.Writer) error {
 	set := config.New(flag.NewFlagSet(name, flag.ContinueOnError))

@@ -32,6 +32,22 @@ func ListEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int
 	return listEnds(ctx, cl, from, nil, topics)
 }
 
+// EndsAt returns the Ends of topic's partitions at the given offsets
+// (such as ends listed earlier, for a consistent cut), each to be reached
+// from its offset in start. Consume still passes on the records past an
+// end that a fetch returns with those before it.
+func EndsAt(topic string, start, end map[int32]int64) *Ends {
+	e := &Ends{end: map[string]map[int32]int64{topic: {}}, pos: map[string]map[int32]int64{topic: {}}}
+	for p, o := range end {
+		e.end[topic][p] = o
+		e.pos[topic][p] = start[p]
+		if start[p] < o {
+			e.left++
+		}
+	}
+	return e
+}
+
 // ListPartitionEnds is ListEnds for some partitions of one topic, read
 // from the log start; the topic's other partitions are not tracked.
 func ListPartitionEnds(ctx context.Context, cl *kgo.Client, topic string, partitions []int32) (*Ends, error) {

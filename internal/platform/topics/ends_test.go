@@ -417,3 +417,40 @@ func TestConsume(t *testing.T) {
 		t.Errorf("fn failing: error %v after %d calls, want stop after 1", err, n)
 	}
 }
+
+func TestEndsAt(t *testing.T) {
+	tests := []struct {
+		name       string
+		start, end map[int32]int64
+		doneAtEnd  bool
+		steps      []obs
+	}{
+		{"from the start", nil, map[int32]int64{0: 3, 1: 1}, false, []obs{
+			{"t", 0, 2, false}, {"t", 1, 0, true},
+		}},
+		{"empty and reached partitions", map[int32]int64{0: 3}, map[int32]int64{0: 3, 1: 0}, true, nil},
+		{"from a log start", map[int32]int64{0: 5}, map[int32]int64{0: 8}, false, []obs{
+			{"t", 0, 4, false}, {"t", 0, 6, false}, {"t", 0, 9, true},
+		}},
+		{"other topics are ignored", nil, map[int32]int64{0: 1}, false, []obs{
+			{"other", 0, 5, false}, {"t", 0, 0, true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := EndsAt("t", tt.start, tt.end)
+			if got := e.Offsets(); !maps.Equal(got["t"], tt.end) {
+				t.Fatalf("Offsets() = %v, want %v", got, tt.end)
+			}
+			if e.Done() != tt.doneAtEnd {
+				t.Fatalf("Done() = %v at first, want %v", e.Done(), tt.doneAtEnd)
+			}
+			for i, o := range tt.steps {
+				e.Observe(o.topic, o.partition, o.offset)
+				if e.Done() != o.done {
+					t.Fatalf("step %d: after Observe(%s, %d, %d) Done() = %v, want %v", i, o.topic, o.partition, o.offset, e.Done(), o.done)
+				}
+			}
+		})
+	}
+}

@@ -69,8 +69,9 @@ func (t *Tracker) SetSettings(kv ...any) {
 	t.settings = slices.Clone(kv)
 }
 
-// Record stores p, logs it as one line, and calls the OnBatch functions.
-func (t *Tracker) Record(p Progress) {
+// Record stores p, logs it as one line (with the extra slog attributes
+// after it), and calls the OnBatch functions.
+func (t *Tracker) Record(p Progress, extra ...any) {
 	t.mu.Lock()
 	if len(t.ring) < cap(t.ring) {
 		t.ring = append(t.ring, p)
@@ -85,7 +86,7 @@ func (t *Tracker) Record(p Progress) {
 	t.lastAt = t.now()
 	fns := t.onBatch
 	t.mu.Unlock()
-	t.log.Info("micro-batch committed", "progress", &p)
+	t.log.Info("micro-batch committed", append([]any{"progress", &p}, extra...)...)
 	for _, fn := range fns {
 		fn(&p)
 	}
