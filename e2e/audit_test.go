@@ -176,7 +176,11 @@ func aggregateSalesTopic(t *testing.T, s endpoints, regionsPath string) map[summ
 			}
 			cents = cents<<8 | int64(b)
 		}
-		oracleAdd(out, oracleRegion(regions, v.Country), v.PaymentDate, cents, (10 * time.Minute).Milliseconds(), (5 * time.Minute).Milliseconds())
+		country := ""
+		if v.Country != nil {
+			country = *v.Country
+		}
+		oracleAdd(out, oracleRegion(regions, country), v.PaymentDate, cents, (10 * time.Minute).Milliseconds(), (5 * time.Minute).Milliseconds())
 	}
 	return out
 }

@@ -282,7 +282,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	windowed := func(n float64) func() bool {
 		return func() bool {
 			code, _ := httpGet(base + "/metrics")
-			return code == 200 && metricValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
+			return code == 200 && familyValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
 		}
 	}
 	waitFor(t, 60*time.Second, "900 sales windowed", windowed(900))

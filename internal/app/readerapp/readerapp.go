@@ -81,6 +81,10 @@ func Declare(set *config.Set) cli.Job {
 		if res.Undecodable > len(res.Errors) {
 			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
 		}
-		return reader.Write(rt.Stdout, filter.Rows(res.Rows), format, limit)
+		rows := filter.Rows(res.Rows)
+		if len(rows) == 0 && format != reader.Table {
+			fmt.Fprintln(rt.Stderr, reader.NoRowsYet)
+		}
+		return reader.Write(rt.Stdout, rows, format, limit)
 	}
 }

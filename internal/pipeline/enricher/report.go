@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 	"unsafe"
@@ -278,16 +277,4 @@ func (e *Enricher) settings() []any {
 		"late_topic", late, "state_topic", c.StateTopic, "repartition_topic", c.RepartitionTopic,
 		"group", c.Group, "transactional_id", c.TransactionalID,
 	}
-}
-
-// LogValue logs the counts as attributes rather than a struct dump.
-func (s Stats) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.Int64("consumed", s.Consumed), slog.Int64("repartitioned", s.Repartitioned),
-		slog.Int64("windowed", s.Windowed), slog.Int64("aggregated", s.Aggregated),
-		slog.Int64("late", s.Late), slog.Int64("dead", s.Dead), slog.Int64("rows", s.Rows),
-		slog.Int64("batches", s.Batches), slog.Int64("aborts", s.Aborts), slog.Int64("restarts", s.Restarts),
-		slog.String("watermark", fmtMillis(s.Watermark)), slog.Int64("windows", s.Windows),
-		slog.Int64("partitions", s.Partitions),
-	)
 }

@@ -180,6 +180,7 @@ func (s *session) settle(touched []*task, rows int64) {
 	st.late.Add(b.late)
 	st.dead.Add(b.dead)
 	st.rows.Add(rows)
+	e.unassigned.merge(&b.noRegion)
 	s.gauges()
 	defer b.reset()
 	if b.records == 0 && b.windowed == 0 && b.markers == 0 && rows == 0 {
@@ -187,6 +188,7 @@ func (s *session) settle(touched []*task, rows int64) {
 		return
 	}
 	st.batches.Add(1)
+	s.warnLate(b.late, b.windowed)
 	s.report(rows, touched, "markers", b.markers, "watermark_policy", e.cfg.WatermarkPolicy,
 		"event_times", fmtEventTimes(st.eventTimes.load()))
 }

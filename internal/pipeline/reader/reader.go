@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -79,6 +80,9 @@ func newConsumer(connOpts []kgo.Opt, topic string) (*kgo.Client, error) {
 // latest row of every key.
 func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (Result, error) {
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
+	if errors.Is(err, topics.ErrNoTopic) {
+		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -238,9 +242,14 @@ type jsonRow struct {
 	Orders      int64  `json:"orders"`
 }
 
+// NoRowsYet says that the summary table is empty and how to fill it.
+const NoRowsYet = "no summary rows yet: the enricher writes them at each trigger (--trigger, 2m by default) once sales arrive; " +
+	"send sales with go run ./cmd/producer (add --event-time original --delay 0 for the whole file at once) and keep go run ./cmd/enricher running, or run it with --once"
+
 // Write prints rows in format f: at most limit rows (0: all) for Table,
-// all rows for JSON (one object a line) and CSV (with a header). Times
-// are UTC, and the table's header says so.
+// or NoRowsYet if there are none; all rows for JSON (one object a line,
+// nothing if none) and CSV (with a header). Times are UTC, and the
+// table's header says so.
 func Write(w io.Writer, rows []Row, f Format, limit int) error {
 	return write(w, rows, f, limit, true)
 }
@@ -249,6 +258,7 @@ func write(w io.Writer, rows []Row, f Format, limit int, csvHeader bool) error {
 	switch f {
 	case JSON:
 		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // a region such as "Parks & Rec" stays readable
 		for _, r := range rows {
 			if err := enc.Encode(jsonRow{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), r.Orders}); err != nil {
 				return fmt.Errorf("write JSON: %w", err)
@@ -266,6 +276,12 @@ func write(w io.Writer, rows []Row, f Format, limit int, csvHeader bool) error {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return fmt.Errorf("write CSV: %w", err)
+		}
+		return nil
+	}
+	if len(rows) == 0 {
+		if _, err := fmt.Fprintln(w, NoRowsYet); err != nil {
+			return fmt.Errorf("write table: %w", err)
 		}
 		return nil
 	}
