@@ -78,8 +78,9 @@ func Declare(set *config.Set) cli.Job {
 			debug.SetMemoryLimit(int64(memMiB) << 20)
 		}
 		job.Partitions = int32(parts)
+		job.Ops = rt.Ops
 		var enr *enricher.Enricher
-		job.Started = func(e *enricher.Enricher) { enr = e; enricher.Metrics(rt.Ops, e) }
+		job.Started = func(e *enricher.Enricher) { enr = e }
 		start := time.Now()
 		st, err := job.Run(ctx)
 		if err != nil && st.Batches == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
@@ -38,6 +39,12 @@ type Job struct {
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*enricher.Enricher)
+	// Ops, if set, serves the enricher's metrics, its progress at
+	// /progress and its dashboard at /.
+	Ops *ops.Server
+	// DashboardWindows is how many of the latest windows the dashboard
+	// shows; 0 means 6.
+	DashboardWindows int
 }
 
 // Run runs the job and returns the enricher's committed counts. Its
@@ -82,6 +89,10 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 	opts, err := j.Kafka.Options(ctx)
 	if err != nil {
 		return enricher.Stats{}, err
+	}
+	if j.Ops != nil {
+		stop := j.serve(ctx, e, opts, sd)
+		defer stop()
 	}
 	if j.Started != nil {
 		j.Started(e)

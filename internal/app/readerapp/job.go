@@ -34,3 +34,18 @@ func (j Job) Run(ctx context.Context) (reader.Result, error) {
 	res, err := reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
 	return res, registryconn.Hint(err)
 }
+
+// Follow prints the summary table as it stands, then every row as it is
+// committed, through p, until ctx ends.
+func (j Job) Follow(ctx context.Context, p *reader.Printer, onErr func(error)) error {
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
+		return err
+	}
+	cl.Close()
+	opts, err := j.Kafka.Options(ctx)
+	if err != nil {
+		return err
+	}
+	return reader.Follow(ctx, opts, serde.New(j.Registry), j.Topic, reader.Follower{Table: p.Table, Committed: p.Committed, Error: onErr})
+}

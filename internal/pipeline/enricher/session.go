@@ -192,8 +192,10 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
+	t0 := time.Now()
 	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
 	cancel()
+	s.b.f.polled(t0, fs)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -222,6 +224,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if err := s.tx.begin(); err != nil {
 		return err
 	}
+	defer s.b.f.processed(time.Now())
 	for it := fs.RecordIter(); !it.Done(); {
 		r := it.Next()
 		tr.observe(r)

@@ -126,7 +126,7 @@ func TestWriteTable(t *testing.T) {
 			if len(lines) != wantLines {
 				t.Fatalf("%d lines, want %d:\n%s", len(lines), wantLines, b.String())
 			}
-			if got := strings.Join(strings.Fields(lines[0]), " "); got != "WINDOW START WINDOW END REGION SALES ORDERS" {
+			if got := strings.Join(strings.Fields(lines[0]), " "); got != "WINDOW START (UTC) WINDOW END (UTC) REGION SALES ORDERS" {
 				t.Fatalf("header %q", lines[0])
 			}
 			wantRows := []string{
