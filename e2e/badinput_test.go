@@ -73,7 +73,7 @@ func TestBadCSV(t *testing.T) {
 		t.Errorf("--strict: exit %d, stderr %q", r.code, r.stderr)
 	}
 	out := mustRun(t, s, "producer", "--input", bad, "--delay", "0", "--event-time", "original")
-	for _, want := range []string{"sent 2 sales", "2 bad rows of 4", "line 3: amount", "line 4: payment_date"} {
+	for _, want := range []string{"sent 2 sales", "2 bad rows of 4", "line 3: amount", "line 4: payment_date", "reject topic pagila.sales.csv.dlq holds 2 rows"} {
 		if !strings.Contains(out.stdout, want) {
 			t.Errorf("producer output lacks %q:\n%s", want, out.stdout)
 		}

@@ -8,29 +8,23 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/laptop/demo"
 )
 
 func main() {
-	var cfg demo.Config
-	flag.StringVar(&cfg.Sales, "input", app.DefaultSalesCSV, "sales CSV to replay")
-	flag.StringVar(&cfg.Regions, "regions", app.DefaultRegionsCSV, "regions CSV")
-	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the replay takes")
-	flag.DurationVar(&cfg.Trigger, "trigger", time.Second, "the enricher's trigger interval")
-	flag.IntVar(&cfg.Limit, "limit", 40, "rows of the table printed (0: all)")
-	verbose := flag.Bool("v", false, "log what the jobs do")
-	flag.Parse()
+	var (
+		cfg     demo.Config
+		verbose bool
+	)
+	demo.Flags(&cfg, &verbose).Parse(os.Args[1:])
 	level := slog.LevelWarn
-	if *verbose {
+	if verbose {
 		level = slog.LevelInfo
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))

@@ -51,6 +51,8 @@ func Declare(set *config.Set) cli.Job {
 	set.String(&ec.StateTopic, "state-topic", ec.StateTopic, "compacted changelog topic of the window state", config.Env("ENRICHER_STATE_TOPIC"))
 	set.String(&ec.Group, "group", ec.Group, "consumer group, shared by every instance; also names the repartition topic <group>-repartition", config.Env("ENRICHER_GROUP"))
 	set.String(&ec.TransactionalID, "transactional-id", ec.TransactionalID, "transactional id, unique per instance and stable across its restarts (also its static group member id)", config.Env("ENRICHER_TRANSACTIONAL_ID"))
+	job.StartingOffsets = enricher.StartEarliest
+	set.TextVar(&job.StartingOffsets, "starting-offsets", job.StartingOffsets, "where a group with no committed offsets starts reading the sales topic: earliest (all of it) or latest (sales sent from now on)", config.Env("ENRICHER_STARTING_OFFSETS"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
@@ -72,7 +74,8 @@ func Declare(set *config.Set) cli.Job {
 		job.Kafka.Logger = rt.Log
 		opener.Logger = rt.Log
 		job.Opener = opener
-		job.Started = func(e *enricher.Enricher) { enricher.Metrics(rt.Ops, e) }
+		var enr *enricher.Enricher
+		job.Started = func(e *enricher.Enricher) { enr = e; enricher.Metrics(rt.Ops, e) }
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
@@ -83,6 +86,11 @@ func Declare(set *config.Set) cli.Job {
 		}
 		fmt.Fprintf(rt.Stdout, "consumed %d sales in %v: %d aggregated, %d late, %d dead-lettered; %d summary rows in %d micro-batches (%d aborted and replayed)\n",
 			st.Consumed, time.Since(start).Round(time.Millisecond), st.Aggregated, st.Late, st.Dead, st.Rows, st.Batches, st.Aborts)
+		if enr != nil {
+			if u := enr.Unassigned(5).Summary(job.Regions); u != "" {
+				fmt.Fprintln(rt.Stdout, u)
+			}
+		}
 		return err
 	}
 }

@@ -29,7 +29,11 @@ type Job struct {
 	// not positive).
 	Partitions int32
 	Enricher   enricher.Config
-	Logger     *slog.Logger
+	// StartingOffsets is where a group with no committed offsets starts
+	// reading the sales topic: enricher.StartEarliest (also when empty)
+	// or enricher.StartLatest.
+	StartingOffsets enricher.StartingOffsets
+	Logger          *slog.Logger
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*enricher.Enricher)
@@ -97,7 +101,17 @@ func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
 	if parts <= 0 {
 		parts = app.DefaultPartitions
 	}
-	return topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: parts}, e.Topics)
+	if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: parts}, e.Topics); err != nil {
+		return err
+	}
+	if j.StartingOffsets == enricher.StartLatest {
+		log := j.Enricher.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, log)
+	}
+	return nil
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against

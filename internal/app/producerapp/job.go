@@ -2,11 +2,13 @@ package producerapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -114,6 +116,7 @@ func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 	if j.Ops != nil {
 		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
 		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
+		j.Ops.CounterFunc("salesstream_producer_blank_country_total", "Sales sent without a country; the enricher counts them under Unassigned.", func() float64 { return float64(p.BlankCountry()) })
 		j.Ops.SetReady(func() bool { return true })
 	}
 	if j.Resume && !j.Synthetic {
@@ -131,7 +134,30 @@ func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 		return producer.Stats{}, err
 	}
 	log.Info("producing", "input", j.Producer.SourceName, "topic", j.Producer.Topic, "event_time", j.Producer.EventTime)
-	return p.Run(ctx, src)
+	st, err := p.Run(ctx, src)
+	st.RejectTopic = p.RejectTopic()
+	st.RejectHeld = j.rejectHeld(context.WithoutCancel(ctx), cl, st.RejectTopic, log)
+	return st, err
+}
+
+// rejectHeld counts the rows of the reject topic, or returns -1. A client
+// that looked the topic up before it was created (a resumed run on a new
+// cluster) keeps it unknown in its cached metadata: a fresh client asks
+// again.
+func (j Job) rejectHeld(ctx context.Context, cl *kgo.Client, topic string, log *slog.Logger) int64 {
+	n, err := rowsHeld(ctx, cl, topic)
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		var fresh *kgo.Client
+		if fresh, err = kafkaconn.NewClient(ctx, j.Kafka); err == nil {
+			n, err = rowsHeld(ctx, fresh, topic)
+			fresh.Close()
+		}
+	}
+	if err != nil {
+		log.Warn("could not count the rows of the reject topic", "topic", topic, "err", err)
+		return -1
+	}
+	return n
 }
 
 // CSVHeader returns the sales CSV header the registry's pagila.sales.csv

@@ -5,8 +5,6 @@ package producerapp
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -54,14 +52,18 @@ func Declare(set *config.Set) cli.Job {
 		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
-		if isTerminal(rt.Stderr) {
-			job.Producer.Progress = func(st producer.Stats) {
-				fmt.Fprintf(rt.Stderr, "\rsent %d, bad rows %d, %.1f/s   ", st.Sent, st.Bad, float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+		if rt.Status != nil {
+			var rows int64
+			if !job.Synthetic {
+				rows = countRows(job.Input)
 			}
+			total := toSend(rows, job.Producer.Limit)
+			limited := job.Producer.Limit > 0 && total == job.Producer.Limit
+			job.Producer.Progress = func(st producer.Stats) { rt.Status.Set(progressLine(st, total, limited)) }
 		}
 		st, err := job.Run(ctx)
-		if job.Producer.Progress != nil {
-			fmt.Fprintln(rt.Stderr)
+		if rt.Status != nil {
+			rt.Status.Done()
 		}
 		if st.Read == 0 && err != nil {
 			return err // nothing was read: the error says why
@@ -70,24 +72,21 @@ func Declare(set *config.Set) cli.Job {
 		if st.Skipped > 0 {
 			fmt.Fprintf(rt.Stdout, "skipped %d rows an earlier run had delivered\n", st.Skipped)
 		}
+		if st.BlankCountry > 0 {
+			fmt.Fprintf(rt.Stdout, "%d sales had a blank country: the enricher counts them under Unassigned\n", st.BlankCountry)
+		}
 		for _, e := range st.Errors {
 			fmt.Fprintf(rt.Stdout, "  bad row: %v\n", e)
 		}
 		if st.Bad > int64(len(st.Errors)) {
 			fmt.Fprintf(rt.Stdout, "  ... and %d more; every bad row is kept on the reject topic with its line number\n", st.Bad-int64(len(st.Errors)))
 		}
+		if st.RejectTopic != "" && st.RejectHeld >= 0 {
+			fmt.Fprintf(rt.Stdout, "reject topic %s holds %d rows (bad rows of every run, each with its line and reason in headers)\n", st.RejectTopic, st.RejectHeld)
+		}
 		if ctx.Err() != nil {
 			return nil // interrupted: what was sent is reported above
 		}
 		return err
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -60,6 +60,9 @@ func Declare(set *config.Set) cli.Job {
 		if res.Undecodable > len(res.Errors) {
 			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
 		}
+		if len(res.Rows) == 0 && format != reader.Table {
+			fmt.Fprintln(rt.Stderr, reader.NoRowsYet)
+		}
 		return reader.Write(rt.Stdout, res.Rows, format, limit)
 	}
 }

@@ -18,7 +18,8 @@ func TestReaderRows(t *testing.T) {
 		"1|1|1.999|2021-05-11 12:15:12+00|a|b|c\n" +
 		"1|1|1.99|yesterday|a|b|c\n" +
 		"1|1|1.99|2021-05-11T12:15:12Z|a|b\n" +
-		"2|3|0.01|2021-05-11T12:15:12Z|||  Chile \n"
+		"2|3|0.01|2021-05-11T12:15:12Z|||  Chile \n" +
+		"4|5|0.02|2021-05-11T12:15:12Z|a|b|  \n"
 	r, err := NewReader(strings.NewReader(in), header)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +37,7 @@ func TestReaderRows(t *testing.T) {
 		{line: 6, field: "payment_date"},
 		{line: 7},
 		{sale: Sale{PaymentID: 2, CustomerID: 3, Amount: 1, PaymentDate: time.Date(2021, 5, 11, 12, 15, 12, 0, time.UTC), Country: "Chile"}},
+		{sale: Sale{PaymentID: 4, CustomerID: 5, Amount: 2, PaymentDate: time.Date(2021, 5, 11, 12, 15, 12, 0, time.UTC), City: "a", District: "b"}}, // blank country: Unassigned
 	}
 	for i, w := range want {
 		s, err := r.Next()

@@ -24,7 +24,9 @@ type SaleValue struct {
 	PaymentDate int64   `avro:"payment_date"`
 	City        *string `avro:"city"`
 	District    *string `avro:"district"`
-	Country     string  `avro:"country"`
+	// Country is nil when the sale has none (it counts under the region
+	// Unassigned).
+	Country *string `avro:"country"`
 }
 
 // SummaryKey is the key of a message on SummaryTopic.
@@ -66,7 +68,9 @@ func NewSaleValue(s sales.Sale, buf []byte) SaleValue {
 		CustomerID:  s.CustomerID,
 		Amount:      AppendDecimal(buf[:0], s.Amount),
 		PaymentDate: s.PaymentDate.UnixMilli(),
-		Country:     s.Country,
+	}
+	if s.Country != "" {
+		v.Country = &s.Country
 	}
 	if s.City != "" {
 		v.City = &s.City
@@ -77,11 +81,13 @@ func NewSaleValue(s sales.Sale, buf []byte) SaleValue {
 	return v
 }
 
-// Sale returns the sale v holds, checking what Avro cannot: the country is
-// present, the amount fits in cents, and the event time is sane.
+// Sale returns the sale v holds, checking what Avro cannot: the amount is
+// present (a decimal has at least one byte; a value written with a schema
+// that lacks it has none) and fits in cents, and the event time is sane. A
+// missing country is a sale without one.
 func (v *SaleValue) Sale() (sales.Sale, error) {
-	if v.Country == "" {
-		return sales.Sale{}, fmt.Errorf("country: %w", ErrMissingField)
+	if len(v.Amount) == 0 {
+		return sales.Sale{}, fmt.Errorf("amount: %w", ErrMissingField)
 	}
 	amt, err := Decimal(v.Amount)
 	if err != nil {
@@ -97,7 +103,9 @@ func (v *SaleValue) Sale() (sales.Sale, error) {
 		CustomerID:  v.CustomerID,
 		Amount:      amt,
 		PaymentDate: t,
-		Country:     v.Country,
+	}
+	if v.Country != nil {
+		s.Country = *v.Country
 	}
 	if v.City != nil {
 		s.City = *v.City

@@ -17,8 +17,8 @@ import (
 //
 // It interns the strings it reads, up to maxNames of them, so a stream
 // of sales costs no allocation for its cities, districts and countries:
-// decoded values may share the strings City and District point to, so do
-// not write through those pointers.
+// decoded values may share the strings City, District and Country point
+// to, so do not write through those pointers.
 type SaleDecoder struct {
 	schema avro.Schema
 
@@ -60,9 +60,7 @@ func (d *SaleDecoder) Decode(payload []byte, v any) bool {
 	d.mu.Lock()
 	out.City = d.optional(&r)
 	out.District = d.optional(&r)
-	if c := d.optional0(&r); c != nil {
-		out.Country = *c
-	}
+	out.Country = d.optional(&r)
 	d.mu.Unlock()
 	if r.bad || len(r.b) != 0 {
 		return false

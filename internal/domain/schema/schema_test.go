@@ -154,14 +154,16 @@ func TestDecimalMatchesAvroLibrary(t *testing.T) {
 }
 
 func TestSaleValidation(t *testing.T) {
-	ok := SaleValue{PaymentID: 1, Amount: []byte{1}, PaymentDate: 1620651846996, Country: "Chile"}
+	chile := "Chile"
+	ok := SaleValue{PaymentID: 1, Amount: []byte{1}, PaymentDate: 1620651846996, Country: &chile}
 	tests := []struct {
 		name string
 		mod  func(*SaleValue)
 		want error
 	}{
 		{"valid", func(*SaleValue) {}, nil},
-		{"no country", func(v *SaleValue) { v.Country = "" }, ErrMissingField},
+		{"no country: Unassigned", func(v *SaleValue) { v.Country = nil }, nil},
+		{"no amount", func(v *SaleValue) { v.Amount = nil }, ErrMissingField},
 		{"huge amount", func(v *SaleValue) { v.Amount = bytes.Repeat([]byte{1}, 9) }, ErrBadDecimal},
 		{"negative time", func(v *SaleValue) { v.PaymentDate = -1 }, ErrBadEventTime},
 		{"far future", func(v *SaleValue) { v.PaymentDate = MaxEventMillis }, ErrBadEventTime},

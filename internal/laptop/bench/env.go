@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -87,7 +88,7 @@ func (e *env) conn() []string {
 // child is a binary running against the stack.
 type child struct {
 	cmd   *exec.Cmd
-	out   strings.Builder
+	out   syncBuffer
 	start time.Time
 	done  chan error
 	hwm   atomic.Int64 // peak RSS in bytes, as last sampled
@@ -194,3 +195,21 @@ func waitFor(ctx context.Context, c *child, what string, cond func() (bool, erro
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// syncBuffer is a child's output, safe to read while the child writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/domain/money"
@@ -38,8 +39,9 @@ func runScale(ctx context.Context, bin, dir string, instances int, n int64) (Sca
 
 // Windows is what the enricher's state costs with Rows open (region,
 // window) rows: the peak RSS of the --once run that built them, and the
-// wall time and peak RSS of a second --once run with nothing new, which
-// restores them from the changelog and ends.
+// time from the start of a streaming enricher in the same group until it
+// has restored the tables of all three repartition partitions from the
+// changelog, with its peak RSS by then.
 type Windows struct {
 	Rows                  int
 	Build                 time.Duration
@@ -94,7 +96,20 @@ func runWindows(ctx context.Context, bin, dir string, rows int) (Windows, error)
 	if w.Build, w.BuildRSS, err = e.enrichOnce(ctx, "bench-windows", int64(w.SalesWritten), "--watermark", "100000h"); err != nil {
 		return w, err
 	}
-	if w.Restart, w.RestartRSS, err = e.enrichOnce(ctx, "bench-windows", 0, "--watermark", "100000h"); err != nil {
+	c, err := e.start(ctx, "enricher", append(e.groupArgs("bench-windows"), "--watermark", "100000h", "--trigger", "100ms", "--log-level", "info")...)
+	if err != nil {
+		return w, err
+	}
+	defer c.cmd.Process.Kill()
+	err = waitFor(ctx, c, "restoring its state", func() (bool, error) {
+		return strings.Count(c.out.String(), "window state restored") >= 3, nil
+	})
+	w.Restart = time.Since(c.start)
+	if err != nil {
+		return w, err
+	}
+	w.RestartRSS = c.hwm.Load()
+	if _, err := c.stop(); err != nil {
 		return w, err
 	}
 	return w, nil

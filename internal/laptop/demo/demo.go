@@ -7,6 +7,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/app/enricherapp"
 	"github.com/salesstream/salesstream/internal/app/producerapp"
 	"github.com/salesstream/salesstream/internal/app/readerapp"
@@ -100,8 +102,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return ctx.Err()
 	}
 
-	fmt.Fprintf(out, "\nreplaying %d sales spanning %v in about %v (event times re-based to now, sent %.0fx faster); enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n",
-		rows, span.Round(time.Minute), cfg.Duration, speedup, cfg.Trigger)
+	fmt.Fprint(out, header(rows, span, cfg.Duration, speedup, cfg.Trigger))
 	pcfg := producer.Config{EventTime: producer.Shifted, Speedup: speedup}
 	quarter := int64(0)
 	pcfg.Progress = func(st producer.Stats) {
@@ -142,13 +143,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("enricher: %w", err)
 	}
 	es := e.Stats()
-	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n\n",
+	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n",
 		es.Consumed, es.Batches, es.Late, es.Dead, es.Rows)
 
 	res, err := readerapp.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("reader: %w", err)
 	}
+	fmt.Fprintf(out, "  (update mode writes a window's row again at each micro-batch that changes it; the compacted topic keeps the latest: %d distinct (region, window) rows)\n\n", len(res.Rows))
 	fmt.Fprintf(out, "%s: %d (region, window) rows, latest windows first\n", schema.SummaryTopic, len(res.Rows))
 	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil {
 		return err
@@ -172,6 +174,34 @@ func auditSummary(ctx context.Context, out io.Writer, kc kafkaconn.Config, reg *
 		return fmt.Errorf("the summary table is not what the input makes it:\n%s", b.String())
 	}
 	return nil
+}
+
+// header tells what the replay does: how many sales, what re-based means
+// (the first sale happens now and the others follow at their original
+// spacing, so the windows of a file spanning days run days ahead of now),
+// and the enricher's settings.
+func header(rows int, span, duration time.Duration, speedup float64, trigger time.Duration) string {
+	return fmt.Sprintf("\nreplaying %d sales in about %v, %.0fx faster than they happened; enricher: 10m windows sliding 5m, watermark 10m, trigger %v\n"+
+		"event times are re-based to now: the first sale happens now and the others follow at their original spacing; "+
+		"the data spans %v, so its last windows are %v (%s) ahead of now\n",
+		rows, duration, speedup, trigger, span.Round(time.Minute), span.Round(time.Minute), days(span))
+}
+
+func days(d time.Duration) string {
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
+// Flags declares the demo's flags in a flag set named demo, so that -h
+// prints "Usage of demo".
+func Flags(cfg *Config, verbose *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("demo", flag.ExitOnError)
+	fs.StringVar(&cfg.Sales, "input", app.DefaultSalesCSV, "sales CSV to replay")
+	fs.StringVar(&cfg.Regions, "regions", app.DefaultRegionsCSV, "regions CSV")
+	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the replay takes")
+	fs.DurationVar(&cfg.Trigger, "trigger", time.Second, "the enricher's trigger interval")
+	fs.IntVar(&cfg.Limit, "limit", 40, "rows of the table printed (0: all)")
+	fs.BoolVar(verbose, "v", false, "log what the jobs do")
+	return fs
 }
 
 // spanOf returns the time between the first and last sale of a CSV, and

@@ -28,6 +28,8 @@ func TestRun(t *testing.T) {
 		"enricher: 1800 sales in",
 		"0 late, 0 dead-lettered",
 		"WINDOW START", "ORDERS",
+		"event times are re-based to now: the first sale happens now", "the data spans 108h48m0s", "4.5 days",
+		"distinct (region, window) rows",
 		"(5 of ",
 		"audit: EQUAL: ", "1800 sales: 1800 aggregated",
 	} {
@@ -50,5 +52,23 @@ func TestSpanOf(t *testing.T) {
 	}
 	if _, _, err := spanOf("no-such.csv"); err == nil {
 		t.Error("a missing file gave no error")
+	}
+}
+
+// TestFlags: -h names the demo, not the binary's build-cache path.
+func TestFlags(t *testing.T) {
+	var (
+		cfg Config
+		v   bool
+	)
+	fs := Flags(&cfg, &v)
+	var b bytes.Buffer
+	fs.SetOutput(&b)
+	fs.Usage()
+	if !strings.HasPrefix(b.String(), "Usage of demo:") || !strings.Contains(b.String(), "-duration") {
+		t.Errorf("usage %q", b.String())
+	}
+	if err := fs.Parse([]string{"--trigger", "2s"}); err != nil || cfg.Trigger != 2*time.Second || cfg.Limit != 40 {
+		t.Errorf("parse: %v, %+v", err, cfg)
 	}
 }

@@ -64,7 +64,8 @@ type Config struct {
 	// each); a larger cut is refused.
 	MaxSales int64
 	Decoder  Decoder
-	Logger   *slog.Logger
+	// Logger, if set, logs the cut taken.
+	Logger *slog.Logger
 }
 
 // DefaultMaxSales is the default of Config.MaxSales.
@@ -136,6 +137,10 @@ func attempt(ctx context.Context, connOpts []kgo.Opt, cfg Config, deadline time.
 	c, err := takeCut(ctx, adm, cfg.Group, st.SalesTopic, st.RepartitionTopic, time.Until(deadline), names)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Logger != nil {
+		cfg.Logger.Info("consistent cut taken", "group", cfg.Group, "tries", c.attempts, "caught_up", c.caughtUp,
+			"committed", c.committed, "ends", c.ends)
 	}
 	a := &auditor{cfg: cfg, st: st, c: c, connOpts: connOpts}
 	return a.run(ctx)

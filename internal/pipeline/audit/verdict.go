@@ -58,8 +58,8 @@ func (v *Verdict) Write(w io.Writer) error {
 		fmt.Fprintf(w, "cut: the enricher did not catch up within --audit-wait %v; audited a consistent cut at its committed offsets (%d sales past them, %d forwarded but not yet windowed)\n",
 			v.Waited, v.NotRead, v.Counts.InFlight)
 	default:
-		fmt.Fprintf(w, "cut: a consistent cut at the group's committed offsets, the enricher running (%d sales past them, %d forwarded but not yet windowed)\n",
-			v.NotRead, v.Counts.InFlight)
+		fmt.Fprintf(w, "cut: a consistent cut at the group's committed offsets, the enricher running (%d sales past them, %d forwarded but not yet windowed; try %d)\n",
+			v.NotRead, v.Counts.InFlight, v.Attempts)
 	}
 	fmt.Fprintf(w, "mode: %s", v.Mode)
 	if v.Mode == "append" {

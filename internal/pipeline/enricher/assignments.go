@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -17,6 +18,13 @@ type assignments struct {
 	topic  string
 	mu     sync.Mutex
 	events []assignment
+	// joined is set when the group assigns this member its partitions
+	// (kgo calls OnPartitionsAssigned after every join, even with none
+	// new), and cleared when the member loses its session.
+	joined atomic.Bool
+	// onLost, if set, is called when the session is lost (fenced,
+	// expired), from kgo's goroutine.
+	onLost func()
 }
 
 // assignment is one change: partitions added, or revoked or lost.
@@ -38,11 +46,29 @@ func (a *assignments) record(m map[string][]int32, added bool) {
 // assigned is the kgo.OnPartitionsAssigned hook.
 func (a *assignments) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	a.record(m, true)
+	a.joined.Store(true)
 }
 
 // revoked is the kgo.OnPartitionsRevoked and kgo.OnPartitionsLost hook.
 func (a *assignments) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	a.record(m, false)
+}
+
+// lost is the kgo.OnPartitionsLost hook: the session is gone, and with it
+// the partitions.
+func (a *assignments) lost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	a.joined.Store(false)
+	if a.onLost != nil {
+		a.onLost()
+	}
+	a.revoked(ctx, cl, m)
+}
+
+// pending reports whether changes wait to be taken.
+func (a *assignments) pending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.events) > 0
 }
 
 // take returns the changes recorded since the last call, oldest first.

@@ -18,7 +18,8 @@ type batch struct {
 	agg      int64     // of which folded into a window
 	dead     int64
 	late     int64
-	markers  int64 // watermark markers read (stage 2)
+	noRegion noRegion // sales forwarded under Unassigned (stage 1)
+	markers  int64    // watermark markers read (stage 2)
 	// sources holds, for each sales partition read, the largest valid
 	// event time (math.MinInt64 if none), for the watermark markers.
 	sources map[int32]int64

@@ -254,6 +254,10 @@ type Enricher struct {
 	valEnc  Encoder
 	log     *slog.Logger
 	stats   counters
+	// unassigned counts the committed sales that joined no region.
+	unassigned unassigned
+	// lateWarned is set once most of a micro-batch was late and said so.
+	lateWarned atomic.Bool
 }
 
 // New returns an Enricher that joins with regions, decodes sales with dec
@@ -326,10 +330,6 @@ func (e *Enricher) Stats() Stats {
 		EventTimes: s.eventTimes.load(),
 	}
 }
-
-// Ready reports whether e consumes: its session has started and it is not
-// rebuilding a table from the changelog.
-func (e *Enricher) Ready() bool { return e.stats.ready.Load() }
 
 // summaryRecord returns the record of one summary row.
 func (e *Enricher) summaryRecord(row window.Row[string, window.Sum]) (*kgo.Record, error) {

@@ -19,6 +19,8 @@ func Metrics(s *ops.Server, e *Enricher) {
 	s.CounterFunc("salesstream_enricher_summary_rows_total", "Summary rows written.", st(func(s Stats) int64 { return s.Rows }))
 	s.CounterFunc("salesstream_enricher_batches_total", "Micro-batches committed.", st(func(s Stats) int64 { return s.Batches }))
 	s.CounterFunc("salesstream_enricher_aborts_total", "Micro-batches aborted and replayed.", st(func(s Stats) int64 { return s.Aborts }))
+	s.CounterFunc("salesstream_enricher_unassigned_total", "Sales that joined no region (blank country, or one the regions file lacks), counted under Unassigned.",
+		func() float64 { return float64(e.Unassigned(0).Total()) })
 	s.GaugeFunc("salesstream_enricher_open_windows", "(region, window) rows held in state.", st(func(s Stats) int64 { return s.Windows }))
 	s.GaugeFunc("salesstream_enricher_partitions", "Repartition partitions this instance owns, each with its window table.", st(func(s Stats) int64 { return s.Partitions }))
 	s.GaugeFunc("salesstream_enricher_watermark_seconds", "The query's watermark (one for all partitions) as this instance knows it, in Unix seconds.", func() float64 {

@@ -55,7 +55,12 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 			return nil
 		}
 		var fatal *fatalError
-		if errors.As(err, &fatal) {
+		if !errors.As(err, &fatal) {
+			if f := e.fenced(err); f != nil {
+				errors.As(f, &fatal)
+			}
+		}
+		if fatal != nil {
 			return fatal.err
 		}
 		if time.Since(began) > time.Minute {
@@ -103,9 +108,14 @@ func (e *Enricher) listEnds(ctx context.Context, cl *kgo.Client, topic string) (
 	return topics.ListEnds(ctx, cl, from, topic)
 }
 
+// readyPoll bounds a poll while the session is not ready yet.
+const readyPoll = 200 * time.Millisecond
+
+// fmtMillis writes a Unix-ms time, such as a watermark, as RFC 3339, or
+// "none yet" for minInt64.
 func fmtMillis(ms int64) string {
 	if ms == minInt64 {
-		return "none"
+		return "none yet"
 	}
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
 }

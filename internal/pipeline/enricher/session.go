@@ -27,8 +27,11 @@ type session struct {
 	tx         txn
 	v          schema.SaleValue
 	names      regionNames
-	src        *sourceClock // stage 1's sales partitions, for idleness
-	sales      int32        // partitions of the sales topic
+	// restoredWatermark is the largest watermark restored from the
+	// changelog in this session (minInt64 if none): an earlier run's.
+	restoredWatermark int64
+	src               *sourceClock // stage 1's sales partitions, for idleness
+	sales             int32        // partitions of the sales topic
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -88,7 +91,7 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
-		kgo.OnPartitionsLost(both(asg.revoked, src.asg.revoked)),
+		kgo.OnPartitionsLost(both(asg.lost, src.asg.revoked)),
 	}
 }
 
@@ -96,7 +99,7 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 // previous instance of the same transactional id, and checks the layout
 // of the repartition and state topics.
 func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
-	asg := &assignments{topic: e.cfg.RepartitionTopic}
+	asg := &assignments{topic: e.cfg.RepartitionTopic, onLost: func() { e.stats.ready.Store(false) }}
 	src := newSourceClock(e.cfg.SalesTopic)
 	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src)...)...)
 	if err != nil {
@@ -127,7 +130,8 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 		return nil, err
 	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
-		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales}
+		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,
+		restoredWatermark: minInt64}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -143,7 +147,7 @@ func (s *session) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.stats.ready.Store(true)
+	e.stats.ready.Store(false) // until joined and restored
 	defer e.stats.ready.Store(false)
 	for {
 		if !tr.reached() {
@@ -182,20 +186,36 @@ func (s *session) run(ctx context.Context) error {
 func (s *session) read(ctx context.Context, tr *trigger) error {
 	e := s.e
 	pollCtx, cancel := tr.pollContext(ctx)
+	if !e.stats.ready.Load() {
+		// Until ready, look often for the group's assignment, so that
+		// restoring it does not wait for records or a trigger.
+		cancel()
+		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
+	}
 	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	var fence error
 	fs.EachError(func(topic string, p int32, err error) {
+		if f := e.fenced(err); f != nil {
+			fence = f
+			return
+		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			e.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 		}
 	})
+	if fence != nil {
+		e.stats.ready.Store(false)
+		return fence
+	}
 	if err := s.apply(ctx, s.asg.take()); err != nil {
 		return err
 	}
 	s.src.apply(time.Now())
+	s.markReady()
 	if fs.NumRecords() == 0 {
 		return nil
 	}
@@ -237,14 +257,15 @@ func (s *session) apply(ctx context.Context, events []assignment) error {
 		delete(s.tasks, p)
 	}
 	if len(add) > 0 {
-		e.stats.ready.Store(false)
+		was := e.stats.ready.Swap(false)
 		tasks, err := e.restore(ctx, s.connOpts, add, s.partitions)
-		e.stats.ready.Store(true)
 		if err != nil {
 			return err
 		}
+		e.stats.ready.Store(was)
 		for p, tk := range tasks {
 			s.tasks[p] = tk
+			s.restoredWatermark = max(s.restoredWatermark, tk.t.Watermark())
 			e.log.Info("window state restored", "topic", e.cfg.StateTopic, "partition", p,
 				"windows", tk.t.Len(), "records_read", tk.read, "watermark", fmtMillis(tk.t.Watermark()))
 		}

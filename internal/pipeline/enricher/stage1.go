@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 )
 
@@ -88,9 +89,13 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	}
 	b.noteSource(r.Partition, f.ts)
 	b.forwards++
+	region := e.regions.Region(s.Country)
+	if region == sales.Unassigned {
+		b.noRegion.add(s.Country)
+	}
 	b.emit(&kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
-		Key:     b.key(e.regions.Region(s.Country)),
+		Key:     b.key(region),
 		Value:   appendRepartitionValue(b.buf(maxRepartitionValue(len(r.Key), len(r.Value))), &f),
 		Headers: r.Headers,
 	})

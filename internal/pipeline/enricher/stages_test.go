@@ -32,7 +32,7 @@ func (d fakeDecoder) Decode(_ context.Context, msg []byte, _ func(string) ([]byt
 }
 
 func saleValue(country string, ts int64, cents int64) schema.SaleValue {
-	return schema.SaleValue{PaymentID: 1, CustomerID: 2, Amount: schema.AppendDecimal(nil, money.Cents(cents)), PaymentDate: ts, Country: country}
+	return schema.SaleValue{PaymentID: 1, CustomerID: 2, Amount: schema.AppendDecimal(nil, money.Cents(cents)), PaymentDate: ts, Country: &country}
 }
 
 // TestForwardAndFold runs sales records through stage 1, then the

@@ -179,6 +179,7 @@ func (s *session) settle(touched []*task, rows int64) {
 	st.late.Add(b.late)
 	st.dead.Add(b.dead)
 	st.rows.Add(rows)
+	e.unassigned.merge(&b.noRegion)
 	s.gauges()
 	defer b.reset()
 	if b.records == 0 && b.windowed == 0 && b.markers == 0 && rows == 0 {
@@ -186,6 +187,7 @@ func (s *session) settle(touched []*task, rows int64) {
 		return
 	}
 	st.batches.Add(1)
+	s.warnLate(b.late, b.windowed)
 	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
 		"markers", b.markers, "rows", rows, "late", b.late, "dead", b.dead, "bytes", b.bytes,
 		"watermark", fmtMillis(st.watermark.Load()), "watermark_policy", e.cfg.WatermarkPolicy,

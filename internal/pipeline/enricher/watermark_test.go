@@ -183,7 +183,7 @@ func TestParseWatermarkPolicy(t *testing.T) {
 
 func TestFmtEventTimes(t *testing.T) {
 	got := fmtEventTimes(map[int32]int64{1: math.MinInt64, 0: 0})
-	if got != "0=1970-01-01T00:00:00Z 1=none" {
+	if got != "0=1970-01-01T00:00:00Z 1=none yet" {
 		t.Errorf("fmtEventTimes = %q", got)
 	}
 }

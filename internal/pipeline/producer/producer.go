@@ -138,6 +138,14 @@ type Stats struct {
 	Bad int64
 	// Skipped counts rows a resumed run did not send again.
 	Skipped int64
+	// BlankCountry counts sales sent without a country: the enricher
+	// counts them under the region Unassigned.
+	BlankCountry int64
+	// RejectTopic names the topic that keeps the bad rows, and
+	// RejectHeld how many rows it holds, from every run, once the run
+	// has ended (-1 if it could not be read).
+	RejectTopic string
+	RejectHeld  int64
 	// Errors holds the first bad rows' errors, at most MaxReported.
 	Errors []error
 	// Elapsed is the time since the run started.
@@ -159,6 +167,7 @@ type Producer struct {
 	firstErr error
 	sent     atomic.Int64
 	bad      atomic.Int64
+	blank    atomic.Int64
 }
 
 // New returns a Producer that sends through cl, encoding keys with keyEnc
@@ -238,7 +247,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		st.Elapsed = p.now().Sub(start)
 		p.cfg.Progress(st)
 	}
-	for p.cfg.Limit == 0 || st.Read-st.Bad < p.cfg.Limit {
+	for p.cfg.Limit == 0 || st.Read-st.Bad-st.Skipped < p.cfg.Limit {
 		if err := p.err(); err != nil {
 			return p.finish(ctx, st, start, report, err)
 		}
@@ -274,6 +283,10 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		if line > 0 && p.cfg.Resume.skip(p.cfg.Topic, tp, line, key) {
 			st.Skipped++
 			continue
+		}
+		if s.Country == "" {
+			st.BlankCountry++
+			p.blank.Add(1)
 		}
 		if first.IsZero() {
 			first = s.PaymentDate
@@ -342,9 +355,16 @@ func (p *Producer) err() error {
 	return p.firstErr
 }
 
+// RejectTopic names the topic that keeps the bad rows.
+func (p *Producer) RejectTopic() string { return p.cfg.RejectTopic }
+
 // Sent returns the number of sales acknowledged so far; safe to call while
 // Run runs.
 func (p *Producer) Sent() int64 { return p.sent.Load() }
+
+// BlankCountry returns the number of sales without a country so far; safe
+// to call while Run runs.
+func (p *Producer) BlankCountry() int64 { return p.blank.Load() }
 
 // Bad returns the number of bad rows met so far; safe to call while Run
 // runs.

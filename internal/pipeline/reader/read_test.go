@@ -226,6 +226,9 @@ func TestReadEdges(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Read error = %v, want %v", err, tt.wantErr)
 				}
+				if !strings.Contains(err.Error(), "run it first (go run ./cmd/enricher)") {
+					t.Errorf("Read error %q does not say to run the enricher", err)
+				}
 				return
 			}
 			if err != nil {

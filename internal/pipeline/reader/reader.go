@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -64,6 +65,9 @@ func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (R
 	}
 	defer cl.Close()
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
+	if errors.Is(err, topics.ErrNoTopic) {
+		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -203,12 +207,18 @@ type jsonRow struct {
 	Orders      int64  `json:"orders"`
 }
 
+// NoRowsYet says that the summary table is empty and how to fill it.
+const NoRowsYet = "no summary rows yet: the enricher writes them at each trigger (--trigger, 2m by default) once sales arrive; " +
+	"send sales with go run ./cmd/producer (add --event-time original --delay 0 for the whole file at once) and keep go run ./cmd/enricher running, or run it with --once"
+
 // Write prints rows in format f: at most limit rows (0: all) for Table,
-// all rows for JSON (one object a line) and CSV (with a header).
+// or NoRowsYet if there are none; all rows for JSON (one object a line,
+// nothing if none) and CSV (with a header).
 func Write(w io.Writer, rows []Row, f Format, limit int) error {
 	switch f {
 	case JSON:
 		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // a region such as "Parks & Rec" stays readable
 		for _, r := range rows {
 			if err := enc.Encode(jsonRow{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), r.Orders}); err != nil {
 				return fmt.Errorf("write JSON: %w", err)
@@ -224,6 +234,12 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return fmt.Errorf("write CSV: %w", err)
+		}
+		return nil
+	}
+	if len(rows) == 0 {
+		if _, err := fmt.Fprintln(w, NoRowsYet); err != nil {
+			return fmt.Errorf("write table: %w", err)
 		}
 		return nil
 	}

@@ -151,8 +151,22 @@ func TestWriteTableEmpty(t *testing.T) {
 	if err := Write(&b, nil, Table, 10); err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "WINDOW START") {
-		t.Fatalf("empty table printed %q, want the header alone", b.String())
+	if b.String() != NoRowsYet+"\n" {
+		t.Fatalf("empty table printed %q, want %q", b.String(), NoRowsYet)
+	}
+	if !strings.Contains(NoRowsYet, "cmd/producer") || !strings.Contains(NoRowsYet, "cmd/enricher") {
+		t.Errorf("%q does not say how to produce rows", NoRowsYet)
+	}
+}
+
+// TestWriteJSONAmpersand: JSON keeps & < > as they are, not \u0026.
+func TestWriteJSONAmpersand(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, []Row{row("Parks & <Rec>", w0, 1, 1)}, JSON, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"region":"Parks & <Rec>"`) {
+		t.Errorf("JSON escaped the region: %s", b.String())
 	}
 }
 

@@ -22,6 +22,9 @@ type Runtime struct {
 	// readiness there.
 	Ops            *ops.Server
 	Stdout, Stderr io.Writer
+	// Status is the status line of standard error when it is a
+	// terminal (nil otherwise); log lines print above it.
+	Status *StatusLine
 }
 
 // Job is a binary's work, run once its settings are resolved.
@@ -70,7 +73,13 @@ func run(ctx context.Context, name string, declare func(*config.Set) Job, args [
 	if done, err := (Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
 		return err
 	}
-	log, err := logging.Logger(stderr)
+	var status *StatusLine
+	logTo := stderr
+	if isTerminal(stderr) {
+		status = NewStatusLine(stderr)
+		logTo = status
+	}
+	log, err := logging.Logger(logTo)
 	if err != nil {
 		return err
 	}
@@ -78,5 +87,15 @@ func run(ctx context.Context, name string, declare func(*config.Set) Job, args [
 	if err := srv.Start(ctx, oc.Addr, log); err != nil {
 		return err
 	}
-	return job(ctx, Runtime{Log: log, Ops: srv, Stdout: stdout, Stderr: stderr})
+	return job(ctx, Runtime{Log: log, Ops: srv, Stdout: stdout, Stderr: stderr, Status: status})
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -25,6 +25,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -422,5 +424,23 @@ func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	default:
 		sl = slog.LevelDebug
 	}
+	for i := 1; i < len(keyvals); i += 2 {
+		keyvals[i] = readable(keyvals[i])
+	}
 	k.l.Log(context.Background(), sl, "kafka: "+msg, keyvals...)
+}
+
+// readable turns a map, such as franz-go's topic -> partitions, into log
+// fields (sorted by key) instead of a Go map dump; other values pass.
+func readable(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Map {
+		return v
+	}
+	attrs := make([]slog.Attr, 0, rv.Len())
+	for it := rv.MapRange(); it.Next(); {
+		attrs = append(attrs, slog.Any(fmt.Sprint(it.Key().Interface()), readable(it.Value().Interface())))
+	}
+	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
+	return slog.GroupValue(attrs...)
 }
