@@ -78,6 +78,7 @@ type CannotAudit struct {
 	later    bool // the enricher may yet make it possible
 }
 
+// Error says what is missing and what to do.
 func (c *CannotAudit) Error() string { return fmt.Sprintf("cannot audit: %s; %s", c.What, c.Do) }
 
 func cannot(what, do string) error { return &CannotAudit{What: what, Do: do} }

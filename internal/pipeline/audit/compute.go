@@ -36,6 +36,7 @@ type Key struct {
 	Start  int64 // window start, Unix ms
 }
 
+// String returns region@start, the start in RFC 3339 UTC.
 func (k Key) String() string { return fmt.Sprintf("%s@%s", k.Region, fmtMillis(k.Start)) }
 
 // Agg is a row's aggregates: exact cents and the count of sales.
@@ -43,6 +44,7 @@ type Agg struct {
 	Cents, Orders int64
 }
 
+// String returns the aggregates as the verdict prints them.
 func (a Agg) String() string { return fmt.Sprintf("sales %s orders %d", fmtCents(a.Cents), a.Orders) }
 
 // What the enricher's outputs say of one sale, by its offset in the sales
@@ -202,6 +204,8 @@ type Difference struct {
 	Detail          string
 }
 
+// String returns the difference as the verdict prints it: its kind,
+// key, and expected and found rows.
 func (d Difference) String() string {
 	switch d.Kind {
 	case "missing":

@@ -79,16 +79,16 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 	return a.verdict(found), nil
 }
 
-// repartitioned files a repartition record: windowed if below the group's
-// committed offset, in flight otherwise.
+// repartitioned files a repartition record that carries a sale: windowed
+// if below the group's committed offset, in flight otherwise.
 func (a *auditor) repartitioned(r *kgo.Record) error {
-	if enricher.IsWatermarkMarker(r.Value) {
-		return nil // the query's watermark crossing the shuffle: no sale
-	}
-	p, off, err := enricher.RepartitionSource(r.Value)
-	if err != nil {
+	p, off, sale, err := enricher.RepartitionSource(r.Value)
+	switch {
+	case err != nil:
 		a.b.problem("repartition record at partition %d offset %d: %v", r.Partition, r.Offset, err)
 		return nil
+	case !sale:
+		return nil // a watermark marker
 	}
 	a.regionPart[string(r.Key)] = r.Partition
 	f := fInFlight

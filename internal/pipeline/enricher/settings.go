@@ -93,10 +93,14 @@ func (e *Enricher) settingsRecord(tk *task) *kgo.Record {
 }
 
 // RepartitionSource returns the sales topic partition and offset of the
-// sale a repartition record's value carries.
-func RepartitionSource(v []byte) (partition int32, offset int64, err error) {
+// sale a repartition record's value carries; sale is false, with no
+// error, for a watermark marker, which carries none.
+func RepartitionSource(v []byte) (partition int32, offset int64, sale bool, err error) {
+	if isMarker(v) {
+		return 0, 0, false, nil
+	}
 	f, err := parseRepartitionValue(v)
-	return f.partition, f.offset, err
+	return f.partition, f.offset, err == nil, err
 }
 
 func (e *Enricher) countries() int {

@@ -58,7 +58,10 @@ type ExitError struct {
 	Err  error
 }
 
+// Error returns the wrapped error's message.
 func (e *ExitError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *ExitError) Unwrap() error { return e.Err }
 
 func run(ctx context.Context, name string, declare func(*config.Set) Job, args []string, stdout, stderr io.Writer) error {
