@@ -96,10 +96,6 @@ const maxSalesPartitions = 1 << 16
 
 func isMarker(v []byte) bool { return len(v) > 0 && v[0] == markerFormat }
 
-// IsWatermarkMarker reports whether a repartition record's value is a
-// watermark marker, which carries no sale, rather than a forwarded sale.
-func IsWatermarkMarker(v []byte) bool { return isMarker(v) }
-
 func appendMarker(b []byte, m marker) []byte {
 	b = append(b, markerFormat)
 	b = binary.AppendVarint(b, int64(m.partition))
