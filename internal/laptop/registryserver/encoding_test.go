@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"io"
 	"strings"
 	"testing"
 )
 
-func gzipped(t *testing.T, s string) string {
+// compressed returns s written through the compressor that newWriter makes.
+func compressed(t *testing.T, s string, newWriter func(io.Writer) io.WriteCloser) string {
 	t.Helper()
 	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
+	w := newWriter(&b)
 	if _, err := w.Write([]byte(s)); err != nil {
 		t.Fatal(err)
 	}
@@ -21,17 +23,14 @@ func gzipped(t *testing.T, s string) string {
 	return b.String()
 }
 
+func gzipped(t *testing.T, s string) string {
+	t.Helper()
+	return compressed(t, s, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+}
+
 func deflated(t *testing.T, s string) string {
 	t.Helper()
-	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
-	if _, err := w.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
+	return compressed(t, s, func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) })
 }
 
 // TestCompressedRequestBodies: Apicurio's SDKs gzip request bodies; the

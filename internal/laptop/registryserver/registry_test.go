@@ -3,7 +3,6 @@ package registryserver
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -19,20 +18,10 @@ func dumpState(s *Server) string {
 	for _, k := range sortedKeys(st.globalRules) {
 		fmt.Fprintf(&b, "global rule %s=%s\n", k, st.globalRules[k])
 	}
-	var groups []string
-	for id := range st.groups {
-		groups = append(groups, id)
-	}
-	sort.Strings(groups)
-	for _, gid := range groups {
+	for _, gid := range sortedKeys(st.groups) {
 		g := st.groups[gid]
 		fmt.Fprintf(&b, "group %s %q %v %s %s\n", g.id, g.description, g.labels, g.created, g.modified)
-		var arts []string
-		for id := range g.artifacts {
-			arts = append(arts, id)
-		}
-		sort.Strings(arts)
-		for _, aid := range arts {
+		for _, aid := range sortedKeys(g.artifacts) {
 			a := g.artifacts[aid]
 			fmt.Fprintf(&b, " artifact %s %s %q %q %v %s %s next=%d\n", a.id, a.typ, a.name, a.description, a.labels, a.created, a.modified, a.nextOrder)
 			for _, k := range sortedKeys(a.rules) {
@@ -43,12 +32,7 @@ func dumpState(s *Server) string {
 			}
 		}
 	}
-	var cids []int64
-	for id := range st.contents {
-		cids = append(cids, id)
-	}
-	sort.Slice(cids, func(i, j int) bool { return cids[i] < cids[j] })
-	for _, id := range cids {
+	for _, id := range sortedKeys(st.contents) {
 		c := st.contents[id]
 		fmt.Fprintf(&b, "content %d %s %s %d bytes\n", c.id, c.hash, c.contentType, len(c.data))
 	}

@@ -1,10 +1,12 @@
 package registryserver
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -127,12 +129,11 @@ func (st *state) effectiveRules(a *artifact) map[string]string {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// sortedKeys returns the keys of m in ascending order, as a non-nil slice
+// (an empty one encodes to a JSON [], not null).
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := slices.AppendSeq(make([]K, 0, len(m)), maps.Keys(m))
+	slices.Sort(keys)
 	return keys
 }
 

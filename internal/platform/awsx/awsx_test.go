@@ -295,17 +295,25 @@ func TestValidRegion(t *testing.T) {
 	}
 }
 
+// checkCredentialsFails checks that CheckCredentials on cfg fails with an
+// *awsx.Error of the given kind, and returns the error.
+func checkCredentialsFails(t *testing.T, cfg aws.Config, kind awsx.Kind) error {
+	t.Helper()
+	_, err := awsx.CheckCredentials(context.Background(), cfg)
+	var ae *awsx.Error
+	if !errors.As(err, &ae) || ae.Kind != kind {
+		t.Fatalf("got %v, want %v", err, kind)
+	}
+	return err
+}
+
 func TestNoCredentials(t *testing.T) {
 	isolate(t)
 	cfg, err := awsx.Config{Region: region}.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = awsx.CheckCredentials(context.Background(), cfg)
-	var ae *awsx.Error
-	if !errors.As(err, &ae) || ae.Kind != awsx.NoCredentials {
-		t.Fatalf("got %v, want NoCredentials", err)
-	}
+	err = checkCredentialsFails(t, cfg, awsx.NoCredentials)
 	for _, w := range []string{"no AWS credentials", "IRSA", "AWS_PROFILE", "AWS_ACCESS_KEY_ID"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q: %v", w, err)
@@ -322,11 +330,7 @@ func TestExpiredCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = awsx.CheckCredentials(context.Background(), cfg)
-	var ae *awsx.Error
-	if !errors.As(err, &ae) || ae.Kind != awsx.ExpiredCredentials {
-		t.Fatalf("got %v, want ExpiredCredentials", err)
-	}
+	checkCredentialsFails(t, cfg, awsx.ExpiredCredentials)
 }
 
 func TestExplain(t *testing.T) {

@@ -67,12 +67,10 @@ func TestOpenLocal(t *testing.T) {
 	}
 }
 
-func TestOpenS3(t *testing.T) {
-	data := csvData(5000) // about 400 KB
-	fake := awstest.NewS3(t, region, awstest.TestKeys())
-	fake.Put("demo-bucket", "data/sales 2021.csv", data)
-	o := s3Opener(t, fake, awstest.TestKeys())
-	rc, err := o.Open(context.Background(), "s3://demo-bucket/data/sales 2021.csv")
+// readObject opens uri with o and reads it to the end.
+func readObject(t *testing.T, o *Opener, uri string) []byte {
+	t.Helper()
+	rc, err := o.Open(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +79,15 @@ func TestOpenS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return got
+}
+
+func TestOpenS3(t *testing.T) {
+	data := csvData(5000) // about 400 KB
+	fake := awstest.NewS3(t, region, awstest.TestKeys())
+	fake.Put("demo-bucket", "data/sales 2021.csv", data)
+	o := s3Opener(t, fake, awstest.TestKeys())
+	got := readObject(t, o, "s3://demo-bucket/data/sales 2021.csv")
 	if !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes, want the %d of the object", len(got), len(data))
 	}
@@ -100,15 +107,7 @@ func TestOpenS3Resumes(t *testing.T) {
 	o := s3Opener(t, fake, awstest.TestKeys())
 	var logs strings.Builder
 	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	rc, err := o.Open(context.Background(), "s3://b/sales.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	got, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readObject(t, o, "s3://b/sales.csv")
 	if !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes that differ from the %d of the object", len(got), len(data))
 	}
