@@ -158,43 +158,6 @@ func TestKafkaJournalRefusesUnsafeTopics(t *testing.T) {
 	}
 }
 
-// writeThroughEveryAPI changes the registry through every API and returns
-// the version of an artifact it deleted last.
-func writeThroughEveryAPI(t *testing.T, s *Server) v3Version {
-	t.Helper()
-	h := s.Handler()
-	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups", `{"groupId":"sales","description":"d","labels":{"k":"v"}}`)
-	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups/sales/artifacts", v3Create("pagila.sales.avro-value", "AVRO", saleV1))
-	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups/sales/artifacts/pagila.sales.avro-value/versions", v3VersionBody(saleAddOptional))
-	mustCall(t, h, 200, nil, "POST", prefixV2+"/groups/default/artifacts", regionV1, "X-Registry-ArtifactId", "regions", "X-Registry-ArtifactType", "AVRO")
-	mustCall(t, h, 200, nil, "POST", prefixCcompat+"/subjects/pagila.sales.avro-key/versions", ccBody(`"int"`))
-	mustCall(t, h, 204, nil, "POST", prefixV3+"/admin/rules", `{"ruleType":"VALIDITY","config":"FULL"}`)
-	mustCall(t, h, 204, nil, "POST", prefixV3+"/groups/sales/artifacts/pagila.sales.avro-value/rules", `{"ruleType":"COMPATIBILITY","config":"BACKWARD"}`)
-	mustCall(t, h, 204, nil, "DELETE", prefixV3+"/admin/rules/VALIDITY", "")
-	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups/default/artifacts", v3Create("doomed", "AVRO", `{"type":"enum","name":"E","symbols":["A"]}`))
-	var doomed v3Version
-	mustCall(t, h, 200, &doomed, "GET", prefixV3+"/groups/default/artifacts/doomed/versions/1", "")
-	mustCall(t, h, 204, nil, "DELETE", prefixV3+"/groups/default/artifacts/doomed", "")
-	return doomed
-}
-
-// checkReopened checks that s2 has before's state and hands out ids past
-// the deleted artifact's.
-func checkReopened(t *testing.T, s2 *Server, before string, doomed v3Version) {
-	t.Helper()
-	if after := dumpState(s2); after != before {
-		t.Fatalf("state differs after reopening.\nbefore:\n%s\nafter:\n%s", before, after)
-	}
-	h := s2.Handler()
-	// The artifact rule survived: an incompatible change is refused.
-	mustCall(t, h, 409, nil, "POST", prefixV3+"/groups/sales/artifacts/pagila.sales.avro-value/versions", v3VersionBody(saleAmountInt))
-	var next v3CreateArtifactResponse
-	mustCall(t, h, 200, &next, "POST", prefixV3+"/groups/default/artifacts", v3Create("fresh", "AVRO", `{"type":"fixed","name":"F","size":4}`))
-	if next.Version.GlobalID != doomed.GlobalID+1 || next.Version.ContentID != doomed.ContentID+1 {
-		t.Fatalf("new ids (%d,%d) after reopen, want (%d,%d)", next.Version.GlobalID, next.Version.ContentID, doomed.GlobalID+1, doomed.ContentID+1)
-	}
-}
-
 func newJournaledServer(t *testing.T, j Journal) *Server {
 	t.Helper()
 	s, err := New(context.Background(), WithJournal(j), WithLogger(quietLogger()))

@@ -26,6 +26,32 @@ func openJournaled(t *testing.T, dir string) *Server {
 func TestPersistence(t *testing.T) {
 	dir := t.TempDir()
 	s := openJournaled(t, dir)
+	doomed := writeThroughEveryAPI(t, s)
+
+	before := dumpState(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A closed server refuses changes.
+	mustCall(t, s.Handler(), http.StatusServiceUnavailable, nil, "POST", prefixV3+"/groups", `{"groupId":"late"}`)
+
+	s2 := openJournaled(t, dir)
+	defer s2.Close()
+	checkReopened(t, s2, before, doomed)
+	var sch ccSchema
+	mustCall(t, s2.Handler(), 200, &sch, "GET", prefixCcompat+"/subjects/pagila.sales.avro-key/versions/latest", "")
+	if sch.Schema != `"int"` {
+		t.Fatalf("ccompat schema after reopen = %+v", sch)
+	}
+	if _, err := s2.versionByGlobalID(doomed.GlobalID); err == nil {
+		t.Fatalf("the deleted artifact's globalId %d resolves after reopen", doomed.GlobalID)
+	}
+}
+
+// writeThroughEveryAPI changes the registry through every API and returns
+// the version of an artifact it deleted last.
+func writeThroughEveryAPI(t *testing.T, s *Server) v3Version {
+	t.Helper()
 	h := s.Handler()
 	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups", `{"groupId":"sales","description":"d","labels":{"k":"v"}}`)
 	mustCall(t, h, 200, nil, "POST", prefixV3+"/groups/sales/artifacts", v3Create("pagila.sales.avro-value", "AVRO", saleV1))
@@ -41,36 +67,24 @@ func TestPersistence(t *testing.T) {
 	var doomed v3Version
 	mustCall(t, h, 200, &doomed, "GET", prefixV3+"/groups/default/artifacts/doomed/versions/1", "")
 	mustCall(t, h, 204, nil, "DELETE", prefixV3+"/groups/default/artifacts/doomed", "")
+	return doomed
+}
 
-	before := dumpState(s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// A closed server refuses changes.
-	mustCall(t, h, http.StatusServiceUnavailable, nil, "POST", prefixV3+"/groups", `{"groupId":"late"}`)
-
-	s2 := openJournaled(t, dir)
-	defer s2.Close()
+// checkReopened checks that s2 has before's state and hands out ids past
+// the deleted artifact's.
+func checkReopened(t *testing.T, s2 *Server, before string, doomed v3Version) {
+	t.Helper()
 	if after := dumpState(s2); after != before {
 		t.Fatalf("state differs after reopening.\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	h2 := s2.Handler()
-	var sch ccSchema
-	mustCall(t, h2, 200, &sch, "GET", prefixCcompat+"/subjects/pagila.sales.avro-key/versions/latest", "")
-	if sch.Schema != `"int"` {
-		t.Fatalf("ccompat schema after reopen = %+v", sch)
-	}
-	// The artifact rule survived: an incompatible change is still refused.
-	mustCall(t, h2, 409, nil, "POST", prefixV3+"/groups/sales/artifacts/pagila.sales.avro-value/versions", v3VersionBody(saleAmountInt))
-
+	h := s2.Handler()
+	// The artifact rule survived: an incompatible change is refused.
+	mustCall(t, h, 409, nil, "POST", prefixV3+"/groups/sales/artifacts/pagila.sales.avro-value/versions", v3VersionBody(saleAmountInt))
 	var next v3CreateArtifactResponse
-	mustCall(t, h2, 200, &next, "POST", prefixV3+"/groups/default/artifacts", v3Create("fresh", "AVRO", `{"type":"fixed","name":"F","size":4}`))
+	mustCall(t, h, 200, &next, "POST", prefixV3+"/groups/default/artifacts", v3Create("fresh", "AVRO", `{"type":"fixed","name":"F","size":4}`))
 	if next.Version.GlobalID != doomed.GlobalID+1 || next.Version.ContentID != doomed.ContentID+1 {
 		t.Fatalf("new ids (%d,%d) after reopen, want (%d,%d): ids must continue past the deleted ones",
 			next.Version.GlobalID, next.Version.ContentID, doomed.GlobalID+1, doomed.ContentID+1)
-	}
-	if _, err := s2.versionByGlobalID(doomed.GlobalID); err == nil {
-		t.Fatalf("the deleted artifact's globalId %d resolves after reopen", doomed.GlobalID)
 	}
 }
 
