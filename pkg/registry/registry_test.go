@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,18 @@ var apis = []struct {
 }{
 	{"v3", nil},
 	{"v2", []registry.Option{registry.WithAPIV2()}},
+}
+
+// forEachAPI runs f as a subtest for each API, against a fresh test
+// registry and a client of it made with the API's options and then opts.
+func forEachAPI(t *testing.T, f func(t *testing.T, s *registrytest.Server, c *registry.Client), opts ...registry.Option) {
+	t.Helper()
+	for _, api := range apis {
+		t.Run(api.name, func(t *testing.T) {
+			s := registrytest.New(t)
+			f(t, s, newClient(t, s.URL, slices.Concat(api.opts, opts)...))
+		})
+	}
 }
 
 func newClient(t *testing.T, base string, opts ...registry.Option) *registry.Client {
@@ -120,47 +133,43 @@ func TestNewRejectsBadOptions(t *testing.T) {
 }
 
 func TestRegisterOutcomes(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, api.opts...)
-			ctx := context.Background()
-			steps := []struct {
-				content string
-				outcome registry.Outcome
-				version string
-			}{
-				{schemaV1, registry.Created, "1"},
-				{schemaV1, registry.Unchanged, "1"},
-				{schemaV2, registry.NewVersion, "2"},
-				{schemaV2, registry.Unchanged, "2"},
-				// Content equal to an older version is not a new version.
-				{schemaV1, registry.Unchanged, "1"},
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		ctx := context.Background()
+		steps := []struct {
+			content string
+			outcome registry.Outcome
+			version string
+		}{
+			{schemaV1, registry.Created, "1"},
+			{schemaV1, registry.Unchanged, "1"},
+			{schemaV2, registry.NewVersion, "2"},
+			{schemaV2, registry.Unchanged, "2"},
+			// Content equal to an older version is not a new version.
+			{schemaV1, registry.Unchanged, "1"},
+		}
+		globals := map[string]int64{}
+		for i, st := range steps {
+			meta, out, err := c.Register(ctx, "pagila.sales.avro-value", "AVRO", st.content)
+			if err != nil {
+				t.Fatalf("step %d: Register: %v", i, err)
 			}
-			globals := map[string]int64{}
-			for i, st := range steps {
-				meta, out, err := c.Register(ctx, "pagila.sales.avro-value", "AVRO", st.content)
-				if err != nil {
-					t.Fatalf("step %d: Register: %v", i, err)
-				}
-				if out != st.outcome || meta.Version != st.version {
-					t.Fatalf("step %d: outcome %v version %q, want %v %q", i, out, meta.Version, st.outcome, st.version)
-				}
-				if meta.GroupID != "default" || meta.ArtifactID != "pagila.sales.avro-value" || meta.ArtifactType != "AVRO" ||
-					meta.GlobalID < 1 || meta.ContentID < 1 || meta.CreatedOn.IsZero() {
-					t.Fatalf("step %d: incomplete metadata %+v", i, meta)
-				}
-				if g, seen := globals[st.version]; seen && g != meta.GlobalID {
-					t.Fatalf("step %d: version %s has global id %d, earlier %d", i, st.version, meta.GlobalID, g)
-				}
-				globals[st.version] = meta.GlobalID
+			if out != st.outcome || meta.Version != st.version {
+				t.Fatalf("step %d: outcome %v version %q, want %v %q", i, out, meta.Version, st.outcome, st.version)
 			}
-			vs, err := c.Versions(ctx, "pagila.sales.avro-value")
-			if err != nil || len(vs) != 2 {
-				t.Fatalf("Versions = %v, %v; want 2 versions", vs, err)
+			if meta.GroupID != "default" || meta.ArtifactID != "pagila.sales.avro-value" || meta.ArtifactType != "AVRO" ||
+				meta.GlobalID < 1 || meta.ContentID < 1 || meta.CreatedOn.IsZero() {
+				t.Fatalf("step %d: incomplete metadata %+v", i, meta)
 			}
-		})
-	}
+			if g, seen := globals[st.version]; seen && g != meta.GlobalID {
+				t.Fatalf("step %d: version %s has global id %d, earlier %d", i, st.version, meta.GlobalID, g)
+			}
+			globals[st.version] = meta.GlobalID
+		}
+		vs, err := c.Versions(ctx, "pagila.sales.avro-value")
+		if err != nil || len(vs) != 2 {
+			t.Fatalf("Versions = %v, %v; want 2 versions", vs, err)
+		}
+	})
 }
 
 func TestRegisterValidatesInput(t *testing.T) {
@@ -283,122 +292,114 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestLookups(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, api.opts...)
-			ctx := context.Background()
-			m1, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m2, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := c.Register(ctx, "other-value", "AVRO", schemaV1); err != nil {
-				t.Fatal(err)
-			}
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		ctx := context.Background()
+		m1, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Register(ctx, "other-value", "AVRO", schemaV1); err != nil {
+			t.Fatal(err)
+		}
 
-			latest, err := c.Latest(ctx, "sales-value")
-			if err != nil || latest.GlobalID != m2.GlobalID || latest.Version != "2" || latest.ContentID != m2.ContentID {
-				t.Fatalf("Latest = %+v, %v; want %+v", latest, err, m2)
+		latest, err := c.Latest(ctx, "sales-value")
+		if err != nil || latest.GlobalID != m2.GlobalID || latest.Version != "2" || latest.ContentID != m2.ContentID {
+			t.Fatalf("Latest = %+v, %v; want %+v", latest, err, m2)
+		}
+		if v, err := c.Version(ctx, "sales-value", "latest"); err != nil || v.GlobalID != m2.GlobalID {
+			t.Fatalf("Version(latest) = %+v, %v", v, err)
+		}
+		if v, err := c.Version(ctx, "sales-value", "1"); err != nil || v.GlobalID != m1.GlobalID || v.ContentID != m1.ContentID {
+			t.Fatalf("Version(1) = %+v, %v; want %+v", v, err, m1)
+		}
+		contents := []struct {
+			name string
+			get  func() (string, error)
+			want string
+		}{
+			{"latest", func() (string, error) { return c.Content(ctx, "sales-value", "latest") }, schemaV2},
+			{"version 1", func() (string, error) { return c.Content(ctx, "sales-value", "1") }, schemaV1},
+			{"content id", func() (string, error) { return c.ContentByContentID(ctx, m1.ContentID) }, schemaV1},
+			{"global id", func() (string, error) { return c.ContentByGlobalID(ctx, m2.GlobalID) }, schemaV2},
+		}
+		for _, tc := range contents {
+			if got, err := tc.get(); err != nil || got != tc.want {
+				t.Errorf("content by %s = %q, %v; want %q", tc.name, got, err, tc.want)
 			}
-			if v, err := c.Version(ctx, "sales-value", "latest"); err != nil || v.GlobalID != m2.GlobalID {
-				t.Fatalf("Version(latest) = %+v, %v", v, err)
-			}
-			if v, err := c.Version(ctx, "sales-value", "1"); err != nil || v.GlobalID != m1.GlobalID || v.ContentID != m1.ContentID {
-				t.Fatalf("Version(1) = %+v, %v; want %+v", v, err, m1)
-			}
-			contents := []struct {
-				name string
-				get  func() (string, error)
-				want string
-			}{
-				{"latest", func() (string, error) { return c.Content(ctx, "sales-value", "latest") }, schemaV2},
-				{"version 1", func() (string, error) { return c.Content(ctx, "sales-value", "1") }, schemaV1},
-				{"content id", func() (string, error) { return c.ContentByContentID(ctx, m1.ContentID) }, schemaV1},
-				{"global id", func() (string, error) { return c.ContentByGlobalID(ctx, m2.GlobalID) }, schemaV2},
-			}
-			for _, tc := range contents {
-				if got, err := tc.get(); err != nil || got != tc.want {
-					t.Errorf("content by %s = %q, %v; want %q", tc.name, got, err, tc.want)
-				}
-			}
-			list, err := c.List(ctx)
-			if err != nil || len(list) != 2 || list[0].ArtifactID != "other-value" || list[1].ArtifactID != "sales-value" ||
-				list[1].ArtifactType != "AVRO" || list[1].GroupID != "default" || list[1].CreatedOn.IsZero() {
-				t.Fatalf("List = %+v, %v", list, err)
-			}
-			name, version, err := c.SystemInfo(ctx)
-			if err != nil || name == "" || version == "" {
-				t.Fatalf("SystemInfo = %q, %q, %v", name, version, err)
-			}
-			if err := c.Delete(ctx, "sales-value"); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			if _, err := c.ContentByGlobalID(ctx, m2.GlobalID); !errors.Is(err, registry.ErrNotFound) {
-				t.Fatalf("content of a deleted version: %v", err)
-			}
-			// Content ids outlive versions: other-value still uses m1's.
-			if got, err := c.ContentByContentID(ctx, m1.ContentID); err != nil || got != schemaV1 {
-				t.Fatalf("shared content after delete = %q, %v", got, err)
-			}
-		})
-	}
+		}
+		list, err := c.List(ctx)
+		if err != nil || len(list) != 2 || list[0].ArtifactID != "other-value" || list[1].ArtifactID != "sales-value" ||
+			list[1].ArtifactType != "AVRO" || list[1].GroupID != "default" || list[1].CreatedOn.IsZero() {
+			t.Fatalf("List = %+v, %v", list, err)
+		}
+		name, version, err := c.SystemInfo(ctx)
+		if err != nil || name == "" || version == "" {
+			t.Fatalf("SystemInfo = %q, %q, %v", name, version, err)
+		}
+		if err := c.Delete(ctx, "sales-value"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if _, err := c.ContentByGlobalID(ctx, m2.GlobalID); !errors.Is(err, registry.ErrNotFound) {
+			t.Fatalf("content of a deleted version: %v", err)
+		}
+		// Content ids outlive versions: other-value still uses m1's.
+		if got, err := c.ContentByContentID(ctx, m1.ContentID); err != nil || got != schemaV1 {
+			t.Fatalf("shared content after delete = %q, %v", got, err)
+		}
+	})
 }
 
 func TestNotFound(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, api.opts...)
-			ctx := context.Background()
-			if _, _, err := c.Register(ctx, "present", "AVRO", schemaV1); err != nil {
-				t.Fatal(err)
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		ctx := context.Background()
+		if _, _, err := c.Register(ctx, "present", "AVRO", schemaV1); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			call func() error
+			msg  string
+		}{
+			{"Latest", func() error { _, err := c.Latest(ctx, "pagila.sales.avro-value"); return err },
+				"artifact pagila.sales.avro-value not found in registry " + s.URL},
+			{"Version", func() error { _, err := c.Version(ctx, "present", "9"); return err },
+				"version 9 of artifact present not found in registry " + s.URL},
+			{"Content", func() error { _, err := c.Content(ctx, "missing", "latest"); return err },
+				"artifact missing not found in registry " + s.URL},
+			{"ContentByContentID", func() error { _, err := c.ContentByContentID(ctx, 999); return err },
+				"content id 999 not found in registry " + s.URL},
+			{"ContentByGlobalID", func() error { _, err := c.ContentByGlobalID(ctx, 999); return err },
+				"global id 999 not found in registry " + s.URL},
+			{"Delete", func() error { return c.Delete(ctx, "missing") },
+				"artifact missing not found in registry " + s.URL},
+			{"Versions", func() error { _, err := c.Versions(ctx, "missing"); return err },
+				"artifact missing not found in registry " + s.URL},
+			{"Rule", func() error { _, err := c.Rule(ctx, "present", registry.RuleCompatibility); return err },
+				"rule COMPATIBILITY of artifact present not found in registry " + s.URL},
+			{"global Rule", func() error { _, err := c.Rule(ctx, "", registry.RuleIntegrity); return err },
+				"global rule INTEGRITY not found in registry " + s.URL},
+			{"SetRule", func() error { return c.SetRule(ctx, "missing", registry.RuleValidity, "FULL") },
+				"artifact missing not found in registry " + s.URL},
+		}
+		for _, tt := range tests {
+			err := tt.call()
+			if !errors.Is(err, registry.ErrNotFound) || registry.IsRetryable(err) {
+				t.Errorf("%s: error %v is not a final ErrNotFound", tt.name, err)
+				continue
 			}
-			tests := []struct {
-				name string
-				call func() error
-				msg  string
-			}{
-				{"Latest", func() error { _, err := c.Latest(ctx, "pagila.sales.avro-value"); return err },
-					"artifact pagila.sales.avro-value not found in registry " + s.URL},
-				{"Version", func() error { _, err := c.Version(ctx, "present", "9"); return err },
-					"version 9 of artifact present not found in registry " + s.URL},
-				{"Content", func() error { _, err := c.Content(ctx, "missing", "latest"); return err },
-					"artifact missing not found in registry " + s.URL},
-				{"ContentByContentID", func() error { _, err := c.ContentByContentID(ctx, 999); return err },
-					"content id 999 not found in registry " + s.URL},
-				{"ContentByGlobalID", func() error { _, err := c.ContentByGlobalID(ctx, 999); return err },
-					"global id 999 not found in registry " + s.URL},
-				{"Delete", func() error { return c.Delete(ctx, "missing") },
-					"artifact missing not found in registry " + s.URL},
-				{"Versions", func() error { _, err := c.Versions(ctx, "missing"); return err },
-					"artifact missing not found in registry " + s.URL},
-				{"Rule", func() error { _, err := c.Rule(ctx, "present", registry.RuleCompatibility); return err },
-					"rule COMPATIBILITY of artifact present not found in registry " + s.URL},
-				{"global Rule", func() error { _, err := c.Rule(ctx, "", registry.RuleIntegrity); return err },
-					"global rule INTEGRITY not found in registry " + s.URL},
-				{"SetRule", func() error { return c.SetRule(ctx, "missing", registry.RuleValidity, "FULL") },
-					"artifact missing not found in registry " + s.URL},
+			if err.Error() != tt.msg {
+				t.Errorf("%s: message %q, want %q", tt.name, err.Error(), tt.msg)
 			}
-			for _, tt := range tests {
-				err := tt.call()
-				if !errors.Is(err, registry.ErrNotFound) || registry.IsRetryable(err) {
-					t.Errorf("%s: error %v is not a final ErrNotFound", tt.name, err)
-					continue
-				}
-				if err.Error() != tt.msg {
-					t.Errorf("%s: message %q, want %q", tt.name, err.Error(), tt.msg)
-				}
-				var ae *registry.APIError
-				if !errors.As(err, &ae) || ae.Status != 404 || ae.Title == "" {
-					t.Errorf("%s: no parsed 404 body in %#v", tt.name, err)
-				}
+			var ae *registry.APIError
+			if !errors.As(err, &ae) || ae.Status != 404 || ae.Title == "" {
+				t.Errorf("%s: no parsed 404 body in %#v", tt.name, err)
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestNotFoundNamesGroup(t *testing.T) {
@@ -415,99 +416,87 @@ func TestNotFoundNamesGroup(t *testing.T) {
 }
 
 func TestGroupsAndEscaping(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, append(api.opts, registry.WithGroup("my group/1"))...)
-			ctx := context.Background()
-			id := "topic/with {odd} chars?-value"
-			meta, out, err := c.Register(ctx, id, "AVRO", schemaV1)
-			if err != nil || out != registry.Created || meta.ArtifactID != id || meta.GroupID != "my group/1" {
-				t.Fatalf("Register = %+v, %v, %v", meta, out, err)
-			}
-			if got, err := c.Content(ctx, id, "1"); err != nil || got != schemaV1 {
-				t.Fatalf("Content = %q, %v", got, err)
-			}
-			if gid, _ := s.Put("my group/1", id, "AVRO", schemaV2); gid <= meta.GlobalID {
-				t.Fatalf("Put returned global id %d", gid)
-			}
-			if v, err := c.Latest(ctx, id); err != nil || v.Version != "2" {
-				t.Fatalf("Latest = %+v, %v", v, err)
-			}
-		})
-	}
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		ctx := context.Background()
+		id := "topic/with {odd} chars?-value"
+		meta, out, err := c.Register(ctx, id, "AVRO", schemaV1)
+		if err != nil || out != registry.Created || meta.ArtifactID != id || meta.GroupID != "my group/1" {
+			t.Fatalf("Register = %+v, %v, %v", meta, out, err)
+		}
+		if got, err := c.Content(ctx, id, "1"); err != nil || got != schemaV1 {
+			t.Fatalf("Content = %q, %v", got, err)
+		}
+		if gid, _ := s.Put("my group/1", id, "AVRO", schemaV2); gid <= meta.GlobalID {
+			t.Fatalf("Put returned global id %d", gid)
+		}
+		if v, err := c.Latest(ctx, id); err != nil || v.Version != "2" {
+			t.Fatalf("Latest = %+v, %v", v, err)
+		}
+	}, registry.WithGroup("my group/1"))
 }
 
 func TestPagination(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, api.opts...)
-			for i := range 150 {
-				s.Put("default", "art-"+string(rune('a'+i/26))+string(rune('a'+i%26)), "AVRO", schemaV1)
-			}
-			for i := range 120 {
-				s.Put("default", "many", "AVRO", schemaV1+strings.Repeat(" ", i))
-			}
-			list, err := c.List(context.Background())
-			if err != nil || len(list) != 151 {
-				t.Fatalf("List: %d artifacts, %v; want 151", len(list), err)
-			}
-			vs, err := c.Versions(context.Background(), "many")
-			if err != nil || len(vs) != 120 || vs[0].Version != "1" || vs[119].Version != "120" {
-				t.Fatalf("Versions: %d, %v", len(vs), err)
-			}
-			if n := s.Count("/groups/default/artifacts/many/versions"); n != 2 {
-				t.Fatalf("listing 120 versions took %d requests, want 2 pages", n)
-			}
-		})
-	}
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		for i := range 150 {
+			s.Put("default", "art-"+string(rune('a'+i/26))+string(rune('a'+i%26)), "AVRO", schemaV1)
+		}
+		for i := range 120 {
+			s.Put("default", "many", "AVRO", schemaV1+strings.Repeat(" ", i))
+		}
+		list, err := c.List(context.Background())
+		if err != nil || len(list) != 151 {
+			t.Fatalf("List: %d artifacts, %v; want 151", len(list), err)
+		}
+		vs, err := c.Versions(context.Background(), "many")
+		if err != nil || len(vs) != 120 || vs[0].Version != "1" || vs[119].Version != "120" {
+			t.Fatalf("Versions: %d, %v", len(vs), err)
+		}
+		if n := s.Count("/groups/default/artifacts/many/versions"); n != 2 {
+			t.Fatalf("listing 120 versions took %d requests, want 2 pages", n)
+		}
+	})
 }
 
 func TestRules(t *testing.T) {
-	for _, api := range apis {
-		t.Run(api.name, func(t *testing.T) {
-			s := registrytest.New(t)
-			c := newClient(t, s.URL, api.opts...)
-			ctx := context.Background()
-			if _, _, err := c.Register(ctx, "art", "AVRO", schemaV1); err != nil {
-				t.Fatal(err)
+	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
+		ctx := context.Background()
+		if _, _, err := c.Register(ctx, "art", "AVRO", schemaV1); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			artifact string
+			rule     registry.RuleType
+			config   string
+		}{
+			{"", registry.RuleValidity, "SYNTAX_ONLY"},
+			{"", registry.RuleValidity, "FULL"}, // update
+			{"art", registry.RuleCompatibility, "BACKWARD"},
+			{"art", registry.RuleCompatibility, "FULL_TRANSITIVE"}, // update
+			{"art", registry.RuleIntegrity, "NONE"},
+		}
+		for _, st := range steps {
+			if err := c.SetRule(ctx, st.artifact, st.rule, st.config); err != nil {
+				t.Fatalf("SetRule(%q, %s, %s): %v", st.artifact, st.rule, st.config, err)
 			}
-			steps := []struct {
-				artifact string
-				rule     registry.RuleType
-				config   string
-			}{
-				{"", registry.RuleValidity, "SYNTAX_ONLY"},
-				{"", registry.RuleValidity, "FULL"}, // update
-				{"art", registry.RuleCompatibility, "BACKWARD"},
-				{"art", registry.RuleCompatibility, "FULL_TRANSITIVE"}, // update
-				{"art", registry.RuleIntegrity, "NONE"},
+			got, err := c.Rule(ctx, st.artifact, st.rule)
+			if err != nil || got != st.config {
+				t.Fatalf("Rule(%q, %s) = %q, %v; want %q", st.artifact, st.rule, got, err, st.config)
 			}
-			for _, st := range steps {
-				if err := c.SetRule(ctx, st.artifact, st.rule, st.config); err != nil {
-					t.Fatalf("SetRule(%q, %s, %s): %v", st.artifact, st.rule, st.config, err)
-				}
-				got, err := c.Rule(ctx, st.artifact, st.rule)
-				if err != nil || got != st.config {
-					t.Fatalf("Rule(%q, %s) = %q, %v; want %q", st.artifact, st.rule, got, err, st.config)
-				}
-			}
-			n := len(s.Requests())
-			if err := c.SetRule(ctx, "art", "STRICTNESS", "FULL"); err == nil || !strings.Contains(err.Error(), "unknown rule type") {
-				t.Fatalf("unknown rule type: %v", err)
-			}
-			if _, err := c.Rule(ctx, "", "nope"); err == nil {
-				t.Fatal("Rule accepted an unknown rule type")
-			}
-			if err := c.SetRule(ctx, "art", registry.RuleValidity, ""); err == nil {
-				t.Fatal("SetRule accepted an empty config")
-			}
-			if len(s.Requests()) != n {
-				t.Fatal("invalid rules reached the registry")
-			}
-		})
-	}
+		}
+		n := len(s.Requests())
+		if err := c.SetRule(ctx, "art", "STRICTNESS", "FULL"); err == nil || !strings.Contains(err.Error(), "unknown rule type") {
+			t.Fatalf("unknown rule type: %v", err)
+		}
+		if _, err := c.Rule(ctx, "", "nope"); err == nil {
+			t.Fatal("Rule accepted an unknown rule type")
+		}
+		if err := c.SetRule(ctx, "art", registry.RuleValidity, ""); err == nil {
+			t.Fatal("SetRule accepted an empty config")
+		}
+		if len(s.Requests()) != n {
+			t.Fatal("invalid rules reached the registry")
+		}
+	})
 }
 
 func TestRetries(t *testing.T) {
