@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
 // TestDevstackBinary starts cmd/devstack, registers the schemas through
@@ -18,9 +20,9 @@ func TestDevstackBinary(t *testing.T) {
 	kafka := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	reg := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	env := fixed{kafka, "http://" + reg}
-	start := func() (*exec.Cmd, *syncBuffer) {
+	start := func() (*exec.Cmd, *syncbuf.Buffer) {
 		cmd := exec.Command(filepath.Join(bin, "devstack"), "--kafka-addr", kafka, "--registry-addr", reg, "--data-dir", dir)
-		out := &syncBuffer{}
+		out := &syncbuf.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -34,7 +36,7 @@ func TestDevstackBinary(t *testing.T) {
 		}
 		return cmd, out
 	}
-	stop := func(cmd *exec.Cmd, out *syncBuffer) {
+	stop := func(cmd *exec.Cmd, out *syncbuf.Buffer) {
 		cmd.Process.Signal(syscall.SIGINT)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()

@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
 const (
@@ -83,7 +85,7 @@ func TestScaleOut(t *testing.T) {
 
 	type instance struct {
 		cmd *exec.Cmd
-		out *syncBuffer
+		out *syncbuf.Buffer
 	}
 	start := func(i int) instance {
 		cmd, out := startBin(t, s, "enricher", scaleOutArgs(i, "--trigger", "200ms")...)
@@ -241,7 +243,7 @@ func TestScaleOutMatchesSingleInstance(t *testing.T) {
 		mustRun(t, s, "schemas")
 		mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0", "--partitions", "3")
 		var cmds []*exec.Cmd
-		var outs []*syncBuffer
+		var outs []*syncbuf.Buffer
 		for i := range n {
 			cmd, out := startBin(t, s, "enricher", scaleOutArgs(i, "--trigger", "100ms")...)
 			cmds, outs = append(cmds, cmd), append(outs, out)
@@ -290,7 +292,7 @@ func TestScaleOutMatchesSingleInstance(t *testing.T) {
 }
 
 // stop sends SIGTERM to an enricher and waits for it to exit cleanly.
-func stop(t *testing.T, cmd *exec.Cmd, out *syncBuffer) {
+func stop(t *testing.T, cmd *exec.Cmd, out *syncbuf.Buffer) {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -479,7 +480,7 @@ func TestQueryWatermarkLayouts(t *testing.T) {
 			summaries := newTail(t, s, schema.SummaryTopic)
 			lateTail := newTail(t, s, "wm-late")
 			run := &wmRun{}
-			var outs []*syncBuffer
+			var outs []*syncbuf.Buffer
 			for i := range 3 {
 				_, out := startBin(t, s, "enricher", scaleOutArgs(i, "--trigger", "200ms", "--output-mode", mode,
 					"--watermark", "10m", "--late-topic", "wm-late")...)

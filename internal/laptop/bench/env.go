@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -88,7 +88,7 @@ func (e *env) conn() []string {
 // child is a binary running against the stack.
 type child struct {
 	cmd   *exec.Cmd
-	out   syncBuffer
+	out   syncbuf.Buffer
 	start time.Time
 	done  chan error
 	hwm   atomic.Int64 // peak RSS in bytes, as last sampled
@@ -195,21 +195,3 @@ func waitFor(ctx context.Context, c *child, what string, cond func() (bool, erro
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-// syncBuffer is a child's output, safe to read while the child writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
 // TestRun runs the demo on the project's data, sped up to about two
@@ -59,24 +60,6 @@ func TestSpanOf(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a buffer safe to read while the demo writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestServe runs the demo with Serve: it prints the dashboard's address,
 // which answers with the run's batches and sales, and stays up until the
 // context ends.
@@ -84,7 +67,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(runCtx, Config{

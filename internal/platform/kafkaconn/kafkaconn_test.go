@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/salesstream/salesstream/internal/platform/awsx"
+	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
 const topic = "pagila.sales.test"
@@ -291,7 +291,7 @@ func TestExplainAccessDenied(t *testing.T) {
 // franz-go's debug lines included, and checks the password is absent.
 func TestSecretsNotLogged(t *testing.T) {
 	c := newCluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "alice", "pw-never-logged"))
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := Config{Brokers: c.ListenAddrs(), SASLMechanism: "SCRAM-SHA-512", SASLUsername: "alice", SASLPassword: "pw-never-logged",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	roundTrip(t, cfg)
@@ -309,22 +309,4 @@ func TestSecretsNotLogged(t *testing.T) {
 	if strings.Contains(out, "pw-never-logged") {
 		t.Errorf("a password was logged:\n%s", out)
 	}
-}
-
-// logBuffer collects log output written from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
