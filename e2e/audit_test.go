@@ -199,31 +199,6 @@ func newSalesWriter(ctx context.Context, t *testing.T, s endpoints) *salesWriter
 	return w
 }
 
-// topicWriter returns a client producing to topic, closed when t ends,
-// and the encoders of the topic's keys and values.
-func topicWriter(ctx context.Context, t *testing.T, s endpoints, topic string) (*kgo.Client, *serde.Encoder, *serde.Encoder) {
-	t.Helper()
-	reg, err := registry.New(s.RegistryURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl, keyEnc, valEnc
-}
-
 var auditCountries = []string{"France", "Japan", "Brazil", "Kenya", "Atlantis"}
 
 // send produces a sale at event time ms, and a poison message after it

@@ -13,8 +13,6 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // jsonLinesOf decodes JSON lines; a trailing partial line is ignored.
@@ -40,19 +38,7 @@ func summaryTransaction(t *testing.T, s endpoints, region string, commit bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	reg, err := registry.New(s.RegistryURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyEnc, valEnc := topicEncoders(ctx, t, s, schema.SummaryTopic)
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	k, err := keyEnc.Append(nil, &schema.SummaryKey{Region: region, WindowStart: start})
 	if err != nil {

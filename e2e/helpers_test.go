@@ -10,6 +10,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/app"
+	"github.com/salesstream/salesstream/pkg/registry"
+	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // endOffsets returns the end of each partition of topic for a consumer of
@@ -102,4 +106,32 @@ func newClient(t *testing.T, s endpoints) *kgo.Client {
 		t.Fatal(err)
 	}
 	return cl
+}
+
+// topicEncoders returns the encoders of topic's registered key and value
+// schemas, read from s's registry.
+func topicEncoders(ctx context.Context, t *testing.T, s endpoints, topic string) (key, value *serde.Encoder) {
+	t.Helper()
+	reg, err := registry.New(s.RegistryURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, value, err = app.Encoders(ctx, serde.New(reg), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, value
+}
+
+// topicWriter returns a client producing to topic, closed when t ends,
+// and the encoders of the topic's keys and values.
+func topicWriter(ctx context.Context, t *testing.T, s endpoints, topic string) (*kgo.Client, *serde.Encoder, *serde.Encoder) {
+	t.Helper()
+	keyEnc, valEnc := topicEncoders(ctx, t, s, topic)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl, keyEnc, valEnc
 }

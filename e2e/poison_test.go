@@ -16,8 +16,6 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/platform/topics"
-	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // poisonKinds are the bad messages mixed into the stream, and a word the
@@ -47,24 +45,7 @@ func TestPoisonMessages(t *testing.T) {
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
 
-	reg, err := registry.New(s.RegistryURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(schema.SalesTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, keyEnc, valEnc := topicWriter(ctx, t, s, schema.SalesTopic)
 	if err := topics.Ensure(ctx, cl, topics.Spec{Name: schema.SalesTopic, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -33,11 +34,7 @@ func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSou
 
 // bareProduceWith is bareProduce with headers(i) on the i-th record.
 func (e *env) bareProduceWith(ctx context.Context, topic string, n int, src salesSource, headers func(i int) []kgo.RecordHeader) (time.Duration, error) {
-	keyEnc, err := e.sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		return 0, err
-	}
-	valEnc, err := e.sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, e.sd, schema.SalesTopic)
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 )
@@ -109,11 +110,7 @@ func runLatency(ctx context.Context, bin, dir string, rate int, d time.Duration)
 		}
 	}()
 
-	keyEnc, err := e.sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		return l, err
-	}
-	valEnc, err := e.sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, e.sd, schema.SalesTopic)
 	if err != nil {
 		return l, err
 	}
