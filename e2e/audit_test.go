@@ -108,17 +108,12 @@ func TestAuditLiveReference(t *testing.T) {
 	ensureTopic(t, s, schema.SalesTopic, 3)
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "1s", "--regions", regionsPath, "--late-topic", lateTopic, "--log-level", "warn")
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "now", "--delay", "10ms")
-	prodDone := make(chan error, 1)
-	go func() { prodDone <- prod.Wait() }()
+	prodDone := watchExit(prod)
 	// While the sales arrive: the audit cuts between the enricher's commits.
 	mid := auditMidStream(t, s, "--regions", regionsPath)
-	select {
-	case err := <-prodDone:
-		if err != nil || !strings.Contains(prodOut.String(), "sent 1800") {
-			t.Fatalf("producer (%v) did not report 1800 sales sent:\n%s", err, prodOut)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("producer did not finish within a minute:\n%s", prodOut)
+	awaitExit(t, prodDone, time.Minute, "producer", prodOut)
+	if !strings.Contains(prodOut.String(), "sent 1800") {
+		t.Fatalf("producer did not report 1800 sales sent:\n%s", prodOut)
 	}
 	if mid.Sales >= 1800 {
 		t.Logf("the audit mid-stream found every sale already read: %+v", mid)

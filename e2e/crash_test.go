@@ -39,8 +39,7 @@ func TestEnricherSurvivesKills(t *testing.T) {
 	// enricher is killed, so kills land mid-stream.
 	ensureTopic(t, s, schema.SalesTopic, 1)
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "8000", "--partitions", "1")
-	prodDone := make(chan error, 1)
-	go func() { prodDone <- prod.Wait() }()
+	prodDone := watchExit(prod)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("kill timing seed %d", seed)
@@ -49,8 +48,7 @@ func TestEnricherSurvivesKills(t *testing.T) {
 	for kills < 12 {
 		cmd, out := startBin(t, s, "enricher", "--trigger", "0", "--regions", "../data/regions.csv", "--log-level", "info")
 		d := time.Duration(300+rng.IntN(1700)) * time.Millisecond
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		exited := watchExit(cmd)
 		select {
 		case err := <-exited:
 			t.Fatalf("enricher exited by itself (%v):\n%s", err, out)
@@ -65,14 +63,7 @@ func TestEnricherSurvivesKills(t *testing.T) {
 			t.Logf("kill %d after %v:\n%s", kills, d, out)
 		}
 	}
-	select {
-	case err := <-prodDone:
-		if err != nil {
-			t.Fatalf("producer: %v\n%s", err, prodOut)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("producer did not finish within 2 minutes:\n%s", prodOut)
-	}
+	awaitExit(t, prodDone, 2*time.Minute, "producer", prodOut)
 	if !strings.Contains(prodOut.String(), "sent 100000 sales") {
 		t.Fatalf("producer did not send every sale:\n%s", prodOut)
 	}

@@ -38,16 +38,8 @@ func TestDevstackBinary(t *testing.T) {
 	}
 	stop := func(cmd *exec.Cmd, out *syncbuf.Buffer) {
 		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("devstack did not stop cleanly: %v\n%s", err, out)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("devstack did not stop within 30s of Ctrl-C:\n%s", out)
-		}
+		done := watchExit(cmd)
+		awaitExit(t, done, 30*time.Second, "devstack after Ctrl-C", out)
 	}
 
 	cmd, out := start()

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -134,4 +136,27 @@ func topicWriter(ctx context.Context, t *testing.T, s endpoints, topic string) (
 	}
 	t.Cleanup(cl.Close)
 	return cl, keyEnc, valEnc
+}
+
+// watchExit waits for cmd to exit in the background; the channel receives
+// the error of its Wait.
+func watchExit(cmd *exec.Cmd) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return done
+}
+
+// awaitExit waits up to d for the process named what to exit, from the
+// channel of watchExit, and fails t with its output out if it exits with
+// an error or is still running after d.
+func awaitExit(t *testing.T, done <-chan error, d time.Duration, what string, out fmt.Stringer) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s did not exit cleanly: %v\n%s", what, err, out)
+		}
+	case <-time.After(d):
+		t.Fatalf("%s did not exit within %v:\n%s", what, d, out)
+	}
 }

@@ -97,8 +97,7 @@ func TestFencedEnricherStops(t *testing.T) {
 		code, _ := getHTTP("http://" + addrA + "/readyz")
 		return code == http.StatusOK
 	})
-	exited := make(chan error, 1)
-	go func() { exited <- a.Wait() }()
+	exited := watchExit(a)
 
 	addrB := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	b, outB := startBin(t, s, "enricher", "--trigger", "200ms", "--regions", "../data/regions.csv", "--http-addr", addrB)

@@ -241,8 +241,7 @@ func TestRegistryOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	prod, prodOut := startBin(t, s, "producer", "--input", second, "--event-time", "original", "--rate", "1000")
-	prodDone := make(chan error, 1)
-	go func() { prodDone <- prod.Wait() }()
+	prodDone := watchExit(prod)
 	waitFor(t, 30*time.Second, "the second producer to send", func() bool {
 		end, _ := salesProgress(t, s)
 		return end > 2100
@@ -286,8 +285,7 @@ func TestBrokerRestart(t *testing.T) {
 
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv")
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "1500", "--partitions", "1")
-	prodDone := make(chan error, 1)
-	go func() { prodDone <- prod.Wait() }()
+	prodDone := watchExit(prod)
 	waitFor(t, 30*time.Second, "the enricher to commit some sales", func() bool {
 		_, committed := salesProgress(t, s)
 		return committed > 1000
@@ -298,14 +296,7 @@ func TestBrokerRestart(t *testing.T) {
 	})
 	s.startKafka()
 
-	select {
-	case err := <-prodDone:
-		if err != nil {
-			t.Fatalf("producer: %v\n%s", err, prodOut)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("producer did not finish:\n%s", prodOut)
-	}
+	awaitExit(t, prodDone, time.Minute, "producer", prodOut)
 	if !strings.Contains(prodOut.String(), "sent 6000 sales") {
 		t.Fatalf("producer did not send every sale:\n%s", prodOut)
 	}

@@ -28,8 +28,7 @@ func TestProducerResume(t *testing.T) {
 			args = append(args, "--resume")
 		}
 		cmd, out := startBin(t, s, "producer", args...)
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		exited := watchExit(cmd)
 		select {
 		case err := <-exited:
 			t.Fatalf("producer finished before it was killed (%v):\n%s", err, out)

@@ -104,8 +104,7 @@ func TestScaleOut(t *testing.T) {
 		inst[i] = start(i)
 	}
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "3000", "--partitions", "3")
-	prodDone := make(chan error, 1)
-	go func() { prodDone <- prod.Wait() }()
+	prodDone := watchExit(prod)
 	defer func() {
 		if t.Failed() || os.Getenv("E2E_DEBUG") != "" {
 			for i, in := range inst {
@@ -156,14 +155,7 @@ func TestScaleOut(t *testing.T) {
 		return slices.Equal(all, []int32{0, 1, 2})
 	})
 
-	select {
-	case err := <-prodDone:
-		if err != nil {
-			t.Fatalf("producer: %v\n%s", err, prodOut)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("producer did not finish within 2 minutes:\n%s", prodOut)
-	}
+	awaitExit(t, prodDone, 2*time.Minute, "producer", prodOut)
 	if !strings.Contains(prodOut.String(), fmt.Sprintf("sent %d sales", sales)) {
 		t.Fatalf("producer did not send every sale:\n%s", prodOut)
 	}
@@ -297,16 +289,8 @@ func stop(t *testing.T, cmd *exec.Cmd, out *syncbuf.Buffer) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("enricher did not stop cleanly on SIGTERM: %v\n%s", err, out)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("enricher did not stop within a minute of SIGTERM:\n%s", out)
-	}
+	done := watchExit(cmd)
+	awaitExit(t, done, time.Minute, "enricher after SIGTERM", out)
 }
 
 // leaveGroup removes stopped enricher instances, static members that do

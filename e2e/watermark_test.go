@@ -722,8 +722,7 @@ func TestQueryWatermarkSurvivesKills(t *testing.T) {
 		// or its first commit (stage 2 then runs), plus up to 2 ms.
 		step := []string{`msg="window state restored"`, `msg="micro-batch committed"`}[k%2]
 		cmd, out := startBin(t, s, "enricher", args...)
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		exited := watchExit(cmd)
 		reached := make(chan struct{})
 		go func() {
 			defer close(reached)

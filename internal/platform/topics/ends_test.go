@@ -108,6 +108,23 @@ func TestListEndsObserve(t *testing.T) {
 	}
 }
 
+// listed checks the error of a call to the function named call against
+// wantErr: with wantErr set, the call must have failed with it and listed
+// returns false; otherwise the call must have succeeded.
+func listed(t *testing.T, call string, err, wantErr error) bool {
+	t.Helper()
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("%s error = %v, want %v", call, err, wantErr)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
 func TestListEndsTopics(t *testing.T) {
 	_, cl := manualClient(t, "full", "empty")
 	produce(t, cl, "full", map[int32]int{0: 1, 2: 3})
@@ -126,14 +143,8 @@ func TestListEndsTopics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := ListEnds(testContext(t), cl, nil, tt.topics...)
-			if tt.noneIs != nil {
-				if !errors.Is(err, tt.noneIs) {
-					t.Fatalf("ListEnds error = %v, want %v", err, tt.noneIs)
-				}
+			if !listed(t, "ListEnds", err, tt.noneIs) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := e.Offsets()
 			if len(got) != len(tt.want) {
@@ -269,14 +280,8 @@ func TestListPartitionEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := ListPartitionEnds(testContext(t), cl, "p", tt.partitions)
-			if tt.err != nil {
-				if !errors.Is(err, tt.err) {
-					t.Fatalf("ListPartitionEnds error = %v, want %v", err, tt.err)
-				}
+			if !listed(t, "ListPartitionEnds", err, tt.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := e.Offsets()["p"]; !maps.Equal(got, tt.want) {
 				t.Fatalf("Offsets() = %v, want %v", got, tt.want)
