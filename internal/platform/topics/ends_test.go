@@ -34,6 +34,21 @@ func manualClient(t *testing.T, seed ...string) ([]string, *kgo.Client) {
 	return brokers, newClient(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 }
 
+// observeSteps checks e.Done() (want doneAtEnd, at the moment named when),
+// then after each of steps in turn.
+func observeSteps(t *testing.T, e *Ends, when string, doneAtEnd bool, steps []obs) {
+	t.Helper()
+	if e.Done() != doneAtEnd {
+		t.Fatalf("Done() = %v %s, want %v", e.Done(), when, doneAtEnd)
+	}
+	for i, o := range steps {
+		e.Observe(o.topic, o.partition, o.offset)
+		if e.Done() != o.done {
+			t.Fatalf("step %d: after Observe(%s, %d, %d) Done() = %v, want %v", i, o.topic, o.partition, o.offset, e.Done(), o.done)
+		}
+	}
+}
+
 type obs struct {
 	topic     string
 	partition int32
@@ -95,15 +110,7 @@ func TestListEndsObserve(t *testing.T) {
 			if got := e.Offsets(); len(got) != 1 || !maps.Equal(got["t"], want["t"]) {
 				t.Fatalf("Offsets() = %v, want %v", got, want)
 			}
-			if e.Done() != tt.doneAtEnd {
-				t.Fatalf("Done() = %v right after ListEnds, want %v", e.Done(), tt.doneAtEnd)
-			}
-			for i, o := range tt.steps {
-				e.Observe(o.topic, o.partition, o.offset)
-				if e.Done() != o.done {
-					t.Fatalf("step %d: after Observe(%s, %d, %d) Done() = %v, want %v", i, o.topic, o.partition, o.offset, e.Done(), o.done)
-				}
-			}
+			observeSteps(t, e, "right after ListEnds", tt.doneAtEnd, tt.steps)
 		})
 	}
 }
@@ -192,15 +199,7 @@ func TestListEndsLogStart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Done() != tt.doneAtEnd {
-				t.Fatalf("Done() = %v right after ListEnds, want %v", e.Done(), tt.doneAtEnd)
-			}
-			for i, s := range tt.steps {
-				e.Observe(s.topic, s.partition, s.offset)
-				if e.Done() != s.done {
-					t.Fatalf("step %d: after Observe(%d) Done() = %v, want %v", i, s.offset, e.Done(), s.done)
-				}
-			}
+			observeSteps(t, e, "right after ListEnds", tt.doneAtEnd, tt.steps)
 		})
 	}
 }
@@ -447,15 +446,7 @@ func TestEndsAt(t *testing.T) {
 			if got := e.Offsets(); !maps.Equal(got["t"], tt.end) {
 				t.Fatalf("Offsets() = %v, want %v", got, tt.end)
 			}
-			if e.Done() != tt.doneAtEnd {
-				t.Fatalf("Done() = %v at first, want %v", e.Done(), tt.doneAtEnd)
-			}
-			for i, o := range tt.steps {
-				e.Observe(o.topic, o.partition, o.offset)
-				if e.Done() != o.done {
-					t.Fatalf("step %d: after Observe(%s, %d, %d) Done() = %v, want %v", i, o.topic, o.partition, o.offset, e.Done(), o.done)
-				}
-			}
+			observeSteps(t, e, "at first", tt.doneAtEnd, tt.steps)
 		})
 	}
 }
