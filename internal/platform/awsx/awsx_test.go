@@ -234,15 +234,7 @@ func TestWebIdentity(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/salesstream-irsa"
 	issued := awstest.Keys{AccessKeyID: "ASIAWEBIDENTITY", SecretAccessKey: "web-secret", SessionToken: "web-session"}
 	sts := awstest.NewSTS(t, region, awstest.Keys{}, role, issued)
-	sts.AcceptWebIdentity("projected-service-account-token")
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("projected-service-account-token"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ROLE_ARN", role)
-	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
-	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
-	t.Setenv("AWS_REGION", region)
+	sts.SetWebIdentityEnv(t, "projected-service-account-token", role, region)
 
 	cfg, err := awsx.Config{}.Load(context.Background())
 	if err != nil {

@@ -180,15 +180,7 @@ func TestMSKIAMWithRoles(t *testing.T) {
 	t.Run("IRSA web identity", func(t *testing.T) {
 		isolateAWS(t)
 		sts := awstest.NewSTS(t, mskRegion, awstest.Keys{}, role, issued)
-		sts.AcceptWebIdentity("projected-token")
-		tokenFile := filepath.Join(t.TempDir(), "token")
-		if err := os.WriteFile(tokenFile, []byte("projected-token"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("AWS_ROLE_ARN", role)
-		t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
-		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
-		t.Setenv("AWS_REGION", mskRegion)
+		sts.SetWebIdentityEnv(t, "projected-token", role, mskRegion)
 		b := newMSKBroker(t, ca, issued, 0, 0)
 		cfg := Config{Brokers: b.ListenAddrs(), TLS: true, CAFile: ca.pemFile, SASLMechanism: "AWS_MSK_IAM", Logger: quiet}
 		roundTrip(t, cfg)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +50,23 @@ func (s *STS) AcceptWebIdentity(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.webToken = token
+}
+
+// SetWebIdentityEnv makes tb's process look like a pod on EKS with IRSA:
+// s accepts token, which a projected token file holds, and AWS_ROLE_ARN,
+// AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ENDPOINT_URL_STS and AWS_REGION lead the
+// SDK's default credential chain to s for roleARN in region.
+func (s *STS) SetWebIdentityEnv(tb testing.TB, token, roleARN, region string) {
+	tb.Helper()
+	s.AcceptWebIdentity(token)
+	tokenFile := filepath.Join(tb.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Setenv("AWS_ROLE_ARN", roleARN)
+	tb.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
+	tb.Setenv("AWS_ENDPOINT_URL_STS", s.URL)
+	tb.Setenv("AWS_REGION", region)
 }
 
 // Calls returns the actions of the accepted calls, in order.
