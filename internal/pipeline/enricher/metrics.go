@@ -60,45 +60,36 @@ func newBatchMetrics(t *progress.Tracker) *batchMetrics {
 			Help:    "Duration of committed micro-batches by phase: fetch (polling, waiting for the trigger included), process, commit, total.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12),
 		}, []string{"phase"}),
-		input: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "salesstream_enricher_input_rows_total",
-			Help: "Records read and committed, by source topic (transaction markers included); rate() is the input rate.",
-		}, []string{"topic"}),
-		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "salesstream_enricher_processed_rows_total",
-			Help: "Sales processed and committed, by stage: forward (decoded, joined, forwarded) and window (windowed); rate() is the processing rate.",
-		}, []string{"stage"}),
-		late: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "salesstream_enricher_late_events_total",
-			Help: "Sales refused by a window the watermark had closed, by reason: all_windows_closed (counted nowhere) or some_windows_closed (counted in its open windows).",
-		}, []string{"reason"}),
-		dead: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "salesstream_enricher_dead_letters_total",
-			Help: "Records sent to the dead-letter topic, by reason.",
-		}, []string{"reason"}),
-		maxEvent: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "salesstream_enricher_max_event_time_seconds",
-			Help: "The largest event time the window tables have seen, in Unix seconds.",
-		}),
-		lastCommit: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "salesstream_enricher_last_commit_timestamp_seconds",
-			Help: "When the last micro-batch committed, in Unix seconds.",
-		}),
+		input: newCounterVec("salesstream_enricher_input_rows_total",
+			"Records read and committed, by source topic (transaction markers included); rate() is the input rate.", "topic"),
+		processed: newCounterVec("salesstream_enricher_processed_rows_total",
+			"Sales processed and committed, by stage: forward (decoded, joined, forwarded) and window (windowed); rate() is the processing rate.",
+			"stage", "forward", "window"),
+		late: newCounterVec("salesstream_enricher_late_events_total",
+			"Sales refused by a window the watermark had closed, by reason: all_windows_closed (counted nowhere) or some_windows_closed (counted in its open windows).",
+			"reason", LateAllWindowsClosed, LateSomeWindowsClosed),
+		dead: newCounterVec("salesstream_enricher_dead_letters_total", "Records sent to the dead-letter topic, by reason.",
+			"reason", ReasonNotFramed, ReasonUnknownSchema, ReasonBadSchema, ReasonBadPayload, ReasonMissingField, ReasonBadAmount, ReasonBadEventTime, ReasonOther),
+		maxEvent: prometheus.NewGauge(prometheus.GaugeOpts{Name: "salesstream_enricher_max_event_time_seconds",
+			Help: "The largest event time the window tables have seen, in Unix seconds."}),
+		lastCommit: prometheus.NewGauge(prometheus.GaugeOpts{Name: "salesstream_enricher_last_commit_timestamp_seconds",
+			Help: "When the last micro-batch committed, in Unix seconds."}),
 		lag: &lagCollector{t: t, desc: prometheus.NewDesc("salesstream_enricher_consumer_lag_records",
 			"Records between the last committed offset and the partition's last stable offset, as the last fetch of the partition saw it.",
 			[]string{"topic", "partition"}, nil)},
 	}
-	for _, r := range []string{LateAllWindowsClosed, LateSomeWindowsClosed} {
-		m.late.WithLabelValues(r)
-	}
-	for _, r := range []string{ReasonNotFramed, ReasonUnknownSchema, ReasonBadSchema, ReasonBadPayload, ReasonMissingField, ReasonBadAmount, ReasonBadEventTime, ReasonOther} {
-		m.dead.WithLabelValues(r)
-	}
-	for _, s := range []string{"forward", "window"} {
-		m.processed.WithLabelValues(s)
-	}
 	t.OnBatch(m.observe)
 	return m
+}
+
+// newCounterVec makes a counter by one label, with a series at zero for
+// each of values, so that rate() and absent() see them before they count.
+func newCounterVec(name, help, label string, values ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	for _, v := range values {
+		c.WithLabelValues(v)
+	}
+	return c
 }
 
 func (m *batchMetrics) collectors() []prometheus.Collector {
