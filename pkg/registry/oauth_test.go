@@ -82,23 +82,10 @@ func (ts *tokenServer) count() int {
 	return ts.fetches
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func oauthClient(t *testing.T, s *registrytest.Server, ts *tokenServer, clk *clock) *registry.Client {
+func oauthClient(t *testing.T, s *registrytest.Server, ts *tokenServer, clk *registrytest.Clock) *registry.Client {
 	opts := []registry.Option{registry.WithOAuth2ClientCredentials(ts.URL, "salesstream", "pw", "registry", "profile")}
 	if clk != nil {
-		opts = append(opts, registry.WithClock(clk.now))
+		opts = append(opts, registry.WithClock(clk.Now))
 	}
 	return newClient(t, s.URL, opts...)
 }
@@ -132,7 +119,7 @@ func TestOAuth2TokenRefreshedBeforeExpiry(t *testing.T) {
 	ts := newTokenServer(t, 60)
 	s := registrytest.New(t)
 	s.RequireAuth(ts.check)
-	clk := &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := registrytest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	c := oauthClient(t, s, ts, clk)
 	ctx := context.Background()
 	steps := []struct {
@@ -147,7 +134,7 @@ func TestOAuth2TokenRefreshedBeforeExpiry(t *testing.T) {
 		{time.Second, 2},
 	}
 	for i, st := range steps {
-		clk.advance(st.advance)
+		clk.Advance(st.advance)
 		if _, _, err := c.SystemInfo(ctx); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}

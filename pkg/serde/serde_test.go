@@ -409,22 +409,9 @@ func TestTruncatedAtEveryByte(t *testing.T) {
 	}
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestUnknownIDsAreRememberedBriefly(t *testing.T) {
-	clk := &clock{t: time.Unix(1e9, 0)}
-	f := newFixture(t, serde.WithClock(clk.now), serde.WithNegativeTTL(10*time.Second))
+	clk := registrytest.NewClock(time.Unix(1e9, 0))
+	f := newFixture(t, serde.WithClock(clk.Now), serde.WithNegativeTTL(10*time.Second))
 	ctx := context.Background()
 	msg := append(wire.AppendHeader(nil, 3), 1) // content id 3, true
 	steps := []struct {
@@ -441,7 +428,7 @@ func TestUnknownIDsAreRememberedBriefly(t *testing.T) {
 		{time.Hour, false, 2, true},
 	}
 	for i, st := range steps {
-		clk.advance(st.advance)
+		clk.Advance(st.advance)
 		if st.register {
 			f.reg.Put("default", "a", "AVRO", `"int"`)
 			f.reg.Put("default", "b", "AVRO", `"long"`)
