@@ -10,8 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 )
 
 // newCluster starts a one-broker kfake cluster with seed topics of the
@@ -30,16 +31,6 @@ func newCluster(t *testing.T, partitions int32, seed ...string) []string {
 	return c.ListenAddrs()
 }
 
-func newClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -48,7 +39,7 @@ func testContext(t *testing.T) context.Context {
 
 func TestEnsure(t *testing.T) {
 	ctx := testContext(t)
-	cl := newClient(t, newCluster(t, 1))
+	cl := devstacktest.Client(t, newCluster(t, 1))
 	adm := kadm.NewClient(cl)
 	specs := []Spec{
 		{Name: "sales", Partitions: 3},
@@ -149,7 +140,7 @@ func TestEnsureBrokerErrors(t *testing.T) {
 				}
 				return resp, nil, true
 			})
-			err = Ensure(ctx, newClient(t, c.ListenAddrs()), Spec{Name: "refused", Partitions: 1})
+			err = Ensure(ctx, devstacktest.Client(t, c.ListenAddrs()), Spec{Name: "refused", Partitions: 1})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Ensure error = %v, want error %v", err, tt.wantErr)
 			}
@@ -166,7 +157,7 @@ func TestEnsureBrokerErrors(t *testing.T) {
 }
 
 func TestEnsureCancelled(t *testing.T) {
-	cl := newClient(t, newCluster(t, 1))
+	cl := devstacktest.Client(t, newCluster(t, 1))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := Ensure(ctx, cl, Spec{Name: "x", Partitions: 1}); err == nil {
@@ -176,7 +167,7 @@ func TestEnsureCancelled(t *testing.T) {
 
 func TestPartitions(t *testing.T) {
 	brokers := newCluster(t, 3, "three")
-	cl := newClient(t, brokers)
+	cl := devstacktest.Client(t, brokers)
 	ctx := testContext(t)
 	if err := Ensure(ctx, cl, Spec{Name: "one", Partitions: 1}); err != nil {
 		t.Fatal(err)
