@@ -95,16 +95,9 @@ func auditMidStream(t *testing.T, s endpoints, args ...string) auditLine {
 // up); then on the stopped one; and the summary equals a batch
 // aggregation, written here, of the sales read back from the topic.
 func TestAuditLiveReference(t *testing.T) {
-	dir := "../../shared/reference/pagila"
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("reference data missing in CI: %v", err)
-		}
-		t.Skipf("reference data not present: %v", err)
-	}
+	dir := referenceData(t)
 	salesPath, regionsPath := dir+"/sales_incremental_large.csv", dir+"/sales_regions.csv"
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	ensureTopic(t, s, schema.SalesTopic, 3)
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "1s", "--regions", regionsPath, "--late-topic", lateTopic, "--log-level", "warn")
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "now", "--delay", "10ms")
@@ -230,8 +223,7 @@ func (w *salesWriter) send(ctx context.Context, ms int64, poisoned bool) {
 func TestAuditLateAndPoison(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	// One partition: the sales arrive in the order sent, so the test
 	// knows the watermark.
 	ensureTopic(t, s, schema.SalesTopic, 1)

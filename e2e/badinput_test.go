@@ -58,8 +58,7 @@ func TestUnreachable(t *testing.T) {
 // TestBadCSV: bad rows are reported with their line and kept; --strict
 // refuses the file before sending anything; a wrong header is refused.
 func TestBadCSV(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("payment_id|customer_id|amount|payment_date|city|district|country\n"+

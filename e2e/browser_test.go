@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,14 +192,8 @@ func readerSales(t *testing.T, s endpoints, windows []string) map[string]string 
 	for _, w := range windows {
 		keep[w] = true
 	}
-	out := mustRun(t, s, "reader", "--format", "json")
 	want := map[string]string{}
-	dec := json.NewDecoder(strings.NewReader(out.stdout))
-	for dec.More() {
-		var r jsonRow
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("reader JSON: %v", err)
-		}
+	for _, r := range decodeRows(t, mustRun(t, s, "reader", "--format", "json").stdout) {
 		if keep[normTime(t, r.WindowStart)] {
 			want[r.Region+"@"+normTime(t, r.WindowStart)] = r.Sales
 		}
@@ -209,14 +204,8 @@ func readerSales(t *testing.T, s endpoints, windows []string) map[string]string 
 // latestWindows returns the n latest window starts the reader prints.
 func latestWindows(t *testing.T, s endpoints, n int) []string {
 	t.Helper()
-	out := mustRun(t, s, "reader", "--format", "json")
 	set := map[string]bool{}
-	dec := json.NewDecoder(strings.NewReader(out.stdout))
-	for dec.More() {
-		var r jsonRow
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("reader JSON: %v", err)
-		}
+	for _, r := range decodeRows(t, mustRun(t, s, "reader", "--format", "json").stdout) {
 		set[normTime(t, r.WindowStart)] = true
 	}
 	var ws []string
@@ -225,18 +214,6 @@ func latestWindows(t *testing.T, s endpoints, n int) []string {
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(ws)))
 	return ws[:min(n, len(ws))]
-}
-
-func sameSales(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func diffSales(got, want map[string]string) string {
@@ -262,8 +239,7 @@ func diffSales(got, want map[string]string) string {
 // registry's /ui lists the six artifacts and shows a schema.
 func TestDashboardInBrowser(t *testing.T) {
 	b := newBrowser(t)
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	dir := t.TempDir()
 	first, more := filepath.Join(dir, "first.csv"), filepath.Join(dir, "more.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -297,7 +273,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	var shown []string
 	waitFor(t, 20*time.Second, "the table to equal the reader's latest windows", func() bool {
 		got, shown = pageSales(t, b)
-		return sameSales(got, want)
+		return maps.Equal(got, want)
 	})
 	if strings.Join(shown, ",") != strings.Join(windows, ",") {
 		t.Errorf("the table shows windows %v, the reader's latest are %v", shown, windows)
@@ -315,14 +291,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitFor(t, 60*time.Second, "1100 sales windowed", windowed(1100))
 	windows = latestWindows(t, s, 6)
 	want2 := readerSales(t, s, windows)
-	if sameSales(want, want2) {
+	if maps.Equal(want, want2) {
 		t.Fatal("the second sales changed nothing in the latest windows: the test proves nothing")
 	}
 	waitFor(t, 20*time.Second, "the page to show the new values", func() bool {
 		got, _ = pageSales(t, b)
-		return sameSales(got, want2)
+		return maps.Equal(got, want2)
 	})
-	if !sameSales(got, want2) {
+	if !maps.Equal(got, want2) {
 		t.Errorf("page and reader differ:\n%s", diffSales(got, want2))
 	}
 	var same bool

@@ -21,8 +21,7 @@ import (
 func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, 20_000, time.Second)
 

@@ -28,8 +28,7 @@ func TestEnricherSurvivesKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: kills and restarts the enricher over 100,000 sales")
 	}
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
 	// One partition keeps the sales in event-time order, so no sale is

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -70,8 +71,7 @@ func summaryTransaction(t *testing.T, s endpoints, region string, commit bool) {
 // that its last row per (region, window) equals a batch read; a row of an
 // aborted transaction never shows; --region and --since filter.
 func TestReaderFollow(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first.csv"), filepath.Join(dir, "second.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -111,15 +111,7 @@ func TestReaderFollow(t *testing.T) {
 		for _, r := range followed {
 			got[r.Region+"@"+r.WindowStart] = r
 		}
-		if len(got) != len(want) {
-			return false
-		}
-		for k, w := range want {
-			if got[k] != w {
-				return false
-			}
-		}
-		return true
+		return maps.Equal(got, want)
 	})
 	if len(followed) <= len(before) {
 		t.Errorf("reader --follow printed %d rows, no more than its first table's %d", len(followed), len(before))

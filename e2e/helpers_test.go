@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -41,17 +42,27 @@ func endOffsets(ctx context.Context, t *testing.T, cl *kgo.Client, topic string,
 	return ends
 }
 
-// compareRows checks the reader's JSON lines against the expected rows,
-// every (region, window) to the cent.
-func compareRows(t *testing.T, jsonLines string, want map[summaryKey]summary) {
+// decodeRows decodes the reader's JSON lines; anything else in them fails t.
+func decodeRows(t *testing.T, jsonLines string) []jsonRow {
 	t.Helper()
-	got := map[summaryKey]jsonRow{}
+	var rows []jsonRow
 	dec := json.NewDecoder(strings.NewReader(jsonLines))
 	for dec.More() {
 		var r jsonRow
 		if err := dec.Decode(&r); err != nil {
 			t.Fatalf("reader output is not JSON lines: %v", err)
 		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// compareRows checks the reader's JSON lines against the expected rows,
+// every (region, window) to the cent.
+func compareRows(t *testing.T, jsonLines string, want map[summaryKey]summary) {
+	t.Helper()
+	got := map[summaryKey]jsonRow{}
+	for _, r := range decodeRows(t, jsonLines) {
 		start, err := time.Parse(time.RFC3339, r.WindowStart)
 		if err != nil {
 			t.Fatalf("window_start %q: %v", r.WindowStart, err)
@@ -159,4 +170,18 @@ func awaitExit(t *testing.T, done <-chan error, d time.Duration, what string, ou
 	case <-time.After(d):
 		t.Fatalf("%s did not exit within %v:\n%s", what, d, out)
 	}
+}
+
+// referenceData returns the folder of the reference pipeline's data,
+// skipping t where it is absent (failing it in CI, where it must be).
+func referenceData(t *testing.T) string {
+	t.Helper()
+	const dir = "../../shared/reference/pagila"
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("reference data missing in CI: %v", err)
+		}
+		t.Skipf("reference data not present: %v", err)
+	}
+	return dir
 }

@@ -29,8 +29,7 @@ func TestKcatSeesOnlyCommittedRows(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0")
 	mustRun(t, s, "enricher", "--once", "--regions", "../data/regions.csv")
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -15,18 +14,6 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 )
-
-// getHTTP returns the status and body of GET url (0 and the error text if
-// it cannot connect).
-func getHTTP(url string) (int, string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // metricValue returns the value of an unlabelled metric in a Prometheus
 // text exposition, or -1 if it is absent.
@@ -46,8 +33,7 @@ func metricValue(body, name string) float64 {
 // first 200 comes only once the group assigned the repartition partitions
 // and their state was restored, well before the 2-minute trigger.
 func TestEnricherReadyOnlyWhenRestored(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0")
 	// A first run leaves window state to restore.
 	mustRun(t, s, "enricher", "--once", "--regions", "../data/regions.csv")
@@ -59,7 +45,7 @@ func TestEnricherReadyOnlyWhenRestored(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("/readyz never answered 200 within a minute:\n%s", out)
 		}
-		code, _ := getHTTP(base + "/readyz")
+		code, _ := httpGet(base + "/readyz")
 		if code == http.StatusOK {
 			break
 		}
@@ -68,7 +54,7 @@ func TestEnricherReadyOnlyWhenRestored(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_, metrics := getHTTP(base + "/metrics")
+	_, metrics := httpGet(base + "/metrics")
 	if p := metricValue(metrics, "salesstream_enricher_partitions"); p != 3 {
 		t.Errorf("ready with %v repartition partitions owned, want all 3", p)
 	}
@@ -88,13 +74,12 @@ func TestEnricherReadyOnlyWhenRestored(t *testing.T) {
 // transactional id: the first must stop at once, non-zero, with an error
 // naming the id and the other instance, while the second works on.
 func TestFencedEnricherStops(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--limit", "100")
 	addrA := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a, outA := startBin(t, s, "enricher", "--trigger", "200ms", "--regions", "../data/regions.csv", "--http-addr", addrA)
 	waitFor(t, 60*time.Second, "the first enricher to be ready", func() bool {
-		code, _ := getHTTP("http://" + addrA + "/readyz")
+		code, _ := httpGet("http://" + addrA + "/readyz")
 		return code == http.StatusOK
 	})
 	exited := watchExit(a)
@@ -107,7 +92,7 @@ func TestFencedEnricherStops(t *testing.T) {
 			t.Errorf("the fenced enricher exited 0:\n%s", outA)
 		}
 	case <-time.After(45 * time.Second):
-		code, _ := getHTTP("http://" + addrA + "/readyz")
+		code, _ := httpGet("http://" + addrA + "/readyz")
 		t.Fatalf("the fenced enricher still runs 45 s after the second started (/readyz %d):\n%s", code, outA)
 	}
 	log := outA.String()
@@ -121,12 +106,12 @@ func TestFencedEnricherStops(t *testing.T) {
 	}
 	// The second goes on: it is ready and windows new sales.
 	waitFor(t, 60*time.Second, "the second enricher to be ready", func() bool {
-		code, _ := getHTTP("http://" + addrB + "/readyz")
+		code, _ := httpGet("http://" + addrB + "/readyz")
 		return code == http.StatusOK
 	})
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--resume", "--limit", "50")
 	waitFor(t, 60*time.Second, "the second enricher to window the new sales", func() bool {
-		_, m := getHTTP("http://" + addrB + "/metrics")
+		_, m := httpGet("http://" + addrB + "/metrics")
 		return metricValue(m, "salesstream_enricher_windowed_total") >= 50
 	})
 	stop(t, b, outB)
@@ -136,8 +121,7 @@ func TestFencedEnricherStops(t *testing.T) {
 // sale of the old file is late, and the enricher says so once, at WARN,
 // with the watermark, where it came from and what to do.
 func TestLateWarning(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--synthetic", "--limit", "50", "--delay", "0")
 	mustRun(t, s, "enricher", "--once", "--regions", "../data/regions.csv")
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0")
@@ -164,8 +148,7 @@ func TestLateWarning(t *testing.T) {
 // TestProducerResumeLimit: --limit counts the rows a resumed run sends,
 // not the rows it skips.
 func TestProducerResumeLimit(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--limit", "10")
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--resume", "--limit", "5")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -188,8 +171,7 @@ func TestProducerResumeLimit(t *testing.T) {
 // skips the sales already sent and windows those sent after; earliest
 // (the default) reads them all; a bad value names the flag.
 func TestStartingOffsets(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--limit", "100")
 	latest := []string{"--once", "--regions", "../data/regions.csv", "--starting-offsets", "latest", "--group", "g-latest", "--state-topic", "s-latest", "--transactional-id", "t-latest"}
 	if r := mustRun(t, s, "enricher", latest...); !strings.Contains(r.stdout, "consumed 0 sales") {

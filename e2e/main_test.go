@@ -64,6 +64,15 @@ func stack(t *testing.T) *devstack.Stack {
 	return s
 }
 
+// schemaStack starts a devstack, as stack does, and registers the
+// project's schemas in it with the schemas binary.
+func schemaStack(t *testing.T) *devstack.Stack {
+	t.Helper()
+	s := stack(t)
+	mustRun(t, s, "schemas")
+	return s
+}
+
 // result is what one binary run printed.
 type result struct {
 	stdout, stderr string

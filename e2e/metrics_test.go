@@ -13,8 +13,7 @@ import (
 // TestEnricherMetricsAndHealth runs the enricher with --http-addr and reads
 // its health and Prometheus endpoints while it works.
 func TestEnricherMetricsAndHealth(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0")
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	enr, out := startBin(t, s, "enricher", "--trigger", "100ms", "--regions", "../data/regions.csv", "--http-addr", addr)

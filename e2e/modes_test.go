@@ -33,8 +33,7 @@ func TestOutputModes(t *testing.T) {
 		{"append", closed},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			s := stack(t)
-			mustRun(t, s, "schemas")
+			s := schemaStack(t)
 			// One partition: the watermark of the one repartition
 			// partition is the query's, as in Spark.
 			mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--partitions", "1")

@@ -113,15 +113,21 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+// briefAdmin returns an admin client of s's broker and a context of 5 s
+// for a few queries; done closes both.
+func briefAdmin(t *testing.T, s endpoints) (context.Context, *kadm.Client, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	cl := newClient(t, s)
+	return ctx, kadm.NewClient(cl), func() { cl.Close(); cancel() }
+}
+
 // salesProgress returns the sales topic's end offset and the enricher
 // group's committed offset, summed over partitions.
 func salesProgress(t *testing.T, s endpoints) (end, committed int64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cl := newClient(t, s)
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	ctx, adm, done := briefAdmin(t, s)
+	defer done()
 	ends, err := adm.ListEndOffsets(ctx, schema.SalesTopic)
 	if err != nil {
 		return -1, -2
@@ -144,11 +150,8 @@ func salesProgress(t *testing.T, s endpoints) (end, committed int64) {
 // offset has reached the last stable offset.
 func repartitionDrained(t *testing.T, s endpoints) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cl := newClient(t, s)
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	ctx, adm, done := briefAdmin(t, s)
+	defer done()
 	const group, topic = "salesstream-enricher", "salesstream-enricher-repartition"
 	ends, err := adm.ListCommittedOffsets(ctx, topic)
 	if err != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +25,12 @@ func TestPipelineProjectData(t *testing.T) {
 // TestPipelineReferenceData does the same with the reference pipeline's
 // own files, whose regions file has quirks and misses some countries.
 func TestPipelineReferenceData(t *testing.T) {
-	dir := "../../shared/reference/pagila"
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("reference data missing in CI: %v", err)
-		}
-		t.Skipf("reference data not present: %v", err)
-	}
+	dir := referenceData(t)
 	testPipeline(t, dir+"/sales_incremental_large.csv", dir+"/sales_regions.csv")
 }
 
 func testPipeline(t *testing.T, salesPath, regionsPath string) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	prod := mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0")
 	if !strings.Contains(prod.stdout+prod.stderr, "sent 1800") {
 		t.Errorf("producer did not report 1800 sales sent:\n%s\n%s", prod.stdout, prod.stderr)

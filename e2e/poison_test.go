@@ -40,8 +40,7 @@ func TestPoisonMessages(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
 

@@ -105,8 +105,7 @@ next:
 // sales a day older than the watermark, and checks that /progress and
 // /metrics account for exactly what was produced, read and written.
 func TestProgressAndMetrics(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	dir := t.TempDir()
 	onTime, late := filepath.Join(dir, "ontime.csv"), filepath.Join(dir, "late.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)

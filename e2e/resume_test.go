@@ -17,8 +17,7 @@ import (
 // it each time: in the end every row of the CSV is on the sales topic
 // exactly once.
 func TestProducerResume(t *testing.T) {
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	const rows = 40_000
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, rows, time.Second)

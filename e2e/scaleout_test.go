@@ -56,8 +56,7 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: three enrichers over 60,000 sales")
 	}
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	const sales = 60_000
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, sales, 500*time.Millisecond)
@@ -231,8 +230,7 @@ func TestScaleOutMatchesSingleInstance(t *testing.T) {
 	writeSalesSeeded(t, salesPath, sales, time.Second, 11, time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC))
 	tables := map[int]string{}
 	for _, n := range []int{1, 3} {
-		s := stack(t)
-		mustRun(t, s, "schemas")
+		s := schemaStack(t)
 		mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0", "--partitions", "3")
 		var cmds []*exec.Cmd
 		var outs []*syncbuf.Buffer

@@ -67,6 +67,24 @@ func readRegions(t *testing.T, path string) map[string]string {
 	return out
 }
 
+// regionOf returns the join of a country to its region in regions,
+// "Unassigned" when regions lacks it.
+func regionOf(regions map[string]string) func(country string) string {
+	return func(c string) string {
+		if r, ok := regions[c]; ok {
+			return r
+		}
+		return "Unassigned"
+	}
+}
+
+// regionLookup reads the regions CSV at path and returns it with its join.
+func regionLookup(t *testing.T, path string) (map[string]string, func(country string) string) {
+	t.Helper()
+	regions := readRegions(t, path)
+	return regions, regionOf(regions)
+}
+
 // layoutBatches generates five micro-batches of sales whose every
 // outcome Spark's semantics fix however the batch is split between the
 // instances' triggers. Batch k holds events of [S_k, S_k+10m), S_k =
@@ -83,12 +101,7 @@ func layoutBatches(regions map[string]string, quiet, sparse int) [][]wmSale {
 	rng := rand.New(rand.NewPCG(11, 29))
 	t0 := time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC)
 	start := func(k int) time.Time { return t0.Add(time.Duration(k) * wmSize) }
-	region := func(c string) string {
-		if r, ok := regions[c]; ok {
-			return r
-		}
-		return "Unassigned"
-	}
+	region := regionOf(regions)
 	var id int64 = 1000
 	var batches [][]wmSale
 	for k := range 5 {
@@ -421,13 +434,7 @@ func TestQueryWatermarkLayouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: five micro-batches in three layouts and three modes")
 	}
-	regions := readRegions(t, "../data/regions.csv")
-	region := func(c string) string {
-		if r, ok := regions[c]; ok {
-			return r
-		}
-		return "Unassigned"
-	}
+	regions, region := regionLookup(t, "../data/regions.csv")
 	quiet := regionPartition(region("Albania"), 3)
 	sparse := regionPartition(region("Angola"), 3)
 	if quiet == sparse {
@@ -447,8 +454,7 @@ func TestQueryWatermarkLayouts(t *testing.T) {
 
 	for _, parts := range []string{"1", "3"} {
 		t.Run("once on "+parts+" partitions", func(t *testing.T) {
-			s := stack(t)
-			mustRun(t, s, "schemas")
+			s := schemaStack(t)
 			h := newWMHarness(t, s, batches)
 			summaries := newTail(t, s, schema.SummaryTopic)
 			runs := map[string]*wmRun{}
@@ -474,8 +480,7 @@ func TestQueryWatermarkLayouts(t *testing.T) {
 	}
 	for _, mode := range wmModes {
 		t.Run("3 instances, "+mode, func(t *testing.T) {
-			s := stack(t)
-			mustRun(t, s, "schemas")
+			s := schemaStack(t)
 			h := newWMHarness(t, s, batches)
 			summaries := newTail(t, s, schema.SummaryTopic)
 			lateTail := newTail(t, s, "wm-late")
@@ -541,8 +546,7 @@ func TestWatermarkPolicyMin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: three enricher groups over four micro-batches")
 	}
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	t0 := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
 
@@ -697,16 +701,9 @@ func TestQueryWatermarkSurvivesKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: kills the enricher in five micro-batches")
 	}
-	regions := readRegions(t, "../data/regions.csv")
-	region := func(c string) string {
-		if r, ok := regions[c]; ok {
-			return r
-		}
-		return "Unassigned"
-	}
+	regions, region := regionLookup(t, "../data/regions.csv")
 	batches := layoutBatches(regions, regionPartition(region("Albania"), 3), regionPartition(region("Angola"), 3))
-	s := stack(t)
-	mustRun(t, s, "schemas")
+	s := schemaStack(t)
 	h := newWMHarness(t, s, batches)
 	summaries := newTail(t, s, schema.SummaryTopic)
 	lateTail := newTail(t, s, "wm-update-late")
