@@ -32,6 +32,13 @@ type session struct {
 	restoredWatermark int64
 	src               *sourceClock // stage 1's sales partitions, for idleness
 	sales             int32        // partitions of the sales topic
+	// sh is the open batch's lag-proportional shares of the sales
+	// partitions (shares.go), set at its first poll (sharesSet);
+	// lastFull says the last batch filled up, a sign of a backlog (true
+	// at the start: the backlog is unknown).
+	sh        shares
+	sharesSet bool
+	lastFull  bool
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -131,7 +138,7 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
 		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,
-		restoredWatermark: minInt64}
+		restoredWatermark: minInt64, sh: shares{topic: e.cfg.SalesTopic}, lastFull: true}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -158,10 +165,12 @@ func (s *session) run(ctx context.Context) error {
 				return err
 			}
 		}
-		if !tr.due(&s.b) {
+		if !tr.due(&s.b) && !s.sh.met() {
 			continue
 		}
+		full := tr.limits.full(&s.b) || s.sh.met()
 		committed, err := s.commit(ctx)
+		s.endShares(full)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -192,7 +201,11 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
-	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
+	if err := s.startShares(ctx, tr); err != nil {
+		cancel()
+		return err
+	}
+	fs := s.gts.PollRecords(pollCtx, s.sh.pollMax(tr.limits.room(&s.b)))
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -226,6 +239,9 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		r := it.Next()
 		tr.observe(r)
 		s.b.take(r)
+		if r.Topic == e.cfg.SalesTopic && s.sh.take(r.Partition) {
+			s.gts.Client().PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
+		}
 		if r.Attrs.IsControl() {
 			continue
 		}
