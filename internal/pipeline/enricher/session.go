@@ -170,7 +170,7 @@ func (s *session) run(ctx context.Context) error {
 		}
 		full := tr.limits.full(&s.b) || s.sh.met()
 		committed, err := s.commit(ctx)
-		s.endShares(full)
+		s.endShares(full, committed && err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -205,7 +205,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		return err
 	}
-	fs := s.gts.PollRecords(pollCtx, s.sh.pollMax(tr.limits.room(&s.b)))
+	fs := s.gts.PollRecords(pollCtx, s.pollMax(tr.limits.room(&s.b)))
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err()

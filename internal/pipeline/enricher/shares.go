@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/bits"
+	"time"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -109,6 +110,16 @@ func (s *shares) set(budget int64, lag map[int32]int64) {
 	s.taken = make(map[int32]int64, len(lag))
 }
 
+// ownedBy reports whether every partition with a share is in owned.
+func (s *shares) ownedBy(owned map[int32]time.Time) bool {
+	for p := range s.share {
+		if _, ok := owned[p]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // active reports whether shares are in force.
 func (s *shares) active() bool { return s.share != nil }
 
@@ -166,12 +177,11 @@ func (s *shares) end(cl *kgo.Client) {
 }
 
 // lagAtStart returns, for the batch that begins, how far each sales
-// partition owned lags, and whether it is known. Under the available-now
+// partition owned lags. Under the available-now
 // trigger's first stage the ends it listed at the start and its progress
-// tell, without a request. Otherwise, when the last batch filled up (a
-// backlog), the ends are listed from the positions the group's client
-// holds; a batch after one that did not fill up (caught up) takes no
-// share and costs no request.
+// tell, without a request. Otherwise the ends are listed from the
+// positions the group's client holds (startShares asks only after a batch
+// that filled up: a backlog).
 func (s *session) lagAtStart(ctx context.Context, tr *trigger) (map[int32]int64, error) {
 	sales := s.e.cfg.SalesTopic
 	owned := s.src.lastData
@@ -180,9 +190,6 @@ func (s *session) lagAtStart(ctx context.Context, tr *trigger) (map[int32]int64,
 			return nil, nil
 		}
 		return ownedLag(tr.ends.Lag(sales), owned), nil
-	}
-	if !s.lastFull || len(owned) == 0 {
-		return nil, nil
 	}
 	cl := s.gts.Client()
 	from := map[int32]int64{}
@@ -208,11 +215,26 @@ func ownedLag[V any](lag map[int32]int64, owned map[int32]V) map[int32]int64 {
 	return out
 }
 
-// startShares puts the shares of the batch in force at its first poll,
-// once the session is ready (its partitions assigned).
+// startShares puts the shares of the batch in force at its first poll
+// once the sales partitions owned are known. Shares not all taken when a
+// batch ends (it filled up with repartition records first) stay in force
+// in the next batch, as Spark's batch keeps the offset range it planned,
+// unless the partitions owned changed. Until shares are decided, polls
+// are kept small (minPoll), so that no partition runs ahead meanwhile.
 func (s *session) startShares(ctx context.Context, tr *trigger) error {
-	if s.sharesSet || !s.e.stats.ready.Load() {
+	s.src.apply(time.Now())
+	if s.sh.active() && !s.sh.ownedBy(s.src.lastData) {
+		s.sh.end(s.gts.Client())
+	}
+	if s.sharesSet || s.sh.active() {
 		return nil
+	}
+	if !tr.availableNow && !s.lastFull {
+		s.sharesSet = true // caught up: no shares, no request
+		return nil
+	}
+	if len(s.src.lastData) == 0 {
+		return nil // not assigned yet
 	}
 	lag, err := s.lagAtStart(ctx, tr)
 	if err != nil {
@@ -223,10 +245,22 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 	return nil
 }
 
-// endShares lifts the batch's shares once it ended; full says it filled
-// up or every partition took its share.
-func (s *session) endShares(full bool) {
-	s.sh.end(s.gts.Client())
-	s.sharesSet = false
+// pollMax bounds the next poll, given room in the batch.
+func (s *session) pollMax(room int) int {
+	if !s.sharesSet && !s.sh.active() {
+		return min(room, minPoll)
+	}
+	return s.sh.pollMax(room)
+}
+
+// endShares ends the batch's shares once it ended, unless some are still
+// to be taken and it committed; full says it filled up or every
+// partition took its share.
+func (s *session) endShares(full, committed bool) {
 	s.lastFull = full
+	s.sharesSet = false
+	if committed && s.sh.active() && !s.sh.met() {
+		return
+	}
+	s.sh.end(s.gts.Client())
 }

@@ -1,0 +1,70 @@
+package enricher
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/topics"
+)
+
+// TestOnceReplaysHistoryWithoutLateSales: three sales partitions hold the
+// same 50 minutes of history, a sale a second each, and the watermark
+// delay is one minute. Worked off in batches of 300 records, a batch that
+// took them as fetches come would take five minutes of one partition and
+// make the others' sales late; shared among the partitions in proportion
+// to their lag, every partition advances alike and no sale is late.
+func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	cl, err := kgo.NewClient(append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testContext(t)
+
+	const perPartition, parts = 3000, 3
+	dec := fakeDecoder{}
+	cfg := DefaultConfig()
+	cfg.Once = true
+	cfg.MaxRecordsPerTrigger = 300
+	cfg.Window.Delay = time.Minute
+	e, err := New(cfg, sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia"}), dec, textEncoder{}, textEncoder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topics.Ensure(ctx, cl, e.Topics(parts)...); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for p := range parts {
+		for i := range perPartition {
+			v := "sale-" + strconv.Itoa(p) + "-" + strconv.Itoa(i)
+			dec[v] = saleValue([]string{"France", "Japan"}[i%2], t0+int64(i)*1000, 100)
+			recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: int32(p), Value: []byte(v)})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Stats()
+	const n = perPartition * parts
+	if st.Consumed != n || st.Aggregated != n || st.Late != 0 || st.Dead != 0 {
+		t.Fatalf("stats %+v: want %d consumed and aggregated, none late or dead", st, n)
+	}
+	if st.Batches < n/300 {
+		t.Errorf("%d batches committed, want at least %d of at most 300 records", st.Batches, n/300)
+	}
+}
