@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math/bits"
-	"time"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
