@@ -138,7 +138,7 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
 		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,
-		restoredWatermark: minInt64, sh: shares{topic: e.cfg.SalesTopic}, lastFull: true}
+		restoredWatermark: minInt64, sh: shares{topic: e.cfg.SalesTopic, besideTopic: e.cfg.RepartitionTopic}, lastFull: true}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -239,9 +239,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		r := it.Next()
 		tr.observe(r)
 		s.b.take(r)
-		if r.Topic == e.cfg.SalesTopic && s.sh.take(r.Partition) {
-			s.gts.Client().PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
-		}
+		s.share(r, tr.limits.records)
 		if r.Attrs.IsControl() {
 			continue
 		}

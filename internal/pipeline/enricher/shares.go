@@ -94,6 +94,11 @@ type shares struct {
 	share  map[int32]int64 // nil when no share is in force
 	taken  map[int32]int64
 	paused []int32
+	// The repartition topic, paused in a batch once it gave as many
+	// records as the budget, so that a batch holds at most twice the
+	// budget.
+	besideTopic  string
+	besidePaused bool
 }
 
 // set puts shares of budget in force for partitions lagging by lag, if
@@ -173,7 +178,16 @@ func (s *shares) end(cl *kgo.Client) {
 	if len(s.paused) > 0 {
 		cl.ResumeFetchPartitions(map[string][]int32{s.topic: s.paused})
 	}
-	*s = shares{topic: s.topic}
+	s.endBatch(cl)
+	*s = shares{topic: s.topic, besideTopic: s.besideTopic}
+}
+
+// endBatch resumes the repartition topic, if paused for the batch.
+func (s *shares) endBatch(cl *kgo.Client) {
+	if s.besidePaused {
+		cl.ResumeFetchTopics(s.besideTopic)
+		s.besidePaused = false
+	}
 }
 
 // lagAtStart returns, for the batch that begins, how far each sales
@@ -260,7 +274,30 @@ func (s *session) endShares(full, committed bool) {
 	s.lastFull = full
 	s.sharesSet = false
 	if committed && s.sh.active() && !s.sh.met() {
+		s.sh.endBatch(s.gts.Client())
 		return
 	}
 	s.sh.end(s.gts.Client())
+}
+
+// share counts polled record r against the shares: a sales partition
+// that took its share is paused; while shares are in force, repartition
+// records count apart (batch.beside), up to budget a batch, after which
+// the repartition topic is paused until the batch ends.
+func (s *session) share(r *kgo.Record, budget int64) {
+	if !s.sh.active() {
+		return
+	}
+	cl := s.gts.Client()
+	if r.Topic == s.sh.topic {
+		if s.sh.take(r.Partition) {
+			cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
+		}
+		return
+	}
+	s.b.beside++
+	if s.b.beside >= budget && !s.sh.besidePaused {
+		cl.PauseFetchTopics(r.Topic)
+		s.sh.besidePaused = true
+	}
 }
