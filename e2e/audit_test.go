@@ -371,7 +371,7 @@ func refuse(t *testing.T, s endpoints) {
 	}{
 		{"another regions file", []string{"--regions", other}, []string{"is not the regions file the enricher joined with", "give --regions the enricher's regions file"}},
 		{"a group without offsets", []string{"--regions", "../data/regions.csv", "--group", "nobody"}, []string{"the group nobody has no committed offsets", "give --group"}},
-		{"no summary topic", []string{"--regions", "../data/regions.csv", "--topic", "no.such.summary"}, []string{"--topic no.such.summary does not exist", "run the enricher first"}},
+		{"no summary topic", []string{"--regions", "../data/regions.csv", "--summary-topic", "no.such.summary"}, []string{"--summary-topic no.such.summary does not exist", "run the enricher first"}},
 	} {
 		r, _ := runAudit(t, s, tc.args...)
 		if r.code != 2 {

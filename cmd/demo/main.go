@@ -1,9 +1,10 @@
 // Command demo runs the whole pipeline in one process and one command: it
 // starts the embedded stack, registers the schemas, replays data/sales.csv
 // (event times shifted to now, sped up to take about --duration) while the
-// enricher aggregates it, and prints the summary table.
+// enricher aggregates it, and prints the summary table; with --serve it
+// serves the enricher's live dashboard and keeps it up until Ctrl-C.
 //
-//	go run ./cmd/demo
+//	go run ./cmd/demo [--serve [--http-addr 127.0.0.1:8088]]
 package main
 
 import (

@@ -1,8 +1,9 @@
 // Command reader batch-reads the summary topic from its start to its
 // current end and prints the latest row of every (region, window), latest
-// windows first, then by sales.
+// windows first, then by sales; with --follow it then keeps printing rows
+// as they are committed, like a console sink. Times are UTC.
 //
-//	reader [--format table|json|csv] [--limit 100]
+//	reader [--format table|json|csv] [--limit 100] [--follow] [--region R] [--since T] [--until T]
 package main
 
 import (

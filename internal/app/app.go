@@ -5,6 +5,15 @@
 // enricherapp, producerapp, readerapp, schemasapp. cmd/* call them.
 package app
 
+import (
+	"context"
+	"fmt"
+
+	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/pkg/serde"
+)
+
 // DefaultPartitions is the partition count of the topics the producer and
 // the enricher create when --partitions is not given.
 const DefaultPartitions = 3
@@ -15,3 +24,40 @@ const (
 	DefaultSalesCSV   = "data/sales.csv"
 	DefaultRegionsCSV = "data/regions.csv"
 )
+
+// DeclareSalesTopic declares --sales-topic (env SALES_TOPIC), the topic of
+// the sales, stored in p: what the producer writes, the enricher reads
+// (Spark's subscribe option) and the schemas job registers schemas for.
+func DeclareSalesTopic(set *config.Set, p *string) {
+	declareTopic(set, p, "sales-topic", schema.SalesTopic, "topic of the sales, keyed by customer", "SALES_TOPIC")
+}
+
+// DeclareSummaryTopic declares --summary-topic (env SUMMARY_TOPIC), the
+// topic of the windowed summaries, stored in p: what the enricher writes
+// (Spark's sink topic option), the reader reads and the schemas job
+// registers schemas for.
+func DeclareSummaryTopic(set *config.Set, p *string) {
+	declareTopic(set, p, "summary-topic", schema.SummaryTopic, "compacted topic of the summaries, one row per (region, window)", "SUMMARY_TOPIC")
+}
+
+func declareTopic(set *config.Set, p *string, name, def, usage, env string) {
+	set.String(p, name, def, usage, config.Env(env))
+	set.Check(func() error {
+		if *p == "" {
+			return fmt.Errorf("--%s must not be empty: give a topic name such as %s", name, def)
+		}
+		return nil
+	})
+}
+
+// Encoders returns the encoders of the key and value schemas registered
+// for topic (TopicIdStrategy: "<topic>-key" and "<topic>-value").
+func Encoders(ctx context.Context, sd *serde.Serde, topic string) (key, value *serde.Encoder, err error) {
+	if key, err = sd.Encoder(ctx, schema.KeyArtifact(topic)); err != nil {
+		return nil, nil, err
+	}
+	if value, err = sd.Encoder(ctx, schema.ValueArtifact(topic)); err != nil {
+		return nil, nil, err
+	}
+	return key, value, nil
+}

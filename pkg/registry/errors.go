@@ -24,15 +24,6 @@ var (
 	ErrAuth = errors.New("registry refused the credentials")
 )
 
-// UnreachableHint ends the message of an unreachable registry.
-const UnreachableHint = `start the embedded stack with "go run ./cmd/devstack" or set --registry-url / REGISTRY_URL`
-
-// RegisterHint is what callers append to ErrNotFound errors of artifacts
-// the pipeline expects, as in
-//
-//	fmt.Errorf("%w: %s", err, registry.RegisterHint)
-const RegisterHint = `register the schemas first with "go run ./cmd/schemas"`
-
 // IsRetryable reports whether err may pass if the same call is made later:
 // the registry was unreachable, slow, rate limiting, or failing with 5xx.
 func IsRetryable(err error) bool { return errors.Is(err, ErrUnavailable) }
@@ -162,14 +153,21 @@ type UnavailableError struct {
 	Err error
 }
 
-// Error says the registry is unreachable, why, and what to do.
+// Error says the registry is unreachable, why, and what to check; a
+// program adds how its users set the registry's address.
 func (e *UnavailableError) Error() string {
 	cause := transportCause(e.Err)
-	var ne net.Error
-	if errors.As(e.Err, &ne) && ne.Timeout() {
+	if e.Timeout() {
 		return fmt.Sprintf("registry at %s did not answer %s %s in time (%v): check that it is healthy, or raise the client timeout", e.Registry, e.Method, e.URL, cause)
 	}
-	return fmt.Sprintf("registry at %s is unreachable (%v): %s", e.Registry, cause, UnreachableHint)
+	return fmt.Sprintf("registry at %s is unreachable (%v): check that it is running at that address", e.Registry, cause)
+}
+
+// Timeout reports whether the registry was reached but did not answer in
+// time, rather than unreachable.
+func (e *UnavailableError) Timeout() bool {
+	var ne net.Error
+	return errors.As(e.Err, &ne) && ne.Timeout()
 }
 
 // Unwrap returns the transport error.

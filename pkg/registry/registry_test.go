@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -410,11 +409,6 @@ func TestNotFoundNamesGroup(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)
 	}
-	// The hint the binaries add.
-	hinted := fmt.Errorf("%w: %s", err, registry.RegisterHint)
-	if !errors.Is(hinted, registry.ErrNotFound) || hinted.Error() != want+`: register the schemas first with "go run ./cmd/schemas"` {
-		t.Fatalf("hinted error %q", hinted)
-	}
 	if list, err := c.List(context.Background()); err != nil || len(list) != 0 {
 		t.Fatalf("List of an unknown group = %v, %v; want empty", list, err)
 	}
@@ -638,7 +632,9 @@ func TestUnreachable(t *testing.T) {
 	}
 	t.Logf("unreachable: %v", err)
 	msg := err.Error()
-	for _, want := range []string{"registry at " + base + " is unreachable (", "connection refused", registry.UnreachableHint} {
+	// The library's words; the binaries add how their users set the
+	// address (internal/platform/registryconn.Hint).
+	for _, want := range []string{"registry at " + base + " is unreachable (", "connection refused", "check that it is running at that address"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

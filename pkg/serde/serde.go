@@ -196,9 +196,6 @@ type Encoder struct {
 // of the Encoder: ask for a new one to pick up a newer version.
 func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error) {
 	meta, err := s.reg.Latest(ctx, artifactID)
-	if errors.Is(err, registry.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", err, registry.RegisterHint)
-	}
 	if err != nil {
 		return nil, err
 	}

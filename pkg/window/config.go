@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -34,8 +35,9 @@ type spec struct {
 	mode                      Mode
 }
 
-// Validate reports whether the configuration is usable; its errors name the
-// field that is wrong and why.
+// Validate reports whether the configuration is usable. Its error is a
+// *FieldError, or several joined with errors.Join, one for each field that
+// is wrong; FieldErrors lists them.
 func (c Config) Validate() error {
 	_, err := c.spec()
 	return err
@@ -43,16 +45,17 @@ func (c Config) Validate() error {
 
 func (c Config) spec() (spec, error) {
 	var errs []error
+	fail := func(field, reason string) { errs = append(errs, &FieldError{Field: field, Reason: reason, cfg: c}) }
 	ms := func(field string, d time.Duration) int64 {
 		if d%time.Millisecond != 0 {
-			errs = append(errs, fmt.Errorf("window %s %v: must be a whole number of milliseconds", field, d))
+			fail(field, "must be a whole number of milliseconds")
 		}
 		return int64(d / time.Millisecond)
 	}
 	s := spec{mode: c.Mode}
-	slide := c.Slide
+	slide, slideField := c.Slide, "Slide"
 	if slide == 0 {
-		slide = c.Size
+		slide, slideField = c.Size, "Size" // tumbling windows slide by their size
 	}
 	s.size = ms("Size", c.Size)
 	s.slide = s.size
@@ -63,27 +66,119 @@ func (c Config) spec() (spec, error) {
 	s.delay = ms("Delay", c.Delay)
 	switch {
 	case c.Size <= 0:
-		errs = append(errs, fmt.Errorf("window Size %v: must be > 0, for example 10m", c.Size))
+		fail("Size", "must be positive, for example 10m")
 	case c.Slide < 0:
-		errs = append(errs, fmt.Errorf("window Slide %v: must be > 0, or 0 for tumbling windows", c.Slide))
+		fail("Slide", "must be positive, or 0 for tumbling windows")
 	case c.Slide > c.Size:
-		errs = append(errs, fmt.Errorf("window Slide %v: must not exceed Size %v, or events would fall in no window", c.Slide, c.Size))
+		fail("Slide", "must not exceed {Size}, or events would fall in no window")
 	case s.slide > 0 && (s.size+s.slide-1)/s.slide > MaxWindowsPerEvent:
-		errs = append(errs, fmt.Errorf("window Slide %v: Size %v / Slide puts each event in %d windows, more than %d; use a larger Slide",
-			slide, c.Size, (s.size+s.slide-1)/s.slide, MaxWindowsPerEvent))
+		fail("Slide", fmt.Sprintf("puts each event in %d windows of {Size}, more than %d: make it larger",
+			(s.size+s.slide-1)/s.slide, MaxWindowsPerEvent))
 	case c.Start < 0 || c.Start >= slide:
-		errs = append(errs, fmt.Errorf("window Start %v: must be >= 0 and less than Slide %v", c.Start, slide))
+		fail("Start", "must not be negative and must be less than {"+slideField+"}")
 	}
 	if c.Delay < 0 {
-		errs = append(errs, fmt.Errorf("window Delay %v: must be >= 0", c.Delay))
+		fail("Delay", "must not be negative")
 	}
 	if c.Mode > Append {
-		errs = append(errs, fmt.Errorf("window Mode %v: use Update, Complete or Append", c.Mode))
+		fail("Mode", "is not an output mode: use update, complete or append")
 	}
-	if len(errs) > 0 {
-		return spec{}, errors.Join(errs...)
+	switch len(errs) {
+	case 0:
+		return s, nil
+	case 1:
+		return spec{}, errs[0]
 	}
-	return s, nil
+	return spec{}, errors.Join(errs...)
+}
+
+// A FieldError says which field of a Config is wrong and why.
+type FieldError struct {
+	// Field is the field that is wrong: Size, Slide, Start, Delay or Mode.
+	Field string
+	// Reason says what the field must be. It may name other fields in
+	// braces, as in "must not exceed {Size}"; Error and Describe write
+	// them with their values.
+	Reason string
+	cfg    Config
+}
+
+// Error describes the error in the Config's words, as in
+// "window Slide 10m must not exceed Size 5m, or events would fall in no window".
+func (e *FieldError) Error() string {
+	return "window " + e.Describe(func(field string) string { return field })
+}
+
+// Describe writes the error naming each field, the wrong one and those its
+// reason refers to, as name(field) followed by the field's value, so that a
+// program can speak of its own settings: with name mapping Slide to
+// "--slide" and Size to "--window", "--slide 10m must not exceed --window
+// 5m, or events would fall in no window".
+func (e *FieldError) Describe(name func(field string) string) string {
+	var b strings.Builder
+	b.WriteString(e.term(e.Field, name))
+	b.WriteByte(' ')
+	r := e.Reason
+	for {
+		i := strings.IndexByte(r, '{')
+		j := strings.IndexByte(r, '}')
+		if i < 0 || j < i {
+			break
+		}
+		b.WriteString(r[:i])
+		b.WriteString(e.term(r[i+1:j], name))
+		r = r[j+1:]
+	}
+	b.WriteString(r)
+	return b.String()
+}
+
+// term is a field's name and value.
+func (e *FieldError) term(field string, name func(string) string) string {
+	var v string
+	switch field {
+	case "Size":
+		v = formatDuration(e.cfg.Size)
+	case "Slide":
+		v = formatDuration(e.cfg.Slide)
+	case "Start":
+		v = formatDuration(e.cfg.Start)
+	case "Delay":
+		v = formatDuration(e.cfg.Delay)
+	case "Mode":
+		v = e.cfg.Mode.String()
+	}
+	return name(field) + " " + v
+}
+
+// FieldErrors returns the FieldErrors in err, such as Validate's joined
+// ones, also when err wraps them.
+func FieldErrors(err error) []*FieldError {
+	switch e := err.(type) {
+	case *FieldError:
+		return []*FieldError{e}
+	case interface{ Unwrap() []error }:
+		var out []*FieldError
+		for _, u := range e.Unwrap() {
+			out = append(out, FieldErrors(u)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return FieldErrors(e.Unwrap())
+	}
+	return nil
+}
+
+// formatDuration writes d as a person writes it: 10m rather than 10m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // Windows yields, oldest first, the start and end (exclusive) of every

@@ -4,6 +4,7 @@ package enricherapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -12,26 +13,21 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
-	"github.com/salesstream/salesstream/internal/platform/source"
 )
 
 // Declare declares the enricher binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
 		job   Job
-		rc    registryconn.Config
 		parts int
 		// Micro-batch bounds and the heap's soft limit.
 		maxRecs, maxMiB, memMiB int
 	)
 	job.Enricher = enricher.DefaultConfig()
 	ec := &job.Enricher
-	job.Kafka.ClientID = "salesstream-enricher"
-	job.Kafka.Register(set)
-	rc.Register(set)
-	opener := &source.Opener{}
-	opener.Register(set)
+	conn := app.DeclareConnections(set, "salesstream-enricher", true)
+	app.DeclareSalesTopic(set, &ec.SalesTopic)
+	app.DeclareSummaryTopic(set, &ec.SummaryTopic)
 	set.String(&job.Regions, "regions", app.DefaultRegionsCSV, "regions CSV (country, region), a local path or s3://bucket/key", config.Env("ENRICHER_REGIONS"))
 	set.Duration(&ec.Window.Size, "window", ec.Window.Size, "window length", config.Env("ENRICHER_WINDOW"))
 	set.Duration(&ec.Window.Slide, "slide", ec.Window.Slide, "window slide (equal to --window for tumbling windows)", config.Env("ENRICHER_SLIDE"))
@@ -54,31 +50,37 @@ func Declare(set *config.Set) cli.Job {
 	job.StartingOffsets = enricher.StartEarliest
 	set.TextVar(&job.StartingOffsets, "starting-offsets", job.StartingOffsets, "where a group with no committed offsets starts reading the sales topic: earliest (all of it) or latest (sales sent from now on)", config.Env("ENRICHER_STARTING_OFFSETS"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
-	return func(ctx context.Context, rt cli.Runtime) error {
-		var err error
+	set.Check(func() error { return windowError(ec.Window.Validate()) })
+	set.Check(func() error {
+		var errs []error
+		if ec.Trigger < 0 {
+			errs = append(errs, fmt.Errorf("--trigger %v must not be negative: give an interval such as 2m, or 0 to run micro-batches back to back", ec.Trigger))
+		}
 		if ec.IdleTimeout < 0 {
-			return fmt.Errorf("--idle-timeout %v: must not be negative; 0 turns idleness off, 5m is an example", ec.IdleTimeout)
+			errs = append(errs, fmt.Errorf("--idle-timeout %v: must not be negative; 0 turns idleness off, 5m is an example", ec.IdleTimeout))
 		}
 		if maxRecs < 1 {
-			return fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs)
+			errs = append(errs, fmt.Errorf("--max-records-per-trigger %d: must be at least 1, e.g. --max-records-per-trigger 100000", maxRecs))
 		}
 		if maxMiB < 1 {
-			return fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB)
+			errs = append(errs, fmt.Errorf("--max-mib-per-trigger %d: must be at least 1, e.g. --max-mib-per-trigger 32", maxMiB))
 		}
+		return errors.Join(errs...)
+	})
+	return func(ctx context.Context, rt cli.Runtime) error {
+		reg, err := conn.Connect(ctx, rt.Log)
+		if err != nil {
+			return err
+		}
+		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
 		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
 		if memMiB > 0 {
 			debug.SetMemoryLimit(int64(memMiB) << 20)
 		}
 		job.Partitions = int32(parts)
-		job.Logger = rt.Log
-		job.Kafka.Logger = rt.Log
-		opener.Logger = rt.Log
-		job.Opener = opener
+		job.Ops = rt.Ops
 		var enr *enricher.Enricher
-		job.Started = func(e *enricher.Enricher) { enr = e; enricher.Metrics(rt.Ops, e) }
-		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
-			return err
-		}
+		job.Started = func(e *enricher.Enricher) { enr = e }
 		start := time.Now()
 		st, err := job.Run(ctx)
 		if err != nil && st.Batches == 0 {

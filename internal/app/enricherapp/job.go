@@ -11,6 +11,8 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -37,10 +39,22 @@ type Job struct {
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*enricher.Enricher)
+	// Ops, if set, serves the enricher's metrics, its progress at
+	// /progress and its dashboard at /.
+	Ops *ops.Server
+	// DashboardWindows is how many of the latest windows the dashboard
+	// shows; 0 means 6.
+	DashboardWindows int
 }
 
-// Run runs the job and returns the enricher's committed counts.
+// Run runs the job and returns the enricher's committed counts. Its
+// registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
+	st, err := j.run(ctx)
+	return st, registryconn.Hint(err)
+}
+
+func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -61,11 +75,7 @@ func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 	// Sales of this build's schema decode on the fast path; any other
 	// writer schema through the general decoder.
 	sd := serde.New(j.Registry, serde.WithFastDecoder(fast))
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Enricher.SummaryTopic))
-	if err != nil {
-		return enricher.Stats{}, err
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Enricher.SummaryTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, j.Enricher.SummaryTopic)
 	if err != nil {
 		return enricher.Stats{}, err
 	}
@@ -79,6 +89,10 @@ func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 	opts, err := j.Kafka.Options(ctx)
 	if err != nil {
 		return enricher.Stats{}, err
+	}
+	if j.Ops != nil {
+		stop := j.serve(ctx, e, opts, sd)
+		defer stop()
 	}
 	if j.Started != nil {
 		j.Started(e)

@@ -19,6 +19,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -49,8 +50,13 @@ type Job struct {
 	Ops *ops.Server
 }
 
-// Run runs the job.
+// Run runs the job. Its registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (producer.Stats, error) {
+	st, err := j.run(ctx)
+	return st, registryconn.Hint(err)
+}
+
+func (j Job) run(ctx context.Context) (producer.Stats, error) {
 	log := j.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -60,11 +66,7 @@ func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 		j.Producer.Topic = schema.SalesTopic
 	}
 	sd := serde.New(j.Registry)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(j.Producer.Topic))
-	if err != nil {
-		return producer.Stats{}, err
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(j.Producer.Topic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, j.Producer.Topic)
 	if err != nil {
 		return producer.Stats{}, err
 	}
@@ -109,13 +111,23 @@ func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 		return producer.Stats{}, err
 	}
 	defer cl.Close()
+	if j.Ops != nil {
+		j.Producer.Metrics = producer.NewMetrics(j.Ops.Registry())
+		if !j.Synthetic {
+			opener := j.Opener
+			if opener == nil {
+				opener = &source.Opener{}
+			}
+			if err := j.Producer.Metrics.CountRows(ctx, opener, j.Input, j.Ops.Registry()); err != nil {
+				return producer.Stats{}, err
+			}
+		}
+	}
 	p, err := producer.New(cl, keyEnc, valEnc, j.Producer)
 	if err != nil {
 		return producer.Stats{}, err
 	}
 	if j.Ops != nil {
-		j.Ops.CounterFunc("salesstream_producer_sales_sent_total", "Sales acknowledged by the brokers.", func() float64 { return float64(p.Sent()) })
-		j.Ops.CounterFunc("salesstream_producer_bad_rows_total", "CSV rows that did not parse, kept on the reject topic.", func() float64 { return float64(p.Bad()) })
 		j.Ops.CounterFunc("salesstream_producer_blank_country_total", "Sales sent without a country; the enricher counts them under Unassigned.", func() float64 { return float64(p.BlankCountry()) })
 		j.Ops.SetReady(func() bool { return true })
 	}

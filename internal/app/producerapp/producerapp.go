@@ -11,25 +11,19 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
-	"github.com/salesstream/salesstream/internal/platform/source"
 )
 
 // Declare declares the producer binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
 		job   Job
-		rc    registryconn.Config
 		limit int
 		parts int
 	)
 	job.Producer = producer.DefaultConfig()
 	pc := &job.Producer
-	job.Kafka.ClientID = "salesstream-producer"
-	job.Kafka.Register(set)
-	rc.Register(set)
-	opener := &source.Opener{}
-	opener.Register(set)
+	conn := app.DeclareConnections(set, "salesstream-producer", true)
+	app.DeclareSalesTopic(set, &pc.Topic)
 	set.String(&job.Input, "input", app.DefaultSalesCSV, "sales CSV, a local path or s3://bucket/key", config.Env("PRODUCER_INPUT"))
 	set.TextVar(&pc.EventTime, "event-time", pc.EventTime, "event time of each sale: now (live), original (the CSV's), shifted (the CSV's spacing re-based to now)", config.Env("PRODUCER_EVENT_TIME"))
 	set.Duration(&pc.Delay, "delay", pc.Delay, "pause between two sales (now and original modes)", config.Env("PRODUCER_DELAY"))
@@ -41,17 +35,14 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
 	return func(ctx context.Context, rt cli.Runtime) error {
-		var err error
-		job.Producer.Limit = int64(limit)
-		job.Partitions = int32(parts)
-		job.Logger = rt.Log
-		job.Kafka.Logger = rt.Log
-		opener.Logger = rt.Log
-		job.Opener = opener
-		job.Ops = rt.Ops
-		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+		reg, err := conn.Connect(ctx, rt.Log)
+		if err != nil {
 			return err
 		}
+		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Producer.Limit = int64(limit)
+		job.Partitions = int32(parts)
+		job.Ops = rt.Ops
 		if rt.Status != nil {
 			var rows int64
 			if !job.Synthetic {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -16,7 +17,8 @@ type Job struct {
 	Topic    string
 }
 
-// Run reads the summary table.
+// Run reads the summary table. Its registry errors say what to do about
+// them.
 func (j Job) Run(ctx context.Context) (reader.Result, error) {
 	// NewClient checks that the brokers answer, so that a dead broker
 	// is reported as such rather than as an empty read.
@@ -29,5 +31,21 @@ func (j Job) Run(ctx context.Context) (reader.Result, error) {
 	if err != nil {
 		return reader.Result{}, err
 	}
-	return reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
+	res, err := reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
+	return res, registryconn.Hint(err)
+}
+
+// Follow prints the summary table as it stands, then every row as it is
+// committed, through p, until ctx ends.
+func (j Job) Follow(ctx context.Context, p *reader.Printer, onErr func(error)) error {
+	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
+	if err != nil {
+		return err
+	}
+	cl.Close()
+	opts, err := j.Kafka.Options(ctx)
+	if err != nil {
+		return err
+	}
+	return reader.Follow(ctx, opts, serde.New(j.Registry), j.Topic, reader.Follower{Table: p.Table, Committed: p.Committed, Error: onErr})
 }

@@ -9,13 +9,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/internal/laptop/devstack"
-	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
-	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
@@ -27,25 +26,9 @@ var quiet = slog.New(slog.DiscardHandler)
 func TestJobReadsCommittedRows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	reg, err := registry.New(s.RegistryURL(), registry.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
-		t.Fatal(err)
-	}
+	s, reg := devstacktest.Start(t, true)
 	const topic = "my-summary"
-	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, serde.New(reg), schema.SummaryTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +45,7 @@ func TestJobReadsCommittedRows(t *testing.T) {
 		}
 		return &kgo.Record{Topic: topic, Key: k, Value: v}
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.TransactionalID("readerapp-test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := devstacktest.Client(t, s.Brokers(), kgo.TransactionalID("readerapp-test"))
 	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 2, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,33 +7,36 @@ import (
 	"fmt"
 
 	"github.com/salesstream/salesstream/internal/app"
-	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/audit"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/platform/cli"
 	"github.com/salesstream/salesstream/internal/platform/config"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
 )
 
 // Declare declares the reader binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
 		job    Job
-		rc     registryconn.Config
 		format reader.Format
 		limit  int
+		follow bool
+		filter reader.Filter
+		since  string
+		until  string
 		check  bool
 		aj     AuditJob
 		maxS   int
 	)
 	def := enricher.DefaultConfig()
-	job.Kafka.ClientID = "salesstream-reader"
-	job.Kafka.Register(set)
-	rc.Register(set)
-	set.String(&job.Topic, "topic", schema.SummaryTopic, "summary topic", config.Env("READER_TOPIC"))
+	conn := app.DeclareConnections(set, "salesstream-reader", false)
+	app.DeclareSummaryTopic(set, &job.Topic)
 	set.TextVar(&format, "format", format, "table, json (one object a line) or csv", config.Env("READER_FORMAT"))
 	set.Int(&limit, "limit", 100, "rows of the table format (0: all); json and csv print all", config.Env("READER_LIMIT"))
+	set.Bool(&follow, "follow", false, "after the table, keep printing rows as they are committed (read_committed), until Ctrl-C", config.Env("READER_FOLLOW"))
+	set.String(&filter.Region, "region", "", "only this region's rows", config.Env("READER_REGION"))
+	set.String(&since, "since", "", "only windows starting at or after this UTC time (RFC 3339, 2006-01-02 15:04, or a date)", config.Env("READER_SINCE"))
+	set.String(&until, "until", "", "only windows starting before this UTC time (RFC 3339, 2006-01-02 15:04, or a date)", config.Env("READER_UNTIL"))
 	set.Bool(&check, "audit", false, "check the summary table against the input instead of printing it: exit 0 equal, 1 not, 2 cannot audit", config.Env("READER_AUDIT"))
 	set.String(&aj.Audit.Group, "group", def.Group, "--audit: the enricher's consumer group", config.Env("ENRICHER_GROUP"))
 	set.String(&aj.Audit.StateTopic, "state-topic", def.StateTopic, "--audit: the enricher's state topic", config.Env("ENRICHER_STATE_TOPIC"))
@@ -42,13 +45,27 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&maxS, "audit-max-sales", audit.DefaultMaxSales, "--audit: refuse to hold more sales offsets than this (about a byte each)", config.Env("READER_AUDIT_MAX_SALES"))
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
-		job.Kafka.Logger = rt.Log
-		if job.Registry, err = rc.Connect(ctx, rt.Log); err != nil {
+		if filter.Since, err = reader.ParseTime(since); err != nil {
+			return fmt.Errorf("--since: %w", err)
+		}
+		if filter.Until, err = reader.ParseTime(until); err != nil {
+			return fmt.Errorf("--until: %w", err)
+		}
+		if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
+			return fmt.Errorf("--since %s is not before --until %s: no window can match", since, until)
+		}
+		reg, err := conn.Connect(ctx, rt.Log)
+		if err != nil {
 			return err
 		}
+		job.Kafka, job.Registry = conn.Kafka, reg
 		if check {
 			aj.Kafka, aj.Registry, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Kafka, job.Registry, job.Topic, int64(maxS)
 			return runAudit(ctx, rt.Stdout, aj)
+		}
+		if follow {
+			p := &reader.Printer{W: rt.Stdout, Format: format, Limit: limit, Filter: filter}
+			return job.Follow(ctx, p, func(err error) { rt.Log.Warn("following the summary", "err", err) })
 		}
 		res, err := job.Run(ctx)
 		if err != nil {
@@ -60,9 +77,10 @@ func Declare(set *config.Set) cli.Job {
 		if res.Undecodable > len(res.Errors) {
 			fmt.Fprintf(rt.Stderr, "... %d undecodable records in all\n", res.Undecodable)
 		}
-		if len(res.Rows) == 0 && format != reader.Table {
+		rows := filter.Rows(res.Rows)
+		if len(rows) == 0 && format != reader.Table {
 			fmt.Fprintln(rt.Stderr, reader.NoRowsYet)
 		}
-		return reader.Write(rt.Stdout, res.Rows, format, limit)
+		return reader.Write(rt.Stdout, rows, format, limit)
 	}
 }

@@ -5,6 +5,7 @@ package schemasapp
 import (
 	"context"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/cli"
@@ -15,9 +16,12 @@ import (
 // Declare declares the schemas binary's settings in set and returns its job.
 func Declare(set *config.Set) cli.Job {
 	var (
-		rc    registryconn.Config
-		rules = registrar.DefaultRules()
+		rc             registryconn.Config
+		rules          = registrar.DefaultRules()
+		sales, summary string
 	)
+	app.DeclareSalesTopic(set, &sales)
+	app.DeclareSummaryTopic(set, &summary)
 	rc.Register(set)
 	set.String(&rules.Validity, "validity", rules.Validity, "VALIDITY rule of every artifact: FULL, SYNTAX_ONLY, NONE, or empty to leave it", config.Env("SCHEMAS_VALIDITY"))
 	set.String(&rules.Compatibility, "compatibility", rules.Compatibility, "COMPATIBILITY rule of every artifact: BACKWARD, FORWARD, FULL (and _TRANSITIVE), NONE, or empty to leave it", config.Env("SCHEMAS_COMPATIBILITY"))
@@ -26,7 +30,7 @@ func Declare(set *config.Set) cli.Job {
 		if err != nil {
 			return err
 		}
-		results, err := registrar.Register(ctx, reg, schema.Artifacts(), rules)
+		results, err := registrar.Register(ctx, reg, schema.ArtifactsFor(sales, summary), rules)
 		if perr := registrar.Print(rt.Stdout, results); perr != nil && err == nil {
 			err = perr
 		}

@@ -76,6 +76,26 @@ func Artifacts() []Artifact {
 	return out
 }
 
+// ArtifactsFor returns the six artifacts as Artifacts does, with the key
+// and value schemas of the sales and summary topics registered under the
+// artifact ids of salesTopic and summaryTopic (TopicIdStrategy), for a
+// pipeline that uses other topic names.
+func ArtifactsFor(salesTopic, summaryTopic string) []Artifact {
+	ids := map[string]string{
+		KeyArtifact(SalesTopic):     KeyArtifact(salesTopic),
+		ValueArtifact(SalesTopic):   ValueArtifact(salesTopic),
+		KeyArtifact(SummaryTopic):   KeyArtifact(summaryTopic),
+		ValueArtifact(SummaryTopic): ValueArtifact(summaryTopic),
+	}
+	out := Artifacts()
+	for i, a := range out {
+		if id, ok := ids[a.ID]; ok {
+			out[i].ID = id
+		}
+	}
+	return out
+}
+
 // Content returns the schema text of artifact id.
 func Content(id string) (string, error) {
 	b, err := files.ReadFile("avsc/" + id + ".avsc")

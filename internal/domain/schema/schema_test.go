@@ -177,3 +177,30 @@ func TestSaleValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestArtifactsFor(t *testing.T) {
+	def := Artifacts()
+	got := ArtifactsFor("shop.sales", "shop.summary")
+	want := map[string]string{ // id -> the default artifact whose content it has
+		SalesCSV:             SalesCSV,
+		RegionsCSV:           RegionsCSV,
+		"shop.sales-key":     KeyArtifact(SalesTopic),
+		"shop.sales-value":   ValueArtifact(SalesTopic),
+		"shop.summary-key":   KeyArtifact(SummaryTopic),
+		"shop.summary-value": ValueArtifact(SummaryTopic),
+	}
+	if len(got) != len(def) || len(got) != len(want) {
+		t.Fatalf("%d artifacts, want %d", len(got), len(want))
+	}
+	for i, a := range got {
+		from, ok := want[a.ID]
+		if !ok || def[i].ID != from || a.Content != def[i].Content {
+			t.Errorf("artifact %d: %s, want the content of %s in the same order", i, a.ID, from)
+		}
+	}
+	for i, a := range ArtifactsFor(SalesTopic, SummaryTopic) {
+		if a != def[i] {
+			t.Errorf("ArtifactsFor the default topics differs from Artifacts at %d", i)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package demo tells the whole story in one process: it starts the
 // embedded stack, registers the schemas, runs the producer and the enricher
 // concurrently on the project's data (event times shifted to now and sped
-// up), and prints the reader's table.
+// up), and prints the reader's table. With Serve it also serves the
+// enricher's dashboard, and keeps it up until it is stopped.
 package demo
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -44,8 +46,13 @@ type Config struct {
 	Limit int
 	// DataDir keeps the stack's data; empty keeps it in memory.
 	DataDir string
-	Out     io.Writer
-	Logger  *slog.Logger
+	// Serve serves the enricher's dashboard on HTTPAddr (host:port; port
+	// 0 picks a free one) and, once the story is told, keeps it and the
+	// enricher up until ctx ends (Ctrl-C).
+	Serve    bool
+	HTTPAddr string
+	Out      io.Writer
+	Logger   *slog.Logger
 }
 
 // Run runs the demo.
@@ -84,12 +91,20 @@ func Run(ctx context.Context, cfg Config) error {
 
 	ecfg := enricher.DefaultConfig()
 	ecfg.Trigger = cfg.Trigger
+	var srv *ops.Server
+	if cfg.Serve {
+		srv = ops.New()
+		if err := srv.Start(ctx, cfg.HTTPAddr, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\ndashboard: http://%s/ (progress at /progress, metrics at /metrics; the registry's pages at %s/ui)\n", srv.Addr(), stack.RegistryURL())
+	}
 	started := make(chan *enricher.Enricher, 1)
 	ectx, stopEnricher := context.WithCancel(ctx)
 	defer stopEnricher()
 	edone := make(chan error, 1)
 	go func() {
-		_, err := enricherapp.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log,
+		_, err := enricherapp.Job{Kafka: kc, Registry: reg, Regions: cfg.Regions, Enricher: ecfg, Logger: log, Ops: srv,
 			Started: func(e *enricher.Enricher) { started <- e }}.Run(ectx)
 		edone <- err
 	}()
@@ -138,9 +153,11 @@ func Run(ctx context.Context, cfg Config) error {
 			return ctx.Err()
 		}
 	}
-	stopEnricher()
-	if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("enricher: %w", err)
+	if !cfg.Serve {
+		stopEnricher()
+		if err := <-edone; err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("enricher: %w", err)
+		}
 	}
 	es := e.Stats()
 	fmt.Fprintf(out, "enricher: %d sales in %d micro-batches, %d late, %d dead-lettered, %d summary rows written\n",
@@ -155,7 +172,26 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil {
 		return err
 	}
-	return auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg)
+	if err := auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg); err != nil || !cfg.Serve {
+		return err
+	}
+	return serveUntilDone(ctx, out, srv.Addr(), stopEnricher, edone)
+}
+
+// serveUntilDone keeps the dashboard and the enricher up until ctx ends,
+// then stops the enricher.
+func serveUntilDone(ctx context.Context, out io.Writer, addr string, stop func(), done <-chan error) error {
+	fmt.Fprintf(out, "\nthe dashboard stays up at http://%s/ with the enricher running; Ctrl-C to stop\n", addr)
+	select {
+	case <-ctx.Done():
+	case err := <-done:
+		return fmt.Errorf("enricher stopped: %w", err)
+	}
+	stop()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("enricher: %w", err)
+	}
+	return nil
 }
 
 // auditSummary checks the summary table against the input, as reader
@@ -200,6 +236,8 @@ func Flags(cfg *Config, verbose *bool) *flag.FlagSet {
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the replay takes")
 	fs.DurationVar(&cfg.Trigger, "trigger", time.Second, "the enricher's trigger interval")
 	fs.IntVar(&cfg.Limit, "limit", 40, "rows of the table printed (0: all)")
+	fs.BoolVar(&cfg.Serve, "serve", false, "serve the enricher's live dashboard, print its address, and keep it up until Ctrl-C")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:0", "with --serve: host:port of the dashboard (port 0 picks a free one)")
 	fs.BoolVar(verbose, "v", false, "log what the jobs do")
 	return fs
 }

@@ -3,7 +3,11 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -27,7 +31,7 @@ func TestRun(t *testing.T) {
 		"producer: sent 1800 sales, 0 bad rows",
 		"enricher: 1800 sales in",
 		"0 late, 0 dead-lettered",
-		"WINDOW START", "ORDERS",
+		"WINDOW START (UTC)", "ORDERS",
 		"event times are re-based to now: the first sale happens now", "the data spans 108h48m0s", "4.5 days",
 		"distinct (region, window) rows",
 		"(5 of ",
@@ -52,6 +56,84 @@ func TestSpanOf(t *testing.T) {
 	}
 	if _, _, err := spanOf("no-such.csv"); err == nil {
 		t.Error("a missing file gave no error")
+	}
+}
+
+// lockedBuffer is a buffer safe to read while the demo writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServe runs the demo with Serve: it prints the dashboard's address,
+// which answers with the run's batches and sales, and stays up until the
+// context ends.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(runCtx, Config{
+			Sales: "../../../data/sales.csv", Regions: "../../../data/regions.csv",
+			Duration: 2 * time.Second, Trigger: 200 * time.Millisecond, Limit: 5, Out: out,
+			Serve: true, HTTPAddr: "127.0.0.1:0",
+		})
+	}()
+	addr := regexp.MustCompile(`stays up at (http://[0-9.:]+/)`)
+	var base string
+	for base == "" {
+		if m := addr.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the demo ended before serving: %v\n%s", err, out)
+		case <-ctx.Done():
+			t.Fatalf("no dashboard address printed:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(out.String(), "dashboard: "+base) {
+		t.Errorf("the address was not printed at start:\n%s", out)
+	}
+	resp, err := http.Get(base + "api/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Batches int `json:"batches"`
+		Sales   struct {
+			Rows []json.RawMessage `json:"rows"`
+		} `json:"sales"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if err != nil || d.Batches == 0 || len(d.Sales.Rows) == 0 {
+		t.Errorf("/api/dashboard: %+v, %v", d, err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the demo did not stay up: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("the demo stopped with %v", err)
 	}
 }
 

@@ -93,12 +93,14 @@ func New(ctx context.Context, opts ...Option) (*Server, error) {
 	for _, p := range []string{"/health", "/health/ready", "/health/live"} {
 		s.mux.HandleFunc("GET "+p, s.health)
 	}
+	s.registerUI()
 	s.handler = http.HandlerFunc(s.serve)
 	return s, nil
 }
 
-// Handler returns the HTTP handler serving the v3, v2 and ccompat APIs and
-// the health endpoints (/health, /health/ready, /health/live).
+// Handler returns the HTTP handler serving the v3, v2 and ccompat APIs,
+// the health endpoints (/health, /health/ready, /health/live) and the
+// read-only browser pages at /ui.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close stops accepting changes and closes the journal. Reads keep working.

@@ -150,7 +150,7 @@ func attempt(ctx context.Context, connOpts []kgo.Opt, cfg Config, deadline time.
 // requireTopics checks that the summary and state topics exist.
 func requireTopics(ctx context.Context, cl *kgo.Client, cfg Config) error {
 	for _, t := range []struct{ name, flag, do string }{
-		{cfg.SummaryTopic, "--topic", "run the enricher first (it creates the topic), or give --topic the summary topic"},
+		{cfg.SummaryTopic, "--summary-topic", "run the enricher first (it creates the topic), or give --summary-topic the summary topic"},
 		{cfg.StateTopic, "--state-topic", "give --state-topic the enricher's --state-topic, and run the enricher first"},
 	} {
 		if _, err := topics.Partitions(ctx, cl, t.name); err != nil {

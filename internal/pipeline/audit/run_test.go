@@ -54,10 +54,11 @@ func headers(kv ...string) []kgo.RecordHeader {
 }
 
 func newTestAuditor(timeSource string) *auditor {
+	france := "France"
 	st := enricher.Settings{SalesTopic: "sales", RepartitionTopic: "rep", Time: timeSource}
 	return &auditor{
 		cfg: Config{
-			Decoder: fakeDecoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: new("France")}},
+			Decoder: fakeDecoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: &france}},
 			Regions: sales.NewRegions(map[string]string{"France": "Europe"}),
 		},
 		st:         st,

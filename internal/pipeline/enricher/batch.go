@@ -24,6 +24,7 @@ type batch struct {
 	dead     int64
 	late     int64
 	noRegion noRegion // sales forwarded under Unassigned (stage 1)
+	f        facts    // for the batch's progress
 	markers  int64    // watermark markers read (stage 2)
 	// sources holds, for each sales partition read, the largest valid
 	// event time (math.MinInt64 if none), for the watermark markers.

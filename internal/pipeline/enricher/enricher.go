@@ -74,6 +74,11 @@
 // reason and their source in headers. Events older than the watermark are
 // counted and, if a late topic is set, kept there with their original
 // bytes and source.
+//
+// Each committed micro-batch reports its progress, as Spark's
+// StreamingQueryProgress, to the enricher's progress.Tracker (Progress):
+// one log line per batch, the last batches at /progress, and the metrics
+// and dashboard that Metrics and package dashboard build on it.
 package enricher
 
 import (
@@ -89,6 +94,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher/progress"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
@@ -178,6 +184,9 @@ type Config struct {
 	// settings record (reader --audit's messages).
 	RegionsSource string
 	Logger        *slog.Logger
+	// ProgressBatches is how many batches' progress to keep; 0 means
+	// 100.
+	ProgressBatches int
 }
 
 // Defaults of the bounds: they keep the enricher's memory within about
@@ -225,6 +234,7 @@ type Stats struct {
 	Rows          int64 // summary rows written
 	Batches       int64 // micro-batches committed
 	Aborts        int64 // micro-batches aborted and replayed
+	Restarts      int64 // sessions restarted after a failure
 	// Watermark is the query's watermark, Unix ms, as this instance
 	// knows it: the most advanced among the repartition partitions it
 	// owns (they all follow the same markers), math.MinInt64 if none,
@@ -241,10 +251,10 @@ type Stats struct {
 }
 
 type counters struct {
-	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts atomic.Int64
-	watermark, windows, partitions                                                   atomic.Int64
-	ready                                                                            atomic.Bool
-	eventTimes                                                                       eventTimes
+	consumed, repartitioned, windowed, aggregated, late, dead, rows, batches, aborts, restarts atomic.Int64
+	watermark, windows, partitions                                                             atomic.Int64
+	ready                                                                                      atomic.Bool
+	eventTimes                                                                                 eventTimes
 }
 
 // Enricher runs the streaming job.
@@ -257,6 +267,10 @@ type Enricher struct {
 	valEnc  Encoder
 	log     *slog.Logger
 	stats   counters
+	// progress keeps the batches' progress; prevTrigger is the last
+	// batch's trigger time, owned by the poll loop.
+	progress    *progress.Tracker
+	prevTrigger time.Time
 	// unassigned counts the committed sales that joined no region.
 	unassigned unassigned
 	// lateWarned is set once most of a micro-batch was late and said so.
@@ -314,7 +328,11 @@ func New(cfg Config, regions *sales.Regions, dec Decoder, keyEnc, valEnc Encoder
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log}
+	if cfg.ProgressBatches <= 0 {
+		cfg.ProgressBatches = 100
+	}
+	e := &Enricher{cfg: cfg, regions: regions, dec: dec, keyEnc: keyEnc, valEnc: valEnc, log: log,
+		progress: progress.NewTracker(cfg.ProgressBatches, log)}
 	if regions != nil {
 		e.hash = regions.Hash()
 	}
@@ -329,6 +347,7 @@ func (e *Enricher) Stats() Stats {
 		Consumed: s.consumed.Load(), Repartitioned: s.repartitioned.Load(), Windowed: s.windowed.Load(),
 		Aggregated: s.aggregated.Load(), Late: s.late.Load(),
 		Dead: s.dead.Load(), Rows: s.rows.Load(), Batches: s.batches.Load(), Aborts: s.aborts.Load(),
+		Restarts:  s.restarts.Load(),
 		Watermark: s.watermark.Load(), Windows: s.windows.Load(), Partitions: s.partitions.Load(),
 		EventTimes: s.eventTimes.load(),
 	}

@@ -47,6 +47,9 @@ func (e *Enricher) Topics(partitions int32) []topics.Spec {
 // restart cannot mend, such as a state topic built with other window
 // settings or by an enricher of an older layout, end it.
 func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	connOpts = e.observe(ctx, connOpts)
 	wait := e.cfg.Retry
 	for {
 		began := time.Now()
@@ -63,6 +66,7 @@ func (e *Enricher) Run(ctx context.Context, connOpts []kgo.Opt) error {
 		if fatal != nil {
 			return fatal.err
 		}
+		e.stats.restarts.Add(1)
 		if time.Since(began) > time.Minute {
 			wait = e.cfg.Retry // it ran well for a while: a new failure
 		}

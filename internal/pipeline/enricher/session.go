@@ -205,8 +205,10 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		return err
 	}
+	t0 := time.Now()
 	fs := s.gts.PollRecords(pollCtx, s.pollMax(tr.limits.room(&s.b)))
 	cancel()
+	s.b.f.polled(t0, fs)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -235,6 +237,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if err := s.tx.begin(); err != nil {
 		return err
 	}
+	defer s.b.f.processed(time.Now())
 	for it := fs.RecordIter(); !it.Done(); {
 		r := it.Next()
 		tr.observe(r)

@@ -122,6 +122,7 @@ func (e *Enricher) decode(ctx context.Context, r *kgo.Record, v *schema.SaleValu
 
 func (e *Enricher) deadLetter(b *batch, r *kgo.Record, reason error) {
 	b.dead++
+	b.f.deadLetter(reason)
 	e.log.Warn("dead-lettering a record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
 	b.emit(&kgo.Record{
 		Topic: e.cfg.DeadLetterTopic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,

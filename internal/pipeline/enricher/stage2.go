@@ -26,6 +26,9 @@ type task struct {
 	touched   bool                             // took input in the current micro-batch
 	read      int                              // changelog records read to restore it
 	marks     *marks                           // the sales partitions' event times, for the watermark
+	// updated and removed count the rows the last changelog wrote and
+	// dropped, for the batch's progress.
+	updated, removed int64
 }
 
 func (e *Enricher) newTask(p int32) (*task, error) {
@@ -73,8 +76,10 @@ func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, names regionNames) {
 	if kept > 0 {
 		b.agg++
 	}
+	b.f.eventTime(f.ts)
 	if dropped > 0 {
 		b.late++
+		b.f.lateEvent(kept, dropped)
 		if e.cfg.LateTopic != "" {
 			b.emit(&kgo.Record{
 				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),

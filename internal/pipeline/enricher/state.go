@@ -146,9 +146,13 @@ func (e *Enricher) metaOf(tk *task, partitions int32) meta {
 // sales partitions' marks that changed, and its meta and settings
 // records, all for tk's changelog partition.
 func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record)) {
+	tk.updated, tk.removed = 0, 0
 	tk.t.Changes(func(r window.Row[string, window.Sum], deleted bool) {
 		rec := &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: windowKey(r.Key, r.Start)}
-		if !deleted {
+		if deleted {
+			tk.removed++
+		} else {
+			tk.updated++
 			rec.Value = windowValue(r.Agg)
 		}
 		emit(rec)

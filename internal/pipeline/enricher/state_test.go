@@ -338,6 +338,13 @@ func TestParseTimeSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseTimeSource(tt.in)
+		var text TimeSource // as flags and environment variables read it
+		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; ParseTimeSource gives %v, %v", tt.in, text, terr, got, err)
+		}
+		if b, _ := got.MarshalText(); err == nil && string(b) != got.String() {
+			t.Errorf("MarshalText of %v = %q", got, b)
+		}
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ParseTimeSource(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue

@@ -96,6 +96,7 @@ func (s *session) commit(ctx context.Context) (bool, error) {
 	if s.b.polled == 0 && len(markers) == 0 {
 		return true, nil
 	}
+	s.b.f.commitBegan = time.Now()
 	if err := s.tx.begin(); err != nil {
 		return false, err
 	}
@@ -188,8 +189,6 @@ func (s *session) settle(touched []*task, rows int64) {
 	}
 	st.batches.Add(1)
 	s.warnLate(b.late, b.windowed)
-	e.log.Info("micro-batch committed", "records", b.records, "forwarded", b.forwards, "windowed", b.windowed,
-		"markers", b.markers, "rows", rows, "late", b.late, "dead", b.dead, "bytes", b.bytes,
-		"watermark", fmtMillis(st.watermark.Load()), "watermark_policy", e.cfg.WatermarkPolicy,
-		"event_times", fmtEventTimes(st.eventTimes.load()), "windows", st.windows.Load(), "partitions", len(s.tasks))
+	s.report(rows, touched, "markers", b.markers, "watermark_policy", e.cfg.WatermarkPolicy,
+		"event_times", fmtEventTimes(st.eventTimes.load()))
 }

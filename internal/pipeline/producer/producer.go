@@ -73,12 +73,10 @@ func (e EventTime) String() string {
 // MarshalText returns the mode's flag value.
 func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
 
-// UnmarshalText sets the mode from text, as ParseEventTime reads it.
-func (e *EventTime) UnmarshalText(b []byte) error {
-	v, err := ParseEventTime(string(b))
-	if err == nil {
-		*e = v
-	}
+// UnmarshalText sets the mode from text as ParseEventTime reads it, or to
+// Now with ParseEventTime's error.
+func (e *EventTime) UnmarshalText(b []byte) (err error) {
+	*e, err = ParseEventTime(string(b))
 	return err
 }
 
@@ -117,6 +115,8 @@ type Config struct {
 	Resume *Resume
 	// Progress, if set, is called about twice a second and at the end.
 	Progress func(Stats)
+	// Metrics, if set, counts what the run does.
+	Metrics *Metrics
 	// Clock returns the current time; nil means time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -256,10 +256,12 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 			break
 		}
 		st.Read++
+		p.cfg.Metrics.onRead()
 		var rowErr *sales.RowError
 		if errors.As(err, &rowErr) {
 			st.Bad++
 			p.bad.Add(1)
+			p.cfg.Metrics.onBad(rowErr)
 			if len(st.Errors) < MaxReported {
 				st.Errors = append(st.Errors, err)
 			}
@@ -317,6 +319,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 			}
 		}
 		p.cl.Produce(ctx, rec, p.ack)
+		p.cfg.Metrics.onSent()
 		report(false)
 	}
 	return p.finish(ctx, st, start, report, nil)
@@ -346,6 +349,7 @@ func (p *Producer) ack(r *kgo.Record, err error) {
 	}
 	if r.Topic == p.cfg.Topic {
 		p.sent.Add(1)
+		p.cfg.Metrics.onAck(r.Timestamp)
 	}
 }
 

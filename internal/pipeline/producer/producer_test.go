@@ -20,6 +20,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 )
 
 func TestParseEventTime(t *testing.T) {
@@ -38,6 +39,13 @@ func TestParseEventTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseEventTime(tt.in)
+		var text EventTime // as flags and environment variables read it
+		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; ParseEventTime gives %v, %v", tt.in, text, terr, got, err)
+		}
+		if b, _ := got.MarshalText(); err == nil && string(b) != tt.in {
+			t.Errorf("MarshalText of %v = %q, want %q", got, b, tt.in)
+		}
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ParseEventTime(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue
@@ -361,12 +369,7 @@ func newCluster(t *testing.T, topics ...string) []string {
 
 func newClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
+	return devstacktest.Client(t, brokers, opts...)
 }
 
 // consumeAll returns every record of topic, waiting until as many were

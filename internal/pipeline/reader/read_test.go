@@ -13,7 +13,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
-	"github.com/salesstream/salesstream/internal/pipeline/registrar"
+	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -34,18 +34,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := testContext(t)
-	s, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	reg, err := registry.New(s.RegistryURL(), registry.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
-		t.Fatal(err)
-	}
+	s, reg := devstacktest.Start(t, true)
 	sd := serde.New(reg)
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
 	if err != nil {
@@ -66,12 +55,7 @@ func testContext(t *testing.T) context.Context {
 
 func (e *env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
+	return devstacktest.Client(t, e.stack.Brokers(), opts...)
 }
 
 func (e *env) key(t *testing.T, region string, start time.Time) []byte {

@@ -54,6 +54,16 @@ type Result struct {
 // Read reads topic from its start to its current end with a client of its
 // own, made with connOpts.
 func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (Result, error) {
+	cl, err := newConsumer(connOpts, topic)
+	if err != nil {
+		return Result{}, err
+	}
+	defer cl.Close()
+	return readTable(ctx, cl, dec, topic)
+}
+
+// newConsumer returns a read_committed client of topic from its start.
+func newConsumer(connOpts []kgo.Opt, topic string) (*kgo.Client, error) {
 	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -61,9 +71,14 @@ func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (R
 		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
-		return Result{}, fmt.Errorf("create reader of %s: %w", topic, err)
+		return nil, fmt.Errorf("create reader of %s: %w", topic, err)
 	}
-	defer cl.Close()
+	return cl, nil
+}
+
+// readTable consumes topic with cl up to its current end and returns the
+// latest row of every key.
+func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (Result, error) {
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if errors.Is(err, topics.ErrNoTopic) {
 		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
@@ -71,40 +86,10 @@ func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (R
 	if err != nil {
 		return Result{}, err
 	}
-	type key struct {
-		region string
-		start  int64
-	}
-	latest := map[key]Row{}
+	latest := map[rowKey]Row{}
 	var res Result
 	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
-		res.Records++
-		var k schema.SummaryKey
-		if err := dec.Decode(ctx, r.Key, headers(r), true, &k); err != nil {
-			res.undecodable(fmt.Errorf("%s[%d]@%d key: %w", r.Topic, r.Partition, r.Offset, err))
-			return nil
-		}
-		if r.Value == nil {
-			delete(latest, key{k.Region, k.WindowStart})
-			return nil
-		}
-		var v schema.SummaryValue
-		if err := dec.Decode(ctx, r.Value, headers(r), false, &v); err != nil {
-			res.undecodable(fmt.Errorf("%s[%d]@%d value: %w", r.Topic, r.Partition, r.Offset, err))
-			return nil
-		}
-		sales, err := schema.Decimal(v.Sales)
-		if err != nil {
-			res.undecodable(fmt.Errorf("%s[%d]@%d sales: %w", r.Topic, r.Partition, r.Offset, err))
-			return nil
-		}
-		latest[key{k.Region, k.WindowStart}] = Row{
-			Region:      v.Region,
-			WindowStart: time.UnixMilli(v.WindowStart).UTC(),
-			WindowEnd:   time.UnixMilli(v.WindowEnd).UTC(),
-			Sales:       sales,
-			Orders:      v.Orders,
-		}
+		res.apply(ctx, dec, r, latest)
 		return nil
 	})
 	if err != nil {
@@ -116,6 +101,56 @@ func Read(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string) (R
 	}
 	Sort(res.Rows)
 	return res, nil
+}
+
+// rowKey identifies a summary row.
+type rowKey struct {
+	region string
+	start  int64
+}
+
+// apply decodes record r into latest (a tombstone deletes its row),
+// counting it in res.
+func (res *Result) apply(ctx context.Context, dec Decoder, r *kgo.Record, latest map[rowKey]Row) {
+	res.Records++
+	row, deleted, err := decodeRow(ctx, dec, r)
+	if err != nil {
+		res.undecodable(err)
+		return
+	}
+	k := rowKey{row.Region, row.WindowStart.UnixMilli()}
+	if deleted {
+		delete(latest, k)
+		return
+	}
+	latest[k] = row
+}
+
+// decodeRow decodes the summary record r: its row, or, for a tombstone,
+// the row's region and window start with deleted set.
+func decodeRow(ctx context.Context, dec Decoder, r *kgo.Record) (row Row, deleted bool, err error) {
+	var k schema.SummaryKey
+	if err := dec.Decode(ctx, r.Key, headers(r), true, &k); err != nil {
+		return Row{}, false, fmt.Errorf("%s[%d]@%d key: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	if r.Value == nil {
+		return Row{Region: k.Region, WindowStart: time.UnixMilli(k.WindowStart).UTC()}, true, nil
+	}
+	var v schema.SummaryValue
+	if err := dec.Decode(ctx, r.Value, headers(r), false, &v); err != nil {
+		return Row{}, false, fmt.Errorf("%s[%d]@%d value: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	sales, err := schema.Decimal(v.Sales)
+	if err != nil {
+		return Row{}, false, fmt.Errorf("%s[%d]@%d sales: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	return Row{
+		Region:      v.Region,
+		WindowStart: time.UnixMilli(v.WindowStart).UTC(),
+		WindowEnd:   time.UnixMilli(v.WindowEnd).UTC(),
+		Sales:       sales,
+		Orders:      v.Orders,
+	}, false, nil
 }
 
 func (r *Result) undecodable(err error) {
@@ -175,13 +210,8 @@ func ParseFormat(s string) (Format, error) {
 
 // String returns the format's flag value: table, json or csv.
 func (f Format) String() string {
-	switch f {
-	case Table:
-		return "table"
-	case JSON:
-		return "json"
-	case CSV:
-		return "csv"
+	if f >= Table && f <= CSV {
+		return [...]string{"table", "json", "csv"}[f]
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -189,14 +219,9 @@ func (f Format) String() string {
 // MarshalText returns the format's flag value.
 func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
-// UnmarshalText sets the format from text, as ParseFormat reads it.
-func (f *Format) UnmarshalText(b []byte) error {
-	v, err := ParseFormat(string(b))
-	if err == nil {
-		*f = v
-	}
-	return err
-}
+// UnmarshalText sets the format from text as ParseFormat reads it, or to
+// Table with ParseFormat's error.
+func (f *Format) UnmarshalText(b []byte) (err error) { *f, err = ParseFormat(string(b)); return err }
 
 // jsonRow is a row in JSON: times in RFC 3339 UTC, sales a decimal string.
 type jsonRow struct {
@@ -213,8 +238,13 @@ const NoRowsYet = "no summary rows yet: the enricher writes them at each trigger
 
 // Write prints rows in format f: at most limit rows (0: all) for Table,
 // or NoRowsYet if there are none; all rows for JSON (one object a line,
-// nothing if none) and CSV (with a header).
+// nothing if none) and CSV (with a header). Times are UTC, and the
+// table's header says so.
 func Write(w io.Writer, rows []Row, f Format, limit int) error {
+	return write(w, rows, f, limit, true)
+}
+
+func write(w io.Writer, rows []Row, f Format, limit int, csvHeader bool) error {
 	switch f {
 	case JSON:
 		enc := json.NewEncoder(w)
@@ -227,7 +257,9 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 		return nil
 	case CSV:
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"region", "window_start", "window_end", "sales", "orders"})
+		if csvHeader {
+			cw.Write([]string{"region", "window_start", "window_end", "sales", "orders"})
+		}
 		for _, r := range rows {
 			cw.Write([]string{r.Region, r.WindowStart.UTC().Format(time.RFC3339), r.WindowEnd.UTC().Format(time.RFC3339), r.Sales.String(), strconv.FormatInt(r.Orders, 10)})
 		}
@@ -244,7 +276,7 @@ func Write(w io.Writer, rows []Row, f Format, limit int) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "WINDOW START\tWINDOW END\tREGION\tSALES\tORDERS\t")
+	fmt.Fprintln(tw, "WINDOW START (UTC)\tWINDOW END (UTC)\tREGION\tSALES\tORDERS\t")
 	shown := rows
 	if limit > 0 && len(shown) > limit {
 		shown = shown[:limit]

@@ -71,6 +71,13 @@ func TestParseFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseFormat(tt.in)
+		var text Format // as flags and environment variables read it
+		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; ParseFormat gives %v, %v", tt.in, text, terr, got, err)
+		}
+		if b, _ := got.MarshalText(); err == nil && string(b) != tt.in {
+			t.Errorf("MarshalText of %v = %q, want %q", got, b, tt.in)
+		}
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ParseFormat(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue
@@ -119,7 +126,7 @@ func TestWriteTable(t *testing.T) {
 			if len(lines) != wantLines {
 				t.Fatalf("%d lines, want %d:\n%s", len(lines), wantLines, b.String())
 			}
-			if got := strings.Join(strings.Fields(lines[0]), " "); got != "WINDOW START WINDOW END REGION SALES ORDERS" {
+			if got := strings.Join(strings.Fields(lines[0]), " "); got != "WINDOW START (UTC) WINDOW END (UTC) REGION SALES ORDERS" {
 				t.Fatalf("header %q", lines[0])
 			}
 			wantRows := []string{

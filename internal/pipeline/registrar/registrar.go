@@ -9,12 +9,12 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -76,10 +76,7 @@ func Print(w io.Writer, results []Result) error {
 func Header(ctx context.Context, reg *registry.Client, artifactID string) ([]string, error) {
 	content, err := reg.Content(ctx, artifactID, "latest")
 	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return nil, fmt.Errorf("read schema %s: %w: %s", artifactID, err, registry.RegisterHint)
-		}
-		return nil, fmt.Errorf("read schema %s: %w", artifactID, err)
+		return nil, fmt.Errorf("read schema %s: %w", artifactID, registryconn.Hint(err))
 	}
 	s, err := schema.ParseContent(content)
 	if err != nil {

@@ -177,7 +177,7 @@ func TestSetupErrors(t *testing.T) {
 			[]string{"--ssm-prefix /kafka_spark_demo", "no AWS region", "--aws-region"}},
 		{"bad prefix", []string{"--ssm-prefix", "/kafka spark", "--aws-region", region},
 			[]string{`--ssm-prefix "/kafka spark" is not a parameter path`}},
-		{"unknown flag", []string{"--kafka-servers", "x"}, []string{"flag provided but not defined: -kafka-servers"}},
+		{"unknown flag", []string{"--kafka-servers", "x"}, []string{"unknown flag --kafka-servers; producer -h lists every flag"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,8 +38,17 @@ type Job func(ctx context.Context, rt Runtime) error
 // prints "name: error" on standard error and exits 1, or with the code of
 // an ExitError.
 func Main(name string, declare func(*config.Set) Job) {
+	Exit(name, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return run(ctx, name, declare, args, stdout, stderr)
+	})
+}
+
+// Exit runs the program called name with the process's arguments and
+// standard streams and a context that SIGINT and SIGTERM cancel, then
+// exits: 0, or 1 after printing "name: error" on standard error.
+func Exit(name string, main func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, name, declare, os.Args[1:], os.Stdout, os.Stderr)
+	err := main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -73,7 +82,7 @@ func run(ctx context.Context, name string, declare func(*config.Set) Job, args [
 	)
 	logging.Register(set)
 	oc.Register(set)
-	if done, err := (Env{Stdout: stdout}).Setup(ctx, set, args); done || err != nil {
+	if done, err := (Env{Stdout: stdout, Stderr: stderr}).Setup(ctx, set, args); done || err != nil {
 		return err
 	}
 	var status *StatusLine

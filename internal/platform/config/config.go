@@ -84,6 +84,22 @@ type Set struct {
 	fs       *flag.FlagSet
 	settings []*setting
 	shared   map[string]any
+	checks   []func() error
+}
+
+// Check adds a check of the resolved settings, such as one setting that
+// must not exceed another, for Validate to run. Its error should name the
+// settings as the user wrote them (--slide 10m must not exceed --window 5m).
+func (s *Set) Check(check func() error) { s.checks = append(s.checks, check) }
+
+// Validate runs the checks, in the order they were added, and returns
+// their errors joined: every setting that is wrong, not only the first.
+func (s *Set) Validate() error {
+	var errs []error
+	for _, c := range s.checks {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
 }
 
 // Shared returns the value that packages using s share under key, calling
@@ -344,7 +360,7 @@ type intValue int
 func (v *intValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return errors.New("not an integer")
+		return errors.New("not a whole number, such as 3")
 	}
 	*v = intValue(n)
 	return nil
@@ -356,7 +372,7 @@ type floatValue float64
 func (v *floatValue) Set(s string) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return errors.New("not a number")
+		return errors.New("not a number, such as 2.5")
 	}
 	*v = floatValue(f)
 	return nil
@@ -368,7 +384,7 @@ type boolValue bool
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return errors.New("not a boolean (true or false)")
+		return errors.New("not true or false")
 	}
 	*v = boolValue(b)
 	return nil

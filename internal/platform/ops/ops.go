@@ -1,7 +1,9 @@
 // Package ops serves a binary's operational endpoints: Prometheus metrics
 // at /metrics, liveness at /healthz and readiness at /readyz. A binary
 // registers its metrics in the server's own registry (no global state),
-// marks itself ready when it is, and the server stops with its context.
+// adds pages of its own with Handle (the enricher's dashboard and
+// progress), marks itself ready when it is, and the server stops with its
+// context.
 package ops
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,13 +32,14 @@ type Config struct {
 
 // Register declares --http-addr in s.
 func (c *Config) Register(s *config.Set) {
-	s.String(&c.Addr, "http-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this host:port, such as :9464 (empty: off)",
+	s.String(&c.Addr, "http-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this host:port, such as :9464 (empty: off); the enricher adds its dashboard at / and /progress",
 		config.Env("HTTP_ADDR"))
 }
 
 // Server serves the endpoints.
 type Server struct {
 	reg   *prometheus.Registry
+	mux   *http.ServeMux
 	ready atomic.Pointer[func() bool]
 	addr  string
 }
@@ -45,8 +49,24 @@ type Server struct {
 func New() *Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &Server{reg: reg}
+	s := &Server{reg: reg, mux: http.NewServeMux()}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if fn := s.ready.Load(); fn == nil || !(*fn)() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return s
 }
+
+// Handle serves pattern (a net/http.ServeMux pattern) with h beside the
+// endpoints; it may be called while the server runs.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Registry is where the binary registers its metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
@@ -56,21 +76,7 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 func (s *Server) SetReady(ready func() bool) { s.ready.Store(&ready) }
 
 // Handler returns the endpoints' handler.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if fn := s.ready.Load(); fn == nil || !(*fn)() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
-	return mux
-}
+func (s *Server) Handler() http.Handler { return s.mux }
 
 // Start listens on addr and serves until ctx ends. An empty addr does
 // nothing. It returns once listening, so a busy port fails at once.
@@ -79,8 +85,11 @@ func (s *Server) Start(ctx context.Context, addr string, log *slog.Logger) error
 		return nil
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("--http-addr %s is already in use: stop what listens there or choose another host:port", addr)
+	}
 	if err != nil {
-		return fmt.Errorf("serve metrics and health on %s: %w", addr, err)
+		return fmt.Errorf("--http-addr %s: cannot listen: %w", addr, err)
 	}
 	s.addr = ln.Addr().String()
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -103,6 +112,9 @@ func (s *Server) Start(ctx context.Context, addr string, log *slog.Logger) error
 
 // Addr returns the address Start listens on.
 func (s *Server) Addr() string { return s.addr }
+
+// Register registers collectors in the server's registry.
+func (s *Server) Register(cs ...prometheus.Collector) { s.reg.MustRegister(cs...) }
 
 // CounterFunc registers a counter whose value fn returns.
 func (s *Server) CounterFunc(name, help string, fn func() float64) {

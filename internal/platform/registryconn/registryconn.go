@@ -82,7 +82,7 @@ func (c Config) Connect(ctx context.Context, log *slog.Logger) (*registry.Client
 		return nil, err
 	}
 	if _, _, err := cl.SystemInfo(ctx); err != nil {
-		return nil, err
+		return nil, Hint(err)
 	}
 	return cl, nil
 }

@@ -1,0 +1,35 @@
+package enricherapp
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher/dashboard"
+	"github.com/salesstream/salesstream/internal/pipeline/reader"
+)
+
+// serve registers e's metrics, progress and dashboard on j.Ops, and
+// follows the summary topic for the dashboard until the returned stop is
+// called.
+func (j Job) serve(ctx context.Context, e *enricher.Enricher, opts []kgo.Opt, dec reader.Decoder) (stop func()) {
+	enricher.Metrics(j.Ops, e)
+	windows := j.DashboardWindows
+	if windows <= 0 {
+		windows = 6
+	}
+	sales := dashboard.NewSales(windows)
+	dashboard.New(e.Progress(), sales).Register(j.Ops)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := reader.Follow(ctx, opts, dec, j.Enricher.SummaryTopic,
+			reader.Follower{Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
+		if err != nil && j.Logger != nil {
+			j.Logger.Error("the dashboard stopped following the summary topic", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
