@@ -39,6 +39,7 @@ type session struct {
 	sh        shares
 	sharesSet bool
 	lastFull  bool
+	behind    bool // a fetch of the open batch showed sales left behind it
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -165,7 +166,7 @@ func (s *session) run(ctx context.Context) error {
 				return err
 			}
 		}
-		if !tr.due(&s.b) && !s.sh.met() {
+		if !s.due(tr) {
 			continue
 		}
 		full := tr.limits.full(&s.b) || s.sh.met()
@@ -201,6 +202,12 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
+	if s.sh.active() && !s.sh.met() && !tr.availableNow {
+		// The batch ends when the shares are taken, not at the tick:
+		// look for them in short polls, so a full batch still ends.
+		cancel()
+		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
+	}
 	if err := s.startShares(ctx, tr); err != nil {
 		cancel()
 		return err
@@ -231,6 +238,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	}
 	s.src.apply(time.Now())
 	s.markReady()
+	s.noteBehind(fs)
 	if fs.NumRecords() == 0 {
 		return nil
 	}

@@ -92,7 +92,8 @@ const minPoll = 16
 type shares struct {
 	topic  string
 	share  map[int32]int64 // nil when no share is in force
-	taken  map[int32]int64
+	taken  map[int32]int64 // offsets taken since start
+	start  map[int32]int64 // each partition's position at the start
 	paused []int32
 	// The repartition topic, paused in a batch once it gave as many
 	// records as the budget, so that a batch holds at most twice the
@@ -101,9 +102,9 @@ type shares struct {
 	besidePaused bool
 }
 
-// set puts shares of budget in force for partitions lagging by lag, if
-// they lag by more than budget in all.
-func (s *shares) set(budget int64, lag map[int32]int64) {
+// set puts shares of budget in force for partitions lagging by lag
+// behind their end offsets, if they lag by more than budget in all.
+func (s *shares) set(budget int64, lag, end map[int32]int64) {
 	var total int64
 	for _, l := range lag {
 		total += max(l, 0)
@@ -113,6 +114,10 @@ func (s *shares) set(budget int64, lag map[int32]int64) {
 	}
 	s.share = shareOut(budget, lag)
 	s.taken = make(map[int32]int64, len(lag))
+	s.start = make(map[int32]int64, len(lag))
+	for p, l := range lag {
+		s.start[p] = end[p] - max(l, 0)
+	}
 }
 
 // ownedBy reports whether every partition with a share is in owned.
@@ -128,15 +133,18 @@ func (s *shares) ownedBy(owned map[int32]time.Time) bool {
 // active reports whether shares are in force.
 func (s *shares) active() bool { return s.share != nil }
 
-// take counts a polled record of partition p; it reports whether p has
-// just taken its share and is to be paused.
-func (s *shares) take(p int32) bool {
+// take counts a polled record of partition p at offset: what p took is
+// the offsets from its start to offset, so that offsets a read_committed
+// fetch skips (aborted records) count too. It reports whether p has just
+// taken its share and is to be paused.
+func (s *shares) take(p int32, offset int64) bool {
 	sh, ok := s.share[p]
 	if !ok {
 		return false
 	}
-	s.taken[p]++
-	if s.taken[p] == sh {
+	was := s.taken[p]
+	s.taken[p] = max(was, offset+1-s.start[p])
+	if was < sh && s.taken[p] >= sh {
 		s.paused = append(s.paused, p)
 		return true
 	}
@@ -191,19 +199,19 @@ func (s *shares) endBatch(cl *kgo.Client) {
 }
 
 // lagAtStart returns, for the batch that begins, how far each sales
-// partition owned lags. Under the available-now
+// partition owned lags, and the end offsets it lags behind. Under the available-now
 // trigger's first stage the ends it listed at the start and its progress
 // tell, without a request. Otherwise the ends are listed from the
 // positions the group's client holds (startShares asks only after a batch
 // that filled up: a backlog).
-func (s *session) lagAtStart(ctx context.Context, tr *trigger) (map[int32]int64, error) {
+func (s *session) lagAtStart(ctx context.Context, tr *trigger) (lag, end map[int32]int64, err error) {
 	sales := s.e.cfg.SalesTopic
 	owned := s.src.lastData
 	if tr.availableNow {
 		if tr.stage != 1 {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return ownedLag(tr.ends.Lag(sales), owned), nil
+		return ownedLag(tr.ends.Lag(sales), owned), tr.ends.Offsets()[sales], nil
 	}
 	cl := s.gts.Client()
 	from := map[int32]int64{}
@@ -215,9 +223,9 @@ func (s *session) lagAtStart(ctx context.Context, tr *trigger) (map[int32]int64,
 	}
 	ends, err := topics.ListEnds(ctx, cl, map[string]map[int32]int64{sales: from}, sales)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ownedLag(ends.Lag(sales), owned), nil
+	return ownedLag(ends.Lag(sales), owned), ends.Offsets()[sales], nil
 }
 
 // ownedLag keeps the lags of the partitions owned.
@@ -250,12 +258,12 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 	if len(s.src.lastData) == 0 {
 		return nil // not assigned yet
 	}
-	lag, err := s.lagAtStart(ctx, tr)
+	lag, end, err := s.lagAtStart(ctx, tr)
 	if err != nil {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	s.sh.set(tr.limits.records, lag)
+	s.sh.set(tr.limits.records, lag, end)
 	return nil
 }
 
@@ -271,7 +279,8 @@ func (s *session) pollMax(room int) int {
 // to be taken and it committed; full says it filled up or every
 // partition took its share.
 func (s *session) endShares(full, committed bool) {
-	s.lastFull = full
+	s.lastFull = full || s.behind
+	s.behind = false
 	s.sharesSet = false
 	if committed && s.sh.active() && !s.sh.met() {
 		s.sh.endBatch(s.gts.Client())
@@ -290,7 +299,7 @@ func (s *session) share(r *kgo.Record, budget int64) {
 	}
 	cl := s.gts.Client()
 	if r.Topic == s.sh.topic {
-		if s.sh.take(r.Partition) {
+		if s.sh.take(r.Partition, r.Offset) {
 			cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
 		}
 		return
@@ -300,4 +309,40 @@ func (s *session) share(r *kgo.Record, budget int64) {
 		cl.PauseFetchTopics(r.Topic)
 		s.sh.besidePaused = true
 	}
+}
+
+// due reports whether the open batch ends now. While shares are in force
+// and not all taken, the tick does not end it, as the trigger does not end
+// a Spark batch whose offsets are planned: it ends when the shares are
+// taken, at its bounds, before its transaction times out, or when the
+// available-now trigger reached its ends.
+func (s *session) due(tr *trigger) bool {
+	if s.sh.met() {
+		return true
+	}
+	if !s.sh.active() {
+		return tr.due(&s.b)
+	}
+	return tr.limits.full(&s.b) || tr.openTooLong(&s.b) || (tr.availableNow && tr.ends.Done())
+}
+
+// noteBehind notes whether a fetch of a sales partition showed records
+// beyond those it returned (its last stable offset), a backlog: the next
+// batch then lists the lag and shares it out. It costs no request.
+func (s *session) noteBehind(fs kgo.Fetches) {
+	if s.behind {
+		return
+	}
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if p.Topic != s.sh.topic || len(p.Records) == 0 {
+			return
+		}
+		end := p.LastStableOffset
+		if end < 0 {
+			end = p.HighWatermark
+		}
+		if end > p.Records[len(p.Records)-1].Offset+1 {
+			s.behind = true
+		}
+	})
 }

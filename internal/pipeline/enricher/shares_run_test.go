@@ -1,6 +1,7 @@
 package enricher
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -19,6 +20,17 @@ import (
 // make the others' sales late; shared among the partitions in proportion
 // to their lag, every partition advances alike and no sale is late.
 func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
+	testReplayWithoutLateSales(t, true)
+}
+
+// TestStreamingReplaysHistoryWithoutLateSales is the same in streaming
+// mode with a 20 ms trigger: a batch ends when its shares are taken, not
+// at a tick that would cut it short.
+func TestStreamingReplaysHistoryWithoutLateSales(t *testing.T) {
+	testReplayWithoutLateSales(t, false)
+}
+
+func testReplayWithoutLateSales(t *testing.T, once bool) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +47,8 @@ func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
 	const perPartition, parts = 3000, 3
 	dec := fakeDecoder{}
 	cfg := DefaultConfig()
-	cfg.Once = true
+	cfg.Once = once
+	cfg.Trigger = 20 * time.Millisecond
 	cfg.MaxRecordsPerTrigger = 300
 	cfg.Window.Delay = time.Minute
 	e, err := New(cfg, sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia"}), dec, textEncoder{}, textEncoder{})
@@ -56,11 +69,32 @@ func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Run(ctx, opts); err != nil {
-		t.Fatal(err)
+	const n = perPartition * parts
+	if once {
+		if err := e.Run(ctx, opts); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- e.Run(runCtx, opts) }()
+		for st := e.Stats(); st.Windowed < n; st = e.Stats() {
+			select {
+			case <-ctx.Done():
+				stop()
+				t.Fatalf("stats %+v: %d sales not windowed before the deadline", st, n-st.Windowed)
+			case err := <-done:
+				stop()
+				t.Fatalf("run ended early: %v", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 	st := e.Stats()
-	const n = perPartition * parts
 	if st.Consumed != n || st.Aggregated != n || st.Late != 0 || st.Dead != 0 {
 		t.Fatalf("stats %+v: want %d consumed and aggregated, none late or dead", st, n)
 	}

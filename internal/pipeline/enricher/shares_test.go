@@ -48,25 +48,30 @@ func TestShareOut(t *testing.T) {
 
 func TestSharesPauseAndMeet(t *testing.T) {
 	var s shares
-	s.set(10, map[int32]int64{0: 5, 1: 5}) // within budget: none
+	end := map[int32]int64{0: 105, 1: 100, 2: 7}
+	s.set(10, map[int32]int64{0: 5, 1: 5}, end) // within budget: none
 	if s.active() || s.met() {
 		t.Fatal("shares in force for lags within the budget")
 	}
-	s.set(4, map[int32]int64{0: 100, 1: 100, 2: 0})
+	// Partition 0 starts at offset 5, 1 at 0; 2 has no lag.
+	s.set(4, map[int32]int64{0: 100, 1: 100, 2: 0}, end)
 	if got := s.pollMax(4); got != 4 {
 		t.Errorf("pollMax(4) = %d, want 4 (the room)", got)
 	}
-	if s.take(0) || !s.take(0) {
-		t.Fatal("partition 0 not paused at its share of 2")
+	if s.take(0, 5) || !s.take(0, 6) || s.take(0, 7) {
+		t.Fatal("partition 0 not paused exactly at its share of 2 (offsets 5 and 6)")
 	}
 	if s.met() {
 		t.Fatal("met with partition 1 short of its share")
 	}
-	if s.take(2) {
+	if s.take(2, 7) {
 		t.Fatal("partition 2, without a share, paused")
 	}
-	s.take(1)
-	s.take(1)
+	// Offsets a read_committed fetch skipped count: offset 1 alone
+	// means offsets 0 and 1 were taken.
+	if !s.take(1, 1) {
+		t.Fatal("partition 1 not paused at offset 1, the end of its share")
+	}
 	if !s.met() || len(s.paused) != 2 {
 		t.Fatalf("met %v, paused %v: want met, 0 and 1 paused", s.met(), s.paused)
 	}
