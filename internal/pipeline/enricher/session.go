@@ -169,9 +169,9 @@ func (s *session) run(ctx context.Context) error {
 		if !s.due(tr) {
 			continue
 		}
-		full := tr.limits.full(&s.b) || s.sh.met()
+		full, sawSales := tr.limits.full(&s.b) || s.sh.met(), s.b.records > 0
 		committed, err := s.commit(ctx)
-		s.endShares(full, committed && err == nil)
+		s.endShares(full, sawSales, committed && err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

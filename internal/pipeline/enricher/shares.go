@@ -277,9 +277,13 @@ func (s *session) pollMax(room int) int {
 
 // endShares ends the batch's shares once it ended, unless some are still
 // to be taken and it committed; full says it filled up or every
-// partition took its share.
-func (s *session) endShares(full, committed bool) {
-	s.lastFull = full || s.behind
+// partition took its share, sawSales that it read sales.
+func (s *session) endShares(full, sawSales, committed bool) {
+	// A batch that read no sale (a slow fetch, a tick) tells nothing of
+	// the backlog: the last verdict stands.
+	if sawSales || full {
+		s.lastFull = full || s.behind
+	}
 	s.behind = false
 	s.sharesSet = false
 	if committed && s.sh.active() && !s.sh.met() {
