@@ -7,7 +7,7 @@
 // exit 1.
 //
 // Usage:
-//   node apicurio-sdk.mjs --registry http://127.0.0.1:8080 [--group default] [--schemas ../pkg/schema/avsc]
+//   node apicurio-sdk.mjs --registry http://127.0.0.1:8080 [--group default] [--schemas ../internal/domain/schema/avsc]
 //
 // stdout: one JSON line per artifact:
 //   {"groupId","artifactId","outcome":"created"|"found"|"new version","version","globalId","contentId"}
@@ -34,7 +34,7 @@ try {
     options: {
       registry: { type: 'string' },
       group: { type: 'string', default: 'default' },
-      schemas: { type: 'string', default: join(here, '..', 'pkg', 'schema', 'avsc') },
+      schemas: { type: 'string', default: join(here, '..', 'internal', 'domain', 'schema', 'avsc') },
     },
   }).values;
 } catch (e) {

@@ -525,7 +525,7 @@ func TestQueryWatermarkLayouts(t *testing.T) {
 }
 
 // lineWatermark is the watermark an enricher logged last.
-var lineWatermark = regexp.MustCompile(`msg="micro-batch committed".* watermark=(\S+)`)
+var lineWatermark = regexp.MustCompile(`msg="micro-batch committed".* progress\.event_time\.watermark=(\S+)`)
 
 func lastWatermark(t *testing.T, log string) string {
 	t.Helper()

@@ -158,6 +158,9 @@ var timeLayouts = []string{
 // (PostgreSQL's text form) or RFC 3339, and returns it in UTC.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if t, ok := parseUTCFast(s); ok {
+		return t, nil
+	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC(), nil

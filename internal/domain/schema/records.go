@@ -62,7 +62,12 @@ var (
 )
 
 // NewSaleValue returns the Avro record of s. It reuses buf for the amount.
-func NewSaleValue(s sales.Sale, buf []byte) SaleValue {
+func NewSaleValue(s sales.Sale, buf []byte) SaleValue { return SaleValueOf(&s, buf) }
+
+// SaleValueOf is NewSaleValue with the optional strings pointing into *s
+// rather than into a copy of it, which saves an allocation a sale; the
+// value must not be used after *s changes.
+func SaleValueOf(s *sales.Sale, buf []byte) SaleValue {
 	v := SaleValue{
 		PaymentID:   s.PaymentID,
 		CustomerID:  s.CustomerID,

@@ -17,11 +17,10 @@ type textEncoder struct{}
 
 func (textEncoder) Append(dst []byte, v any) ([]byte, error) { return fmt.Appendf(dst, "%+v", v), nil }
 
-// TestOnceWorksOffABacklogInBoundedBatches: with the available-now
-// trigger and a bound of 40 records a batch, 300 sales are forwarded and
-// windowed in several committed transactions, none holding more than the
-// bound, and the run ends with every sale counted.
-func TestOnceWorksOffABacklogInBoundedBatches(t *testing.T) {
+// manualCluster starts a one-broker kfake cluster and returns the options
+// to reach it and a client that writes to the partition a record names.
+func manualCluster(t *testing.T) ([]kgo.Opt, *kgo.Client) {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +31,16 @@ func TestOnceWorksOffABacklogInBoundedBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
+	return opts, cl
+}
+
+// TestOnceWorksOffABacklogInBoundedBatches: with the available-now
+// trigger and a bound of 40 records a batch, 300 sales are forwarded and
+// windowed in several committed transactions, none holding more than the
+// bound, and the run ends with every sale counted.
+func TestOnceWorksOffABacklogInBoundedBatches(t *testing.T) {
+	opts, cl := manualCluster(t)
 	ctx := testContext(t)
 
 	const n = 300

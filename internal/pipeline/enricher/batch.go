@@ -9,13 +9,18 @@ import (
 // batch is one micro-batch as it is read: its counts, and where the
 // records it makes go. The window state it changes lives in the tasks.
 type batch struct {
-	began    time.Time // when its first record was polled
-	polled   int64     // records polled, control records included
-	bytes    int64     // keys and values polled
-	records  int64     // sales records (stage 1)
-	forwards int64     // sales forwarded (stage 1)
-	windowed int64     // repartition records (stage 2)
-	agg      int64     // of which folded into a window
+	began  time.Time // when its first record was polled
+	polled int64     // records polled, control records included
+	// beside counts the repartition records polled while shares of the
+	// sales partitions are in force (shares.go): they are bounded apart,
+	// so that they never end a batch before the sales partitions have
+	// taken their shares.
+	beside   int64
+	bytes    int64 // keys and values polled
+	records  int64 // sales records (stage 1)
+	forwards int64 // sales forwarded (stage 1)
+	windowed int64 // repartition records (stage 2)
+	agg      int64 // of which folded into a window
 	dead     int64
 	late     int64
 	noRegion noRegion // sales forwarded under Unassigned (stage 1)
@@ -92,10 +97,10 @@ type bounds struct {
 
 // full reports whether b reached a bound.
 func (l bounds) full(b *batch) bool {
-	return b.polled >= l.records || b.bytes >= l.bytes
+	return b.polled-b.beside >= l.records || b.bytes >= l.bytes
 }
 
 // room returns how many more records b may take, at least 1.
 func (l bounds) room(b *batch) int {
-	return int(max(1, l.records-b.polled))
+	return int(max(1, l.records-(b.polled-b.beside)))
 }

@@ -160,7 +160,10 @@ type Config struct {
 	// (Spark's maxOffsetsPerTrigger): one that reaches either commits at
 	// once, whatever the trigger, and the next starts. Records count
 	// offsets polled; bytes count their keys and values. 0 means the
-	// default.
+	// default. When the sales partitions owned lag by more than
+	// MaxRecordsPerTrigger, each takes a share in proportion to its lag,
+	// and repartition records are bounded apart by as many again
+	// (shares.go), so such a batch holds at most twice as many records.
 	MaxRecordsPerTrigger int64
 	MaxBytesPerTrigger   int64
 	// FetchMaxBytes bounds what one fetch brings and what the producer

@@ -32,6 +32,14 @@ type session struct {
 	restoredWatermark int64
 	src               *sourceClock // stage 1's sales partitions, for idleness
 	sales             int32        // partitions of the sales topic
+	// sh is the open batch's lag-proportional shares of the sales
+	// partitions (shares.go), set at its first poll (sharesSet);
+	// lastFull says the last batch filled up, a sign of a backlog (true
+	// at the start: the backlog is unknown).
+	sh        shares
+	sharesSet bool
+	lastFull  bool
+	behind    bool // a fetch of the open batch showed sales left behind it
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -131,7 +139,7 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
 		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,
-		restoredWatermark: minInt64}
+		restoredWatermark: minInt64, sh: shares{topic: e.cfg.SalesTopic, besideTopic: e.cfg.RepartitionTopic}, lastFull: true}
 	s.tx.sess = gts
 	return s, nil
 }
@@ -158,10 +166,12 @@ func (s *session) run(ctx context.Context) error {
 				return err
 			}
 		}
-		if !tr.due(&s.b) {
+		if !s.due(tr) {
 			continue
 		}
+		full, sawSales := tr.limits.full(&s.b) || s.sh.met(), s.b.records > 0
 		committed, err := s.commit(ctx)
+		s.endShares(full, sawSales, committed && err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -192,8 +202,18 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
+	if s.sh.active() && !s.sh.met() && !tr.availableNow {
+		// The batch ends when the shares are taken, not at the tick:
+		// look for them in short polls, so a full batch still ends.
+		cancel()
+		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
+	}
+	if err := s.startShares(ctx, tr); err != nil {
+		cancel()
+		return err
+	}
 	t0 := time.Now()
-	fs := s.gts.PollRecords(pollCtx, tr.limits.room(&s.b))
+	fs := s.gts.PollRecords(pollCtx, s.pollMax(tr.limits.room(&s.b)))
 	cancel()
 	s.b.f.polled(t0, fs)
 	if ctx.Err() != nil {
@@ -218,6 +238,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	}
 	s.src.apply(time.Now())
 	s.markReady()
+	s.noteBehind(fs)
 	if fs.NumRecords() == 0 {
 		return nil
 	}
@@ -229,6 +250,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		r := it.Next()
 		tr.observe(r)
 		s.b.take(r)
+		s.share(r, tr.limits.records)
 		if r.Attrs.IsControl() {
 			continue
 		}

@@ -105,7 +105,7 @@ func (tr *trigger) due(b *batch) bool {
 	switch {
 	case tr.limits.full(b):
 		return true
-	case tr.maxOpen > 0 && b.polled > 0 && time.Since(b.began) >= tr.maxOpen:
+	case tr.openTooLong(b):
 		return true
 	case tr.availableNow:
 		return tr.ends.Done()
@@ -113,6 +113,11 @@ func (tr *trigger) due(b *batch) bool {
 		return true
 	}
 	return !time.Now().Before(tr.next)
+}
+
+// openTooLong reports whether b's transaction has been open for maxOpen.
+func (tr *trigger) openTooLong(b *batch) bool {
+	return tr.maxOpen > 0 && b.polled > 0 && time.Since(b.began) >= tr.maxOpen
 }
 
 // settled moves the trigger on after a batch ended, committed or not, and

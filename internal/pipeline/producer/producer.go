@@ -232,6 +232,10 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
 		tp         = Partitioner().ForTopic(p.cfg.Topic)
+		cv         carver
+		lines, _   = src.(interface{ Line() int })
+		srcName    = []byte(p.cfg.SourceName) // shared by every record's header
+		s          sales.Sale
 	)
 	report := func(final bool) {
 		if p.cfg.Progress == nil {
@@ -251,14 +255,17 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		if err := p.err(); err != nil {
 			return p.finish(ctx, st, start, report, err)
 		}
-		s, err := src.Next()
+		// s is declared once, outside the loop: the value made from it
+		// points into it, which would otherwise move every row's sale
+		// to the heap. The value is encoded before the next row.
+		var err error
+		s, err = src.Next()
 		if err == io.EOF {
 			break
 		}
 		st.Read++
 		p.cfg.Metrics.onRead()
-		var rowErr *sales.RowError
-		if errors.As(err, &rowErr) {
+		if rowErr, ok := asRowError(err); ok {
 			st.Bad++
 			p.bad.Add(1)
 			p.cfg.Metrics.onBad(rowErr)
@@ -275,10 +282,11 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 			return p.finish(ctx, st, start, report, fmt.Errorf("read %s: %w", p.cfg.SourceName, err))
 		}
 		line := 0
-		if l, ok := src.(interface{ Line() int }); ok {
-			line = l.Line()
+		if lines != nil {
+			line = lines.Line()
 		}
-		key, err := p.keyEnc.Append(nil, &schema.SaleKey{CustomerID: s.CustomerID})
+		key, err := p.keyEnc.Append(cv.tail(), &schema.SaleKey{CustomerID: s.CustomerID})
+		key = cv.keep(key)
 		if err != nil {
 			return p.finish(ctx, st, start, report, fmt.Errorf("encode key of payment %d: %w", s.PaymentID, err))
 		}
@@ -305,24 +313,37 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		case Shifted:
 			s.PaymentDate = start.Add(off).UTC()
 		}
-		v := schema.NewSaleValue(s, amt)
+		v := schema.SaleValueOf(&s, amt)
 		amt = v.Amount
-		val, err := p.valEnc.Append(nil, &v)
+		val, err := p.valEnc.Append(cv.tail(), &v)
+		val = cv.keep(val)
 		if err != nil {
 			return p.finish(ctx, st, start, report, fmt.Errorf("encode payment %d: %w", s.PaymentID, err))
 		}
 		rec := &kgo.Record{Topic: p.cfg.Topic, Key: key, Value: val}
 		if line > 0 {
-			rec.Headers = []kgo.RecordHeader{
-				{Key: HeaderSource, Value: []byte(p.cfg.SourceName)},
-				{Key: HeaderLine, Value: strconv.AppendInt(nil, int64(line), 10)},
-			}
+			h := cv.headers(2)
+			h[0] = kgo.RecordHeader{Key: HeaderSource, Value: srcName}
+			h[1] = kgo.RecordHeader{Key: HeaderLine, Value: cv.keep(strconv.AppendInt(cv.tail(), int64(line), 10))}
+			rec.Headers = h
 		}
 		p.cl.Produce(ctx, rec, p.ack)
 		p.cfg.Metrics.onSent()
 		report(false)
 	}
 	return p.finish(ctx, st, start, report, nil)
+}
+
+// asRowError returns err as a bad row, if it is one. Only an error is
+// looked into: errors.As's target would otherwise cost every row an
+// allocation.
+func asRowError(err error) (*sales.RowError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	var rowErr *sales.RowError
+	ok := errors.As(err, &rowErr)
+	return rowErr, ok
 }
 
 func (p *Producer) finish(ctx context.Context, st Stats, start time.Time, report func(bool), runErr error) (Stats, error) {

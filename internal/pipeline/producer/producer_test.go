@@ -191,7 +191,7 @@ func TestSleepUntil(t *testing.T) {
 const csvHeader = "payment_id|customer_id|amount|payment_date|city|district|country\n"
 
 // csvHeaderFields is the registered CSV schema's header.
-func csvHeaderFields(t *testing.T) []string {
+func csvHeaderFields(t testing.TB) []string {
 	t.Helper()
 	s, err := schema.Parse(schema.SalesCSV)
 	if err != nil {

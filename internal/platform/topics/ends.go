@@ -224,3 +224,13 @@ func (e *Ends) Consume(ctx context.Context, cl *kgo.Client, fn func(*kgo.Record)
 	}
 	return nil
 }
+
+// Lag returns, for each partition of topic, how many offsets are left to
+// its end.
+func (e *Ends) Lag(topic string) map[int32]int64 {
+	out := make(map[int32]int64, len(e.end[topic]))
+	for p, end := range e.end[topic] {
+		out[p] = max(end-e.pos[topic][p], 0)
+	}
+	return out
+}

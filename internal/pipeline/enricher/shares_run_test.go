@@ -1,0 +1,93 @@
+package enricher
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/topics"
+)
+
+// TestOnceReplaysHistoryWithoutLateSales: three sales partitions hold the
+// same 50 minutes of history, a sale a second each, and the watermark
+// delay is one minute. Worked off in batches of 300 records, a batch that
+// took them as fetches come would take five minutes of one partition and
+// make the others' sales late; shared among the partitions in proportion
+// to their lag, every partition advances alike and no sale is late.
+func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
+	testReplayWithoutLateSales(t, true)
+}
+
+// TestStreamingReplaysHistoryWithoutLateSales is the same in streaming
+// mode with a 20 ms trigger: a batch ends when its shares are taken, not
+// at a tick that would cut it short.
+func TestStreamingReplaysHistoryWithoutLateSales(t *testing.T) {
+	testReplayWithoutLateSales(t, false)
+}
+
+func testReplayWithoutLateSales(t *testing.T, once bool) {
+	opts, cl := manualCluster(t)
+	ctx := testContext(t)
+
+	const perPartition, parts = 3000, 3
+	dec := fakeDecoder{}
+	cfg := DefaultConfig()
+	cfg.Once = once
+	cfg.Trigger = 20 * time.Millisecond
+	cfg.MaxRecordsPerTrigger = 300
+	cfg.Window.Delay = time.Minute
+	e, err := New(cfg, sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia"}), dec, textEncoder{}, textEncoder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topics.Ensure(ctx, cl, e.Topics(parts)...); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for p := range parts {
+		for i := range perPartition {
+			v := "sale-" + strconv.Itoa(p) + "-" + strconv.Itoa(i)
+			dec[v] = saleValue([]string{"France", "Japan"}[i%2], t0+int64(i)*1000, 100)
+			recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: int32(p), Value: []byte(v)})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	const n = perPartition * parts
+	if once {
+		if err := e.Run(ctx, opts); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- e.Run(runCtx, opts) }()
+		for st := e.Stats(); st.Windowed < n; st = e.Stats() {
+			select {
+			case <-ctx.Done():
+				stop()
+				t.Fatalf("stats %+v: %d sales not windowed before the deadline", st, n-st.Windowed)
+			case err := <-done:
+				stop()
+				t.Fatalf("run ended early: %v", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.Stats()
+	if st.Consumed != n || st.Aggregated != n || st.Late != 0 || st.Dead != 0 {
+		t.Fatalf("stats %+v: want %d consumed and aggregated, none late or dead", st, n)
+	}
+	if st.Batches < n/300 {
+		t.Errorf("%d batches committed, want at least %d of at most 300 records", st.Batches, n/300)
+	}
+}
