@@ -17,12 +17,11 @@ import (
 // partition: no sale is late, and the summary equals the batch
 // aggregation of the file.
 func TestOnceReplayInBoundedBatchesMakesNoLateSale(t *testing.T) {
-	s := stack(t)
+	s := schemaStack(t)
 	const n = 60_000
 	salesPath := filepath.Join(t.TempDir(), "sales.csv")
 	writeSales(t, salesPath, n, time.Second)
 	regionsPath := "../data/regions.csv"
-	mustRun(t, s, "schemas")
 	ensureTopic(t, s, schema.SalesTopic, 3)
 	mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0")
 	enr := mustRun(t, s, "enricher", "--once", "--regions", regionsPath, "--max-records-per-trigger", "5000")
