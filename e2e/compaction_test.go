@@ -22,8 +22,7 @@ func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := schemaStack(t)
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, 20_000, time.Second)
+	salesPath := salesFile(t, 20_000, time.Second)
 
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "20ms", "--partitions", "1", "--regions", "../data/regions.csv")
 	mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "10000", "--partitions", "1")

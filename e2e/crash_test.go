@@ -29,8 +29,7 @@ func TestEnricherSurvivesKills(t *testing.T) {
 		t.Skip("long: kills and restarts the enricher over 100,000 sales")
 	}
 	s := schemaStack(t)
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
+	salesPath := salesFile(t, 100_000, 500*time.Millisecond)
 	// One partition keeps the sales in event-time order, so no sale is
 	// late and the result must equal the batch aggregation. The test
 	// creates it, as the producer and the enricher would race to create

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -184,4 +185,13 @@ func referenceData(t *testing.T) string {
 		t.Skipf("reference data not present: %v", err)
 	}
 	return dir
+}
+
+// salesFile writes generated sales, as writeSales does, to sales.csv in a
+// temporary folder of t and returns its path.
+func salesFile(t *testing.T, n int, gap time.Duration) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sales.csv")
+	writeSales(t, path, n, gap)
+	return path
 }

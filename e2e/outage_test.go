@@ -283,8 +283,7 @@ func TestRegistryOutage(t *testing.T) {
 func TestBrokerRestart(t *testing.T) {
 	s := newRestartable(t)
 	mustRun(t, s, "schemas")
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, 6000, time.Second)
+	salesPath := salesFile(t, 6000, time.Second)
 
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv")
 	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "1500", "--partitions", "1")

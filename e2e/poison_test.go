@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +40,7 @@ func TestPoisonMessages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s := schemaStack(t)
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, 100_000, 500*time.Millisecond)
+	salesPath := salesFile(t, 100_000, 500*time.Millisecond)
 
 	cl, keyEnc, valEnc := topicWriter(ctx, t, s, schema.SalesTopic)
 	if err := topics.Ensure(ctx, cl, topics.Spec{Name: schema.SalesTopic, Partitions: 1}); err != nil {

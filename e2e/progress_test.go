@@ -249,8 +249,7 @@ func TestProgressAndMetrics(t *testing.T) {
 func TestDashboardWhileBrokerDown(t *testing.T) {
 	s := newRestartable(t)
 	mustRun(t, s, "schemas")
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, 300, time.Second)
+	salesPath := salesFile(t, 300, time.Second)
 	mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0", "--partitions", "1")
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	base := "http://" + addr

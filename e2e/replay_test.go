@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +18,7 @@ import (
 func TestOnceReplayInBoundedBatchesMakesNoLateSale(t *testing.T) {
 	s := schemaStack(t)
 	const n = 60_000
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, n, time.Second)
+	salesPath := salesFile(t, n, time.Second)
 	regionsPath := "../data/regions.csv"
 	ensureTopic(t, s, schema.SalesTopic, 3)
 	mustRun(t, s, "producer", "--input", salesPath, "--event-time", "original", "--delay", "0")

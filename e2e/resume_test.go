@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,8 +18,7 @@ import (
 func TestProducerResume(t *testing.T) {
 	s := schemaStack(t)
 	const rows = 40_000
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, rows, time.Second)
+	salesPath := salesFile(t, rows, time.Second)
 	for i := range 3 {
 		args := []string{"--input", salesPath, "--event-time", "original", "--rate", "10000"}
 		if i > 0 {

@@ -58,8 +58,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	s := schemaStack(t)
 	const sales = 60_000
-	salesPath := filepath.Join(t.TempDir(), "sales.csv")
-	writeSales(t, salesPath, sales, 500*time.Millisecond)
+	salesPath := salesFile(t, sales, 500*time.Millisecond)
 
 	// The broker refuses one transactional offset commit in five: each
 	// such micro-batch aborts while its instance lives on, so its tables
