@@ -172,10 +172,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := reader.Write(out, res.Rows, reader.Table, cfg.Limit); err != nil {
 		return err
 	}
-	if err := auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg); err != nil || !cfg.Serve {
-		return err
+	auditErr := auditSummary(ctx, out, kc, reg, cfg.Regions, ecfg)
+	if !cfg.Serve {
+		return auditErr
 	}
-	return serveUntilDone(ctx, out, srv.Addr(), stopEnricher, edone)
+	if auditErr != nil {
+		// Keep the dashboard up: a user looks at it most when the
+		// audit disagrees. The demo still ends with the audit's error.
+		fmt.Fprintln(out, auditErr)
+	}
+	return errors.Join(serveUntilDone(ctx, out, srv.Addr(), stopEnricher, edone), auditErr)
 }
 
 // serveUntilDone keeps the dashboard and the enricher up until ctx ends,
