@@ -61,7 +61,7 @@ func TestRestartReadsOnlyOpenWindows(t *testing.T) {
 	windows, _ := strconv.Atoi(m[1])
 	read, _ := strconv.Atoi(m[2])
 	t.Logf("state records: %d written over the run, %d after compaction; the restart read %d for %d open windows", written, kept, read, windows)
-	if written < 20*read {
+	if written < 5*read {
 		t.Errorf("the run wrote only %d state records: too few micro-batches to tell history from open windows", written)
 	}
 	// Open windows, one meta record, and the last batch, which compaction
