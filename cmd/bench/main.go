@@ -2,7 +2,7 @@
 // against bare franz-go clients on the embedded stack, and writes the
 // figures to BENCHMARKS.md.
 //
-//	go run ./cmd/bench [-long] [-out BENCHMARKS.md]
+//	go run ./cmd/bench [-long] [-only backlog,windows] [-out BENCHMARKS.md]
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/salesstream/salesstream/internal/laptop/bench"
 )
@@ -19,10 +20,16 @@ func main() {
 	cfg := bench.Config{Command: "go run ./cmd/bench"}
 	flag.StringVar(&cfg.Out, "out", "BENCHMARKS.md", "report file")
 	flag.BoolVar(&cfg.Long, "long", false, "add the 10M-sale backlog (takes much longer)")
+	only := flag.String("only", "", "comma list of the sections to run ("+strings.Join(bench.Sections, ", ")+"); empty runs all")
 	flag.Parse()
+	var err error
+	if cfg.Only, err = bench.ParseSections(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := bench.Run(ctx, cfg, os.Stderr); err != nil {
+	if err = bench.Run(ctx, cfg, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

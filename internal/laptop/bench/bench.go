@@ -29,6 +29,9 @@ type Config struct {
 	Long bool
 	// Command is how the report says to rerun it.
 	Command string
+	// Only names the Sections to run; empty runs them all. The report
+	// then holds only those sections.
+	Only []string
 }
 
 // Suite is one `go test -bench` invocation.

@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestParseBench(t *testing.T) {
 	out := []byte(`goos: linux
@@ -23,5 +26,23 @@ ok  	github.com/salesstream/salesstream/pkg/window	1.2s
 	}
 	if v := metric(m, "BenchmarkProcess", "events/s"); v != 0 {
 		t.Errorf("missing unit gave %v", v)
+	}
+}
+
+func TestParseSections(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"", nil, false},
+		{"backlog", []string{"backlog"}, false},
+		{" backlog, windows,backlog", []string{"backlog", "windows"}, false},
+		{"backlog,memory", nil, true},
+	} {
+		got, err := ParseSections(c.in)
+		if (err != nil) != c.err || !slices.Equal(got, c.want) {
+			t.Errorf("ParseSections(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.err)
+		}
 	}
 }
