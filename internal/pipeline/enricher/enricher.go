@@ -166,8 +166,10 @@ type Config struct {
 	// (shares.go), so such a batch holds at most twice as many records.
 	MaxRecordsPerTrigger int64
 	MaxBytesPerTrigger   int64
-	// FetchMaxBytes bounds what one fetch brings and what the producer
-	// buffers; 0 means the default.
+	// FetchMaxBytes bounds what one fetch brings (two may be buffered)
+	// and, with 4 MiB at least, what the producer buffers; 0 means the
+	// default. A fetch's records take several times its bytes in memory
+	// once decompressed and decoded (a kgo.Record is some 200 bytes).
 	FetchMaxBytes int64
 	Time          TimeSource
 	// WatermarkPolicy combines the sales partitions' largest event times
@@ -194,7 +196,9 @@ type Config struct {
 const (
 	DefaultMaxRecordsPerTrigger = 100_000
 	DefaultMaxBytesPerTrigger   = 32 << 20
-	DefaultFetchMaxBytes        = 4 << 20
+	DefaultFetchMaxBytes        = 1 << 20
+	// produceBufferBytes is the least the producer may buffer.
+	produceBufferBytes = 4 << 20
 )
 
 // DefaultConfig returns the reference pipeline's settings: 10-minute

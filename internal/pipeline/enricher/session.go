@@ -95,7 +95,7 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
 		kgo.MaxConcurrentFetches(2),
 		kgo.MaxBufferedRecords(10_000),
-		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
+		kgo.MaxBufferedBytes(int(max(c.FetchMaxBytes, produceBufferBytes))),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
