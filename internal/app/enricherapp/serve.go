@@ -2,6 +2,7 @@ package enricherapp
 
 import (
 	"context"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -9,6 +10,9 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/enricher/dashboard"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
 )
+
+// followFetchBytes bounds a fetch of the dashboard's follower.
+const followFetchBytes = 256 << 10
 
 // serve registers e's metrics, progress and dashboard on j.Ops, and
 // follows the summary topic for the dashboard until the returned stop is
@@ -25,8 +29,12 @@ func (j Job) serve(ctx context.Context, e *enricher.Enricher, opts []kgo.Opt, de
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := reader.Follow(ctx, opts, dec, j.Enricher.SummaryTopic,
-			reader.Follower{Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
+		// The dashboard keeps the latest windows only: the summary topic
+		// streams through it, in small fetches, rather than being
+		// gathered whole, so its memory does not grow with the topic.
+		err := reader.Follow(ctx, append(slices.Clone(opts), kgo.FetchMaxBytes(followFetchBytes), kgo.FetchMaxPartitionBytes(followFetchBytes)),
+			dec, j.Enricher.SummaryTopic,
+			reader.Follower{Stream: true, Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
 		if err != nil && j.Logger != nil {
 			j.Logger.Error("the dashboard stopped following the summary topic", "err", err)
 		}

@@ -178,6 +178,9 @@ func (e *Enricher) checkLayout(ctx context.Context, cl *kgo.Client) (int32, erro
 	return r, nil
 }
 
+// restoreFetchBytes bounds a fetch of the changelog at restore.
+const restoreFetchBytes = 256 << 10
+
 // restore rebuilds the tables of the given repartition partitions from
 // their changelog partitions, for a repartition topic of partitions
 // partitions. Its cost grows with the windows still open, not with the
@@ -198,11 +201,12 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.cfg.StateTopic: offsets}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
-		// Bounded fetches, as the session's: the restore holds the
-		// tables and little more.
-		kgo.FetchMaxBytes(int32(e.cfg.FetchMaxBytes)),
-		kgo.FetchMaxPartitionBytes(int32(min(e.cfg.FetchMaxBytes, 1<<20))),
-		kgo.MaxConcurrentFetches(2),
+		// Small fetches: changelog records are small and compress well,
+		// so a fetch decodes to many times its bytes (a kgo.Record is
+		// some 200 bytes); the restore holds the tables and little more.
+		kgo.FetchMaxBytes(restoreFetchBytes),
+		kgo.FetchMaxPartitionBytes(restoreFetchBytes),
+		kgo.MaxConcurrentFetches(1),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("create state reader: %w", err)

@@ -28,6 +28,13 @@ type Follower struct {
 	// Error, if set, receives errors Follow goes on after: a fetch that
 	// failed (the client retries it), a record that does not decode.
 	Error func(error)
+	// Stream sends the records up to the end as of the start to
+	// Committed too, as they are read, instead of gathering the table:
+	// Table then receives the counts and errors alone (no Rows) once
+	// they are read. A follower that keeps a bounded part of the table
+	// (the latest windows, say) then takes memory that does not grow
+	// with the topic.
+	Stream bool
 }
 
 // Follow reads topic read_committed from its start with a client of its
@@ -43,7 +50,15 @@ func Follow(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string, 
 	defer cl.Close()
 	var res Result
 	for {
-		res, err = readTable(ctx, cl, dec, topic)
+		if f.Stream {
+			var failed error
+			res, failed, err = streamTable(ctx, cl, dec, topic, f.Committed)
+			if failed != nil {
+				return failed
+			}
+		} else {
+			res, err = readTable(ctx, cl, dec, topic)
+		}
 		if err == nil || ctx.Err() != nil {
 			break
 		}

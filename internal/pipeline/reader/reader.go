@@ -79,10 +79,7 @@ func newConsumer(connOpts []kgo.Opt, topic string) (*kgo.Client, error) {
 // readTable consumes topic with cl up to its current end and returns the
 // latest row of every key.
 func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (Result, error) {
-	ends, err := topics.ListEnds(ctx, cl, nil, topic)
-	if errors.Is(err, topics.ErrNoTopic) {
-		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
-	}
+	ends, err := tableEnds(ctx, cl, topic)
 	if err != nil {
 		return Result{}, err
 	}
@@ -101,6 +98,15 @@ func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (
 	}
 	Sort(res.Rows)
 	return res, nil
+}
+
+// tableEnds lists the current ends of topic, to read it to.
+func tableEnds(ctx context.Context, cl *kgo.Client, topic string) (*topics.Ends, error) {
+	ends, err := topics.ListEnds(ctx, cl, nil, topic)
+	if errors.Is(err, topics.ErrNoTopic) {
+		return nil, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+	}
+	return ends, err
 }
 
 // rowKey identifies a summary row.
