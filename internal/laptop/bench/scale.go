@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -49,6 +51,11 @@ type Windows struct {
 	Restart               time.Duration
 	RestartRSS            int64
 	Regions, SalesWritten int
+	// Written counts the offsets the build wrote to the summary and
+	// state topics (rows, changelog records and commit markers): in
+	// update mode a row is written again in every micro-batch that
+	// changes it.
+	Written int64
 }
 
 // manyRegions makes sales over regions countries, each its own region,
@@ -96,6 +103,9 @@ func runWindows(ctx context.Context, bin, dir string, rows int) (Windows, error)
 	if w.Build, w.BuildRSS, err = e.enrichOnce(ctx, "bench-windows", int64(w.SalesWritten), "--watermark", "100000h"); err != nil {
 		return w, err
 	}
+	if w.Written, err = e.written(ctx, schema.SummaryTopic, "bench-windows-state"); err != nil {
+		return w, err
+	}
 	c, err := e.start(ctx, "enricher", append(e.groupArgs("bench-windows"), "--watermark", "100000h", "--trigger", "100ms", "--log-level", "info")...)
 	if err != nil {
 		return w, err
@@ -113,4 +123,23 @@ func runWindows(ctx context.Context, bin, dir string, rows int) (Windows, error)
 		return w, err
 	}
 	return w, nil
+}
+
+// written sums the end offsets of topics.
+func (e *env) written(ctx context.Context, topics ...string) (int64, error) {
+	cl, err := e.client()
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var n int64
+	for _, t := range topics {
+		m, err := ends(ctx, adm, t)
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
+	return n, nil
 }
