@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/registry/registrytest"
 )
@@ -599,12 +599,7 @@ func TestSlowRegistry(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + l.Addr().String()
-	l.Close()
+	base := "http://" + addrtest.Free(t)
 	// Default retry budget: it must still fail within a few seconds.
 	c, err := registry.New(base, registry.WithLogger(quiet))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/internal/platform/awsx"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
@@ -118,17 +118,6 @@ func refuseSASL(c *kfake.Cluster, mechanism string) {
 	})
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestConnectErrors(t *testing.T) {
 	ca := newCA(t, "ca")
 	otherCA := newCA(t, "other-ca")
@@ -172,7 +161,7 @@ func TestConnectErrors(t *testing.T) {
 		{name: "no SASL to a SASL listener", cluster: scram,
 			cfg:  Config{},
 			want: []string{"closed the connection", "--sasl-mechanism"}},
-		{name: "nothing listening", brokers: []string{closedPort(t)},
+		{name: "nothing listening", brokers: []string{addrtest.Free(t)},
 			cfg:  Config{},
 			want: []string{"no broker answered", "--brokers"}},
 	}
