@@ -48,17 +48,11 @@ const (
 // eventTimeNames is EventTime's table of names, read by ParseEventTime and
 // String.
 func eventTimeNames() textenum.Names[EventTime] {
-	return textenum.Names[EventTime]{Type: "EventTime", List: []string{"now", "original", "shifted"}}
+	return textenum.Names[EventTime]{What: "event time", Type: "EventTime", List: []string{"now", "original", "shifted"}}
 }
 
 // ParseEventTime reads "now", "original" or "shifted".
-func ParseEventTime(s string) (EventTime, error) {
-	names := eventTimeNames()
-	if e, ok := names.Parse(s); ok {
-		return e, nil
-	}
-	return 0, fmt.Errorf("event time %q: want %s", s, names.Choices())
-}
+func ParseEventTime(s string) (EventTime, error) { return eventTimeNames().Parse(s) }
 
 // String returns the mode's flag value: now, original or shifted.
 func (e EventTime) String() string { return eventTimeNames().String(e) }

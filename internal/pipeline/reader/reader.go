@@ -198,17 +198,11 @@ const (
 
 // formatNames is Format's table of names, read by ParseFormat and String.
 func formatNames() textenum.Names[Format] {
-	return textenum.Names[Format]{Type: "Format", List: []string{"table", "json", "csv"}}
+	return textenum.Names[Format]{What: "format", Type: "Format", List: []string{"table", "json", "csv"}}
 }
 
 // ParseFormat reads "table", "json" or "csv".
-func ParseFormat(s string) (Format, error) {
-	names := formatNames()
-	if f, ok := names.Parse(s); ok {
-		return f, nil
-	}
-	return 0, fmt.Errorf("format %q: want %s", s, names.Choices())
-}
+func ParseFormat(s string) (Format, error) { return formatNames().Parse(s) }
 
 // String returns the format's flag value: table, json or csv.
 func (f Format) String() string { return formatNames().String(f) }

@@ -10,22 +10,25 @@ import (
 )
 
 // Names is an enumeration's table: List[v] is the name of value v, for the
-// values 0 to len(List)-1. Type is the Go type's name, used to print a
-// value outside the table, such as "Format(7)".
+// values 0 to len(List)-1.
 type Names[T ~int] struct {
+	// What the values are, in the words of an error: "format".
+	What string
+	// Type is the Go type's name, to print a value outside the table:
+	// "Format(7)".
 	Type string
 	List []string
 }
 
-// Parse returns the value named s exactly (case and space count), and
-// whether there is one.
-func (n Names[T]) Parse(s string) (T, bool) {
+// Parse returns the value named s exactly (case and space count), or an
+// error that lists the choices: `format "yaml": want table, json or csv`.
+func (n Names[T]) Parse(s string) (T, error) {
 	for i, name := range n.List {
 		if name == s {
-			return T(i), true
+			return T(i), nil
 		}
 	}
-	return 0, false
+	return 0, fmt.Errorf("%s %q: want %s", n.What, s, n.Choices())
 }
 
 // String returns v's name, or Type(v) for a value outside the table.

@@ -1,59 +1,56 @@
 package textenum
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 type color int
 
-var colors = Names[color]{Type: "color", List: []string{"red", "green", "blue"}}
-
-func TestParse(t *testing.T) {
-	tests := []struct {
-		in   string
-		want color
-		ok   bool
-	}{
-		{"red", 0, true},
-		{"green", 1, true},
-		{"blue", 2, true},
-		{"", 0, false},
-		{"Red", 0, false},
-		{" red", 0, false},
-		{"purple", 0, false},
-	}
-	for _, tt := range tests {
-		if got, ok := colors.Parse(tt.in); got != tt.want || ok != tt.ok {
-			t.Errorf("Parse(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
+func colors() Names[color] {
+	return Names[color]{What: "color", Type: "color", List: []string{"red", "green", "blue"}}
 }
 
-func TestString(t *testing.T) {
-	tests := []struct {
-		v    color
-		want string
-	}{
-		{0, "red"}, {2, "blue"}, {3, "color(3)"}, {-1, "color(-1)"},
+// TestNames checks that every name of the table parses to its value and
+// back, and that anything else is refused with the list of choices.
+func TestNames(t *testing.T) {
+	n := colors()
+	for i, name := range n.List {
+		v, err := n.Parse(name)
+		if err != nil || v != color(i) {
+			t.Errorf("Parse(%q) = %d, %v; want %d", name, int(v), err, i)
+		}
+		if got := n.String(color(i)); got != name {
+			t.Errorf("String(%d) = %q, want %q", i, got, name)
+		}
 	}
-	for _, tt := range tests {
-		if got := colors.String(tt.v); got != tt.want {
-			t.Errorf("String(%d) = %q, want %q", int(tt.v), got, tt.want)
+	for _, in := range []string{"", "Red", " red", "red ", "purple"} {
+		want := fmt.Sprintf("color %q: want red, green or blue", in)
+		if v, err := n.Parse(in); err == nil || err.Error() != want || v != 0 {
+			t.Errorf("Parse(%q) = %d, %v; want 0 and %q", in, int(v), err, want)
+		}
+	}
+	for _, v := range []color{3, -1} {
+		if got, want := n.String(v), fmt.Sprintf("color(%d)", int(v)); got != want {
+			t.Errorf("String(%d) = %q, want %q", int(v), got, want)
 		}
 	}
 }
 
 func TestChoices(t *testing.T) {
-	tests := []struct {
-		list []string
-		want string
-	}{
-		{nil, ""},
-		{[]string{"one"}, "one"},
-		{[]string{"one", "two"}, "one or two"},
-		{[]string{"red", "green", "blue"}, "red, green or blue"},
-	}
-	for _, tt := range tests {
-		if got := (Names[color]{List: tt.list}).Choices(); got != tt.want {
-			t.Errorf("Choices of %q = %q, want %q", tt.list, got, tt.want)
+	for list, want := range map[string]string{
+		"":               "",
+		"one":            "one",
+		"one two":        "one or two",
+		"red green blue": "red, green or blue",
+	} {
+		n := Names[color]{}
+		if list != "" {
+			n.List = strings.Fields(list)
+		}
+		if got := n.Choices(); got != want {
+			t.Errorf("Choices of %q = %q, want %q", n.List, got, want)
 		}
 	}
 }
