@@ -118,7 +118,7 @@ func toV2VersionMeta(v versionView) v2VersionMeta {
 
 func (s *Server) v2Routes() []route {
 	const art = "/groups/{groupId}/artifacts/{artifactId}"
-	return []route{
+	routes := []route{
 		{apiV2, http.MethodGet, "/system/info", s.v3SystemInfo},
 		{apiV2, http.MethodGet, "/groups/{groupId}/artifacts", s.v2ListArtifacts},
 		{apiV2, http.MethodPost, "/groups/{groupId}/artifacts", s.v2CreateArtifact},
@@ -131,23 +131,15 @@ func (s *Server) v2Routes() []route {
 		{apiV2, http.MethodPost, art + "/versions", s.v2CreateVersion},
 		{apiV2, http.MethodGet, art + "/versions/{version}", s.v2GetVersion},
 		{apiV2, http.MethodGet, art + "/versions/{version}/meta", s.v2GetVersionMeta},
-		{apiV2, http.MethodGet, art + "/rules", s.v3ListArtifactRules},
-		{apiV2, http.MethodPost, art + "/rules", s.v2CreateArtifactRule},
-		{apiV2, http.MethodDelete, art + "/rules", s.v3DeleteArtifactRules},
-		{apiV2, http.MethodGet, art + "/rules/{rule}", s.v2GetArtifactRule},
-		{apiV2, http.MethodPut, art + "/rules/{rule}", s.v2UpdateArtifactRule},
-		{apiV2, http.MethodDelete, art + "/rules/{rule}", s.v2DeleteArtifactRule},
 		{apiV2, http.MethodGet, "/ids/globalIds/{globalId}", s.v3ContentByGlobalID},
 		{apiV2, http.MethodGet, "/ids/contentIds/{contentId}", s.v3ContentByID},
 		{apiV2, http.MethodGet, "/ids/contentHashes/{contentHash}", s.v3ContentByHash},
 		{apiV2, http.MethodGet, "/search/artifacts", s.v2SearchArtifacts},
-		{apiV2, http.MethodGet, "/admin/rules", s.v3ListGlobalRules},
-		{apiV2, http.MethodPost, "/admin/rules", s.v2CreateGlobalRule},
-		{apiV2, http.MethodDelete, "/admin/rules", s.v3DeleteGlobalRules},
-		{apiV2, http.MethodGet, "/admin/rules/{rule}", s.v2GetGlobalRule},
-		{apiV2, http.MethodPut, "/admin/rules/{rule}", s.v2UpdateGlobalRule},
-		{apiV2, http.MethodDelete, "/admin/rules/{rule}", s.v2DeleteGlobalRule},
 	}
+	rules := ruleHandlers[v2Rule]{s: s, api: apiV2, field: "type", param: "rule",
+		body:  func(t, cfg string) v2Rule { return v2Rule{Type: t, Config: cfg} },
+		split: func(r v2Rule) (string, string) { return r.Type, r.Config }}
+	return append(routes, rules.routes(art)...)
 }
 
 // v2Header reads a plain or base64-encoded (the -Encoded form) header.
@@ -380,79 +372,4 @@ func (s *Server) v2GetVersionMeta(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, "application/json", toV2VersionMeta(v))
 	return nil
-}
-
-// v2 rules: the body names the rule type "type".
-
-func (s *Server) v2CreateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	var req v2Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if req.Type == "" {
-		return badRequest("type is missing: send {\"type\": \"COMPATIBILITY\", \"config\": \"BACKWARD\"}")
-	}
-	if err := s.setRule(r.Context(), sc, req.Type, req.Config, ruleCreate); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v2GetRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("rule")
-	cfg, err := s.getRule(sc, t)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v2Rule{Type: t, Config: cfg})
-	return nil
-}
-
-func (s *Server) v2UpdateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("rule")
-	if err := checkRuleType(t); err != nil {
-		return err
-	}
-	var req v2Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if err := s.setRule(r.Context(), sc, t, req.Config, ruleUpdate); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v2Rule{Type: t, Config: req.Config})
-	return nil
-}
-
-func (s *Server) v2CreateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2CreateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2GetGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2GetRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2UpdateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2UpdateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2DeleteGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, r.PathValue("rule"))
-}
-
-func (s *Server) v2CreateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2CreateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2GetArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2GetRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2UpdateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2UpdateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2DeleteArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), r.PathValue("rule"))
 }

@@ -137,7 +137,7 @@ func toV3Version(v versionView) v3Version {
 
 func (s *Server) v3Routes() []route {
 	const art = "/groups/{groupId}/artifacts/{artifactId}"
-	return []route{
+	routes := []route{
 		{apiV3, http.MethodGet, "/system/info", s.v3SystemInfo},
 		{apiV3, http.MethodGet, "/groups", s.v3ListGroups},
 		{apiV3, http.MethodPost, "/groups", s.v3CreateGroup},
@@ -150,23 +150,15 @@ func (s *Server) v3Routes() []route {
 		{apiV3, http.MethodPost, art + "/versions", s.v3CreateVersion},
 		{apiV3, http.MethodGet, art + "/versions/{versionExpression}", s.v3GetVersion},
 		{apiV3, http.MethodGet, art + "/versions/{versionExpression}/content", s.v3GetVersionContent},
-		{apiV3, http.MethodGet, art + "/rules", s.v3ListArtifactRules},
-		{apiV3, http.MethodPost, art + "/rules", s.v3CreateArtifactRule},
-		{apiV3, http.MethodDelete, art + "/rules", s.v3DeleteArtifactRules},
-		{apiV3, http.MethodGet, art + "/rules/{ruleType}", s.v3GetArtifactRule},
-		{apiV3, http.MethodPut, art + "/rules/{ruleType}", s.v3UpdateArtifactRule},
-		{apiV3, http.MethodDelete, art + "/rules/{ruleType}", s.v3DeleteArtifactRule},
 		{apiV3, http.MethodGet, "/ids/globalIds/{globalId}", s.v3ContentByGlobalID},
 		{apiV3, http.MethodGet, "/ids/contentIds/{contentId}", s.v3ContentByID},
 		{apiV3, http.MethodGet, "/ids/contentHashes/{contentHash}", s.v3ContentByHash},
 		{apiV3, http.MethodGet, "/search/artifacts", s.v3SearchArtifacts},
-		{apiV3, http.MethodGet, "/admin/rules", s.v3ListGlobalRules},
-		{apiV3, http.MethodPost, "/admin/rules", s.v3CreateGlobalRule},
-		{apiV3, http.MethodDelete, "/admin/rules", s.v3DeleteGlobalRules},
-		{apiV3, http.MethodGet, "/admin/rules/{ruleType}", s.v3GetGlobalRule},
-		{apiV3, http.MethodPut, "/admin/rules/{ruleType}", s.v3UpdateGlobalRule},
-		{apiV3, http.MethodDelete, "/admin/rules/{ruleType}", s.v3DeleteGlobalRule},
 	}
+	rules := ruleHandlers[v3Rule]{s: s, api: apiV3, field: "ruleType", param: "ruleType",
+		body:  func(t, cfg string) v3Rule { return v3Rule{RuleType: t, Config: cfg} },
+		split: func(r v3Rule) (string, string) { return r.RuleType, r.Config }}
+	return append(routes, rules.routes(art)...)
 }
 
 func (s *Server) systemInfo() v3SystemInfo {
@@ -597,116 +589,4 @@ func (s *Server) v3SearchArtifacts(w http.ResponseWriter, r *http.Request) error
 	as := s.artifactsWhere(f.match)
 	writeJSON(w, http.StatusOK, "application/json", v3PageOfArtifacts(as, p))
 	return nil
-}
-
-// Rules.
-
-func artifactScope(r *http.Request) ruleScope {
-	return ruleScope{groupID: r.PathValue("groupId"), artifactID: r.PathValue("artifactId")}
-}
-
-func (s *Server) writeRuleList(w http.ResponseWriter, sc ruleScope) error {
-	types, err := s.listRules(sc)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", types)
-	return nil
-}
-
-func (s *Server) v3CreateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	var req v3Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if req.RuleType == "" {
-		return badRequest("ruleType is missing: send {\"ruleType\": \"COMPATIBILITY\", \"config\": \"BACKWARD\"}")
-	}
-	if err := s.setRule(r.Context(), sc, req.RuleType, req.Config, ruleCreate); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v3GetRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("ruleType")
-	cfg, err := s.getRule(sc, t)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v3Rule{RuleType: t, Config: cfg})
-	return nil
-}
-
-func (s *Server) v3UpdateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("ruleType")
-	if err := checkRuleType(t); err != nil {
-		return err
-	}
-	var req v3Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if err := s.setRule(r.Context(), sc, t, req.Config, ruleUpdate); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v3Rule{RuleType: t, Config: req.Config})
-	return nil
-}
-
-func (s *Server) deleteRuleNoContent(w http.ResponseWriter, r *http.Request, sc ruleScope, ruleType string) error {
-	if err := s.deleteRule(r.Context(), sc, ruleType); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v3ListGlobalRules(w http.ResponseWriter, _ *http.Request) error {
-	return s.writeRuleList(w, ruleScope{})
-}
-
-func (s *Server) v3CreateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3CreateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3DeleteGlobalRules(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, "")
-}
-
-func (s *Server) v3GetGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3GetRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3UpdateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3UpdateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3DeleteGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, r.PathValue("ruleType"))
-}
-
-func (s *Server) v3ListArtifactRules(w http.ResponseWriter, r *http.Request) error {
-	return s.writeRuleList(w, artifactScope(r))
-}
-
-func (s *Server) v3CreateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3CreateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3DeleteArtifactRules(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), "")
-}
-
-func (s *Server) v3GetArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3GetRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3UpdateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3UpdateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3DeleteArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), r.PathValue("ruleType"))
 }
