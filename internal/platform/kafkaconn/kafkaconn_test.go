@@ -35,6 +35,31 @@ func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	return c
 }
 
+// connectErr connects with cfg within timeout and returns why it could
+// not, failing t if it could.
+func connectErr(t *testing.T, cfg Config, timeout time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cl, err := NewClient(ctx, cfg)
+	if err == nil {
+		cl.Close()
+		t.Fatal("connected")
+	}
+	t.Log(err)
+	return err
+}
+
+// errorSays fails t for each of want that err's message lacks.
+func errorSays(t *testing.T, err error, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+}
+
 // roundTrip connects with cfg, produces a record and consumes it back.
 func roundTrip(t *testing.T, cfg Config, extra ...kgo.Opt) {
 	t.Helper()
@@ -177,19 +202,8 @@ func TestConnectErrors(t *testing.T) {
 				cfg.Brokers = c.ListenAddrs()
 			}
 			cfg.Logger = quiet
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			cl, err := NewClient(ctx, cfg)
-			if err == nil {
-				cl.Close()
-				t.Fatal("connected")
-			}
-			t.Log(err)
-			for _, w := range append(tt.want, "kafka at "+cfg.Brokers[0]) {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
+			err := connectErr(t, cfg, 2*time.Second)
+			errorSays(t, err, append(tt.want, "kafka at "+cfg.Brokers[0])...)
 		})
 	}
 }
