@@ -482,58 +482,63 @@ func (c *Client) decode(body []byte, v any, method, u string) error {
 	return nil
 }
 
+// artifactKeyJSON is what v3 and v2 bodies say of an artifact: its group,
+// id and type, each API in its own spelling, and its name.
+type artifactKeyJSON struct {
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`   // v3
+	ID           string `json:"id"`           // v2
+	ArtifactType string `json:"artifactType"` // v3
+	Type         string `json:"type"`         // v2
+	Name         string `json:"name"`
+}
+
+// resolve returns the group (the client's when the body has none), the
+// artifact id (artifactID when the body has none) and the type, whichever
+// API spelled them.
+func (k artifactKeyJSON) resolve(c *Client, artifactID string) (group, id, typ string) {
+	return firstNonEmpty(k.GroupID, c.group), firstNonEmpty(k.ArtifactID, k.ID, artifactID), firstNonEmpty(k.ArtifactType, k.Type)
+}
+
 // versionJSON is the union of v3 VersionMetaData / SearchedVersion and v2
 // ArtifactMetaData / VersionMetaData / SearchedVersion.
 type versionJSON struct {
-	GroupID      string     `json:"groupId"`
-	ArtifactID   string     `json:"artifactId"` // v3
-	ID           string     `json:"id"`         // v2
-	Version      flexString `json:"version"`
-	ArtifactType string     `json:"artifactType"` // v3
-	Type         string     `json:"type"`         // v2
-	Name         string     `json:"name"`
-	GlobalID     int64      `json:"globalId"`
-	ContentID    int64      `json:"contentId"`
-	CreatedOn    apiTime    `json:"createdOn"`
+	artifactKeyJSON
+	Version   flexString `json:"version"`
+	GlobalID  int64      `json:"globalId"`
+	ContentID int64      `json:"contentId"`
+	CreatedOn apiTime    `json:"createdOn"`
 }
 
 func (c *Client) meta(v versionJSON, artifactID string) VersionMeta {
 	m := VersionMeta{
-		GroupID:      firstNonEmpty(v.GroupID, c.group),
-		ArtifactID:   firstNonEmpty(v.ArtifactID, v.ID, artifactID),
-		Version:      string(v.Version),
-		ArtifactType: firstNonEmpty(v.ArtifactType, v.Type),
-		Name:         v.Name,
-		GlobalID:     v.GlobalID,
-		ContentID:    v.ContentID,
-		CreatedOn:    time.Time(v.CreatedOn),
+		Version:   string(v.Version),
+		Name:      v.Name,
+		GlobalID:  v.GlobalID,
+		ContentID: v.ContentID,
+		CreatedOn: time.Time(v.CreatedOn),
 	}
+	m.GroupID, m.ArtifactID, m.ArtifactType = v.resolve(c, artifactID)
 	return m
 }
 
 // artifactJSON is the union of v3 and v2 SearchedArtifact.
 type artifactJSON struct {
-	GroupID      string  `json:"groupId"`
-	ArtifactID   string  `json:"artifactId"` // v3
-	ID           string  `json:"id"`         // v2
-	ArtifactType string  `json:"artifactType"`
-	Type         string  `json:"type"`
-	Name         string  `json:"name"`
-	Description  string  `json:"description"`
-	CreatedOn    apiTime `json:"createdOn"`
-	ModifiedOn   apiTime `json:"modifiedOn"`
+	artifactKeyJSON
+	Description string  `json:"description"`
+	CreatedOn   apiTime `json:"createdOn"`
+	ModifiedOn  apiTime `json:"modifiedOn"`
 }
 
 func (c *Client) artifactMeta(a artifactJSON) ArtifactMeta {
-	return ArtifactMeta{
-		GroupID:      firstNonEmpty(a.GroupID, c.group),
-		ArtifactID:   firstNonEmpty(a.ArtifactID, a.ID),
-		ArtifactType: firstNonEmpty(a.ArtifactType, a.Type),
-		Name:         a.Name,
-		Description:  a.Description,
-		CreatedOn:    time.Time(a.CreatedOn),
-		ModifiedOn:   time.Time(a.ModifiedOn),
+	m := ArtifactMeta{
+		Name:        a.Name,
+		Description: a.Description,
+		CreatedOn:   time.Time(a.CreatedOn),
+		ModifiedOn:  time.Time(a.ModifiedOn),
 	}
+	m.GroupID, m.ArtifactID, m.ArtifactType = a.resolve(c, "")
+	return m
 }
 
 func firstNonEmpty(s ...string) string {
