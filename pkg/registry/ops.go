@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // VersionMeta describes one version of an artifact.
@@ -182,7 +184,7 @@ func (c *Client) registerV3(ctx context.Context, artifactID, artifactType, conte
 		return VersionMeta{}, err
 	}
 	var out v3CreateArtifactResponse
-	if err := c.decode(resp.Body(), &out, http.MethodPost, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &out); err != nil {
 		return VersionMeta{}, err
 	}
 	if out.Version == nil {
@@ -208,7 +210,7 @@ func (c *Client) registerV2(ctx context.Context, artifactID, artifactType, conte
 		return VersionMeta{}, err
 	}
 	var out versionJSON
-	if err := c.decode(resp.Body(), &out, http.MethodPost, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &out); err != nil {
 		return VersionMeta{}, err
 	}
 	return c.meta(out, artifactID), nil
@@ -231,7 +233,7 @@ func (c *Client) Versions(ctx context.Context, artifactID string) ([]VersionMeta
 			Count    int           `json:"count"`
 			Versions []versionJSON `json:"versions"`
 		}
-		if err := c.decode(resp.Body(), &page, http.MethodGet, resp.Request.URL); err != nil {
+		if err := c.decode(resp, &page); err != nil {
 			return nil, err
 		}
 		for _, v := range page.Versions {
@@ -251,15 +253,7 @@ func (c *Client) Latest(ctx context.Context, artifactID string) (VersionMeta, er
 	if c.v2 {
 		path = c.artifactPath(artifactID) + "/meta"
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
-	if err != nil {
-		return VersionMeta{}, c.notFound(err, "artifact "+artifactID, true, "get latest version of "+artifactID)
-	}
-	var v versionJSON
-	if err := c.decode(resp.Body(), &v, http.MethodGet, resp.Request.URL); err != nil {
-		return VersionMeta{}, err
-	}
-	return c.meta(v, artifactID), nil
+	return c.versionAt(ctx, path, artifactID, "artifact "+artifactID, "get latest version of "+artifactID)
 }
 
 // Version returns the metadata of one version of the artifact; "latest"
@@ -275,15 +269,7 @@ func (c *Client) Version(ctx context.Context, artifactID, version string) (Versi
 	if c.v2 {
 		path += "/meta"
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
-	if err != nil {
-		return VersionMeta{}, c.notFound(err, "version "+version+" of artifact "+artifactID, true, "get version "+version+" of "+artifactID)
-	}
-	var v versionJSON
-	if err := c.decode(resp.Body(), &v, http.MethodGet, resp.Request.URL); err != nil {
-		return VersionMeta{}, err
-	}
-	return c.meta(v, artifactID), nil
+	return c.versionAt(ctx, path, artifactID, "version "+version+" of artifact "+artifactID, "get version "+version+" of "+artifactID)
 }
 
 // Content returns the content of one version of the artifact; "latest"
@@ -352,7 +338,7 @@ func (c *Client) List(ctx context.Context) ([]ArtifactMeta, error) {
 			Count     int            `json:"count"`
 			Artifacts []artifactJSON `json:"artifacts"`
 		}
-		if err := c.decode(resp.Body(), &page, http.MethodGet, resp.Request.URL); err != nil {
+		if err := c.decode(resp, &page); err != nil {
 			return nil, err
 		}
 		for _, a := range page.Artifacts {
@@ -426,7 +412,7 @@ func (c *Client) Rule(ctx context.Context, artifactID string, rule RuleType) (st
 	var r struct {
 		Config string `json:"config"`
 	}
-	if err := c.decode(resp.Body(), &r, http.MethodGet, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &r); err != nil {
 		return "", err
 	}
 	return r.Config, nil
@@ -464,22 +450,37 @@ func (c *Client) SystemInfo(ctx context.Context) (name, version string, err erro
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	}
-	if err := c.decode(resp.Body(), &info, http.MethodGet, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &info); err != nil {
 		return "", "", err
 	}
 	return info.Name, info.Version, nil
 }
 
-// decode unmarshals a 2xx JSON body.
-func (c *Client) decode(body []byte, v any, method, u string) error {
+// decode unmarshals the JSON body of a 2xx response.
+func (c *Client) decode(resp *resty.Response, v any) error {
+	body := resp.Body()
 	if err := json.Unmarshal(body, v); err != nil {
 		text := string(body)
 		if len(text) > 100 {
 			text = text[:100] + "..."
 		}
-		return fmt.Errorf("registry at %s answered %s %s with malformed JSON (%v) %q: is the URL an Apicurio Registry?", c.base, method, u, err, text)
+		return fmt.Errorf("registry at %s answered %s %s with malformed JSON (%v) %q: is the URL an Apicurio Registry?", c.base, resp.Request.Method, resp.Request.URL, err, text)
 	}
 	return nil
+}
+
+// versionAt GETs the metadata of the version at path; what and doing say
+// in a not-found error what was missing and what was being done.
+func (c *Client) versionAt(ctx context.Context, path, artifactID, what, doing string) (VersionMeta, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
+	if err != nil {
+		return VersionMeta{}, c.notFound(err, what, true, doing)
+	}
+	var v versionJSON
+	if err := c.decode(resp, &v); err != nil {
+		return VersionMeta{}, err
+	}
+	return c.meta(v, artifactID), nil
 }
 
 // artifactKeyJSON is what v3 and v2 bodies say of an artifact: its group,

@@ -517,7 +517,7 @@ func TestRetries(t *testing.T) {
 		{name: "proxy page", faults: []registrytest.Fault{{Status: 502, Times: 3, ContentType: "text/html", Body: "<html>Bad Gateway</html>"}},
 			wantErr: true, retry: true, requests: 3, msg: `unexpected text/html body "<html>Bad Gateway</html>"`},
 		{name: "malformed JSON is final", faults: []registrytest.Fault{{Status: 200, Body: `{"globalId": 1,`}},
-			wantErr: true, requests: 1, msg: "malformed JSON"},
+			wantErr: true, requests: 1, msg: "/artifacts/art/versions/branch=latest with malformed JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
