@@ -218,30 +218,13 @@ func (c *Client) registerV2(ctx context.Context, artifactID, artifactType, conte
 
 // Versions lists every version of the artifact, oldest first.
 func (c *Client) Versions(ctx context.Context, artifactID string) ([]VersionMeta, error) {
+	vs, err := listAll[versionJSON](ctx, c, c.artifactPath(artifactID)+"/versions", "globalId")
+	if err != nil {
+		return nil, c.notFound(err, "artifact "+artifactID, true, "list versions of "+artifactID)
+	}
 	var all []VersionMeta
-	for offset := 0; ; offset += pageSize {
-		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
-		if !c.v2 {
-			q.Set("orderby", "globalId")
-			q.Set("order", "asc")
-		}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: c.artifactPath(artifactID) + "/versions", query: q})
-		if err != nil {
-			return nil, c.notFound(err, "artifact "+artifactID, true, "list versions of "+artifactID)
-		}
-		var page struct {
-			Count    int           `json:"count"`
-			Versions []versionJSON `json:"versions"`
-		}
-		if err := c.decode(resp, &page); err != nil {
-			return nil, err
-		}
-		for _, v := range page.Versions {
-			all = append(all, c.meta(v, artifactID))
-		}
-		if len(page.Versions) == 0 || len(all) >= page.Count {
-			break
-		}
+	for _, v := range vs {
+		all = append(all, c.meta(v, artifactID))
 	}
 	slices.SortFunc(all, func(a, b VersionMeta) int { return cmp.Compare(a.GlobalID, b.GlobalID) })
 	return all, nil
@@ -320,36 +303,53 @@ func (c *Client) contentByID(ctx context.Context, prefix, kind string, id int64)
 // List returns every artifact of the client's group, by artifact id. A
 // group that does not exist has no artifacts.
 func (c *Client) List(ctx context.Context) ([]ArtifactMeta, error) {
+	as, err := listAll[artifactJSON](ctx, c, "/groups/"+escape(c.group)+"/artifacts", "artifactId")
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts of group %s: %w", c.group, err)
+	}
 	var all []ArtifactMeta
-	for offset := 0; ; offset += pageSize {
-		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
-		if !c.v2 {
-			q.Set("orderby", "artifactId")
-			q.Set("order", "asc")
-		}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: "/groups/" + escape(c.group) + "/artifacts", query: q})
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list artifacts of group %s: %w", c.group, err)
-		}
-		var page struct {
-			Count     int            `json:"count"`
-			Artifacts []artifactJSON `json:"artifacts"`
-		}
-		if err := c.decode(resp, &page); err != nil {
-			return nil, err
-		}
-		for _, a := range page.Artifacts {
-			all = append(all, c.artifactMeta(a))
-		}
-		if len(page.Artifacts) == 0 || len(all) >= page.Count {
-			break
-		}
+	for _, a := range as {
+		all = append(all, c.artifactMeta(a))
 	}
 	slices.SortFunc(all, func(a, b ArtifactMeta) int { return strings.Compare(a.ArtifactID, b.ArtifactID) })
 	return all, nil
+}
+
+// pageJSON is a page of a v3 or v2 list: of versions or of artifacts.
+type pageJSON[J any] struct {
+	Count     int `json:"count"`
+	Versions  []J `json:"versions"`
+	Artifacts []J `json:"artifacts"`
+}
+
+// listAll GETs the list at path page by page (v3 ordered by orderBy,
+// ascending) until it holds Count items or a page is empty, and returns
+// the items.
+func listAll[J any](ctx context.Context, c *Client, path, orderBy string) ([]J, error) {
+	var all []J
+	for offset := 0; ; offset += pageSize {
+		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
+		if !c.v2 {
+			q.Set("orderby", orderBy)
+			q.Set("order", "asc")
+		}
+		resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q})
+		if err != nil {
+			return nil, err
+		}
+		var page pageJSON[J]
+		if err := c.decode(resp, &page); err != nil {
+			return nil, err
+		}
+		items := append(page.Versions, page.Artifacts...)
+		all = append(all, items...)
+		if len(items) == 0 || len(all) >= page.Count {
+			return all, nil
+		}
+	}
 }
 
 // Delete deletes the artifact and all its versions.
