@@ -18,6 +18,14 @@ import (
 // the enricher create when --partitions is not given.
 const DefaultPartitions = 3
 
+// CheckPartitions refuses a --partitions of less than one.
+func CheckPartitions(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--partitions %d: a topic needs at least one partition; give the count of partitions of the topics to create, e.g. --partitions %d", n, DefaultPartitions)
+	}
+	return nil
+}
+
 // The input files the producer, the enricher and the demo read unless told
 // otherwise, relative to the repository's root.
 const (

@@ -34,6 +34,7 @@ func Declare(set *config.Set) cli.Job {
 	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
+	set.Check(func() error { return app.CheckPartitions(parts) })
 	return func(ctx context.Context, rt cli.Runtime) error {
 		clients, err := conn.Connect(ctx, rt.Log)
 		if err != nil {
