@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,11 +74,9 @@ func getMetrics(t *testing.T, base string) map[string]*dto.MetricFamily {
 // /metrics account for exactly what was produced, read and written.
 func TestProgressAndMetrics(t *testing.T) {
 	s := schemaStack(t)
-	dir := t.TempDir()
-	onTime, late := filepath.Join(dir, "ontime.csv"), filepath.Join(dir, "late.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	writeSalesSeeded(t, onTime, 600, time.Second, 11, t0)
-	writeSalesSeeded(t, late, 40, time.Second, 11, t0.Add(-24*time.Hour)) // same seed: the same regions, so the same partitions
+	onTime := seededSalesFile(t, 600, time.Second, 11, t0)
+	late := seededSalesFile(t, 40, time.Second, 11, t0.Add(-24*time.Hour)) // same seed: the same regions, so the same partitions
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	base := "http://" + addr
 	enr, out := startBin(t, s, "enricher", "--trigger", "300ms", "--regions", "../data/regions.csv", "--http-addr", addr)
