@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // v3 response bodies, as the v3 OpenAPI document names them.
@@ -18,14 +19,25 @@ type v3SystemInfo struct {
 	BuiltOn     string `json:"builtOn"`
 }
 
+// v3Audit are the fields, in the order they are written, that say who
+// made and changed a group, an artifact or a version, and when. The
+// registry has no users: the owner and modifier are empty.
+type v3Audit struct {
+	Owner      string `json:"owner"`
+	CreatedOn  string `json:"createdOn"`
+	ModifiedBy string `json:"modifiedBy"`
+	ModifiedOn string `json:"modifiedOn"`
+}
+
+func toV3Audit(created, modified time.Time) v3Audit {
+	return v3Audit{CreatedOn: formatTime(created), ModifiedOn: formatTime(modified)}
+}
+
 type v3Group struct {
-	GroupID     string            `json:"groupId"`
-	Description string            `json:"description,omitempty"`
-	Owner       string            `json:"owner"`
-	CreatedOn   string            `json:"createdOn"`
-	ModifiedBy  string            `json:"modifiedBy"`
-	ModifiedOn  string            `json:"modifiedOn"`
-	Labels      map[string]string `json:"labels,omitempty"`
+	GroupID     string `json:"groupId"`
+	Description string `json:"description,omitempty"`
+	v3Audit
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 type v3GroupList struct {
@@ -35,16 +47,13 @@ type v3GroupList struct {
 
 // v3Artifact serves as both ArtifactMetaData and SearchedArtifact.
 type v3Artifact struct {
-	GroupID      string            `json:"groupId"`
-	ArtifactID   string            `json:"artifactId"`
-	Name         string            `json:"name,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	ArtifactType string            `json:"artifactType"`
-	Owner        string            `json:"owner"`
-	CreatedOn    string            `json:"createdOn"`
-	ModifiedBy   string            `json:"modifiedBy"`
-	ModifiedOn   string            `json:"modifiedOn"`
-	Labels       map[string]string `json:"labels,omitempty"`
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`
+	Name         string `json:"name,omitempty"`
+	Description  string `json:"description,omitempty"`
+	ArtifactType string `json:"artifactType"`
+	v3Audit
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 type v3ArtifactList struct {
@@ -54,20 +63,17 @@ type v3ArtifactList struct {
 
 // v3Version serves as both VersionMetaData and SearchedVersion.
 type v3Version struct {
-	GroupID      string            `json:"groupId"`
-	ArtifactID   string            `json:"artifactId"`
-	Version      string            `json:"version"`
-	Name         string            `json:"name,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	ArtifactType string            `json:"artifactType"`
-	State        string            `json:"state"`
-	Owner        string            `json:"owner"`
-	CreatedOn    string            `json:"createdOn"`
-	ModifiedBy   string            `json:"modifiedBy"`
-	ModifiedOn   string            `json:"modifiedOn"`
-	GlobalID     int64             `json:"globalId"`
-	ContentID    int64             `json:"contentId"`
-	Labels       map[string]string `json:"labels,omitempty"`
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`
+	Version      string `json:"version"`
+	Name         string `json:"name,omitempty"`
+	Description  string `json:"description,omitempty"`
+	ArtifactType string `json:"artifactType"`
+	State        string `json:"state"`
+	v3Audit
+	GlobalID  int64             `json:"globalId"`
+	ContentID int64             `json:"contentId"`
+	Labels    map[string]string `json:"labels,omitempty"`
 }
 
 type v3VersionList struct {
@@ -120,19 +126,18 @@ type v3CreateGroup struct {
 }
 
 func toV3Group(g groupView) v3Group {
-	return v3Group{GroupID: g.id, Description: g.description, CreatedOn: formatTime(g.created),
-		ModifiedOn: formatTime(g.modified), Labels: g.labels}
+	return v3Group{GroupID: g.id, Description: g.description, v3Audit: toV3Audit(g.created, g.modified), Labels: g.labels}
 }
 
 func toV3Artifact(a artifactView) v3Artifact {
 	return v3Artifact{GroupID: a.groupID, ArtifactID: a.artifactID, Name: a.name, Description: a.description,
-		ArtifactType: a.typ, CreatedOn: formatTime(a.created), ModifiedOn: formatTime(a.modified), Labels: a.labels}
+		ArtifactType: a.typ, v3Audit: toV3Audit(a.created, a.modified), Labels: a.labels}
 }
 
 func toV3Version(v versionView) v3Version {
 	return v3Version{GroupID: v.groupID, ArtifactID: v.artifactID, Version: v.version, Name: v.name,
-		Description: v.description, ArtifactType: v.typ, State: "ENABLED", CreatedOn: formatTime(v.created),
-		ModifiedOn: formatTime(v.created), GlobalID: v.globalID, ContentID: v.contentID, Labels: v.labels}
+		Description: v.description, ArtifactType: v.typ, State: "ENABLED", v3Audit: toV3Audit(v.created, v.created),
+		GlobalID: v.globalID, ContentID: v.contentID, Labels: v.labels}
 }
 
 func (s *Server) v3Routes() []route {
