@@ -54,13 +54,11 @@ func Declare(set *config.Set) cli.Job {
 		if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 			return fmt.Errorf("--since %s is not before --until %s: no window can match", since, until)
 		}
-		reg, err := conn.Connect(ctx, rt.Log)
-		if err != nil {
+		if job.Clients, err = conn.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
-		job.Kafka, job.Registry = conn.Kafka, reg
 		if check {
-			aj.Kafka, aj.Registry, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Kafka, job.Registry, job.Topic, int64(maxS)
+			aj.Clients, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Clients, job.Topic, int64(maxS)
 			return runAudit(ctx, rt.Stdout, aj)
 		}
 		if follow {
