@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -29,6 +30,10 @@ type Config struct {
 	Long bool
 	// Command is how the report says to rerun it.
 	Command string
+	// Only, if not empty, names the sections to measure (see Sections);
+	// such a partial run writes its report to Stdout instead of Out.
+	Only   []string
+	Stdout io.Writer
 }
 
 // Suite is one `go test -bench` invocation.

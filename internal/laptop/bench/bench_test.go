@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestParseBench(t *testing.T) {
 	out := []byte(`goos: linux
@@ -23,5 +26,27 @@ ok  	github.com/salesstream/salesstream/pkg/window	1.2s
 	}
 	if v := metric(m, "BenchmarkProcess", "events/s"); v != 0 {
 		t.Errorf("missing unit gave %v", v)
+	}
+}
+
+func TestParseSections(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"ceiling", []string{"ceiling"}, false},
+		{" ceiling, memory ", []string{"ceiling", "memory"}, false},
+		{"ceiling,nope", nil, true},
+	} {
+		got, err := ParseSections(tc.in)
+		if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseSections(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+		cfg := Config{Only: got}
+		if !tc.wantErr && (cfg.Want("ceiling") != (len(got) == 0 || slices.Contains(got, "ceiling"))) {
+			t.Errorf("Want(ceiling) with %v is %v", got, cfg.Want("ceiling"))
+		}
 	}
 }

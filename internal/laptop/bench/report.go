@@ -29,21 +29,30 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 	fmt.Fprintf(&b, "Rerun with `%s` (it rewrites this file; `-long` adds the 10M-sale backlog). The machines are shared and noisy: take each figure as one measurement, and compare speeds as ratios within one run.\n\n", cfg.Command)
 	fmt.Fprintf(&b, "Kafka is the embedded stack (a kfake broker and the embedded registry, 3 partitions per topic) in the harness's process; the enricher runs as a child process, so its memory is its own: peak RSS is its VmHWM, sampled every 10 ms.\n\n")
 
-	byName, err := goBenchmarks(ctx, &b, log)
-	if err != nil {
-		return err
+	var byName map[string]Result
+	if cfg.Want(SectionGo) {
+		if byName, err = goBenchmarks(ctx, &b, log); err != nil {
+			return err
+		}
 	}
-	sizes := []int64{1_000_000, 3_000_000}
-	if cfg.Long {
-		sizes = append(sizes, 10_000_000)
+	var sizes []int64
+	if cfg.Want(SectionCeiling) {
+		sizes = append(sizes, 1_000_000)
+	}
+	if cfg.Want(SectionMemory) {
+		sizes = append(sizes, 3_000_000)
+		if cfg.Long {
+			sizes = append(sizes, 10_000_000)
+		}
 	}
 	var (
 		backlogs []Backlog
 		failed   []string
 	)
 	for i, n := range sizes {
-		bl, err := runBacklog(ctx, dir, dir, n, i == 0, log)
-		if err != nil && i == 0 {
+		ceilings := i == 0 && cfg.Want(SectionCeiling)
+		bl, err := runBacklog(ctx, dir, dir, n, ceilings, cfg.Want(SectionMemory), log)
+		if err != nil && ceilings {
 			return fmt.Errorf("backlog of %d: %w", n, err)
 		}
 		if err != nil {
@@ -54,13 +63,18 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 		}
 		backlogs = append(backlogs, bl)
 	}
-	log("producer against the bare producer")
-	prod, err := runProducing(ctx, dir, dir, 1_000_000)
-	if err != nil {
-		return err
+	var prod Producing
+	if cfg.Want(SectionProducer) {
+		log("producer against the bare producer")
+		if prod, err = runProducing(ctx, dir, dir, 1_000_000); err != nil {
+			return err
+		}
 	}
 	var lats []Latency
 	for _, r := range []int{50_000, 10_000} {
+		if !cfg.Want(SectionLatency) {
+			break
+		}
 		log("latency at %d sales/s", r)
 		lat, err := runLatency(ctx, dir, dir, r, 10*time.Second)
 		if err != nil {
@@ -69,7 +83,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 		lats = append(lats, lat)
 	}
 	var scale []Scale
-	for k := 1; k <= 3; k++ {
+	for k := 1; k <= 3 && cfg.Want(SectionScale); k++ {
 		log("scale: %d instances", k)
 		s, err := runScale(ctx, dir, dir, k, 1_000_000)
 		if err != nil {
@@ -79,6 +93,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 	}
 	var wins []Windows
 	for _, rows := range []int{10_000, 100_000, 1_000_000} {
+		if !cfg.Want(SectionWindows) {
+			break
+		}
 		log("open windows: %d", rows)
 		w, err := runWindows(ctx, dir, dir, rows)
 		if err != nil {
@@ -87,20 +104,39 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 		wins = append(wins, w)
 	}
 
-	writeCeilings(&b, backlogs[0], prod)
-	writeMemory(&b, backlogs)
+	if cfg.Want(SectionCeiling) {
+		writeCeilings(&b, backlogs[0], prod, cfg.Want(SectionProducer))
+	}
+	if cfg.Want(SectionProducer) && !cfg.Want(SectionCeiling) {
+		fmt.Fprintf(&b, "\n## Producer against the bare producer\n\n| what | time | sales/s | ratio |\n| --- | --- | --- | --- |\n")
+		writeProducer(&b, prod)
+	}
+	if cfg.Want(SectionMemory) {
+		writeMemory(&b, backlogs)
+	}
 	for _, f := range failed {
 		fmt.Fprintf(&b, "\n%s\n", f)
 	}
-	writeLatency(&b, lats)
-	writeScale(&b, scale)
-	writeWindows(&b, wins)
+	if len(lats) > 0 {
+		writeLatency(&b, lats)
+	}
+	if len(scale) > 0 {
+		writeScale(&b, scale)
+	}
+	if len(wins) > 0 {
+		writeWindows(&b, wins)
+	}
 	win := metric(byName, "BenchmarkReferenceShape/update", "events/s")
 	proc := metric(byName, "BenchmarkProcess", "records/s")
 	if win > 0 && proc > 0 {
 		fmt.Fprintf(&b, "\n## The hot path\n\n- Windowing is %.1f%% of the enricher's per-record CPU cost (%.0f vs %.0f per second on one core).\n", 100*proc/win, win, proc)
 	}
 	fmt.Fprintf(&b, "\nThe whole run took %v.\n", time.Since(began).Round(time.Second))
+	if len(cfg.Only) > 0 {
+		// A partial run does not replace the report.
+		_, err := io.WriteString(cfg.Stdout, b.String())
+		return err
+	}
 	return os.WriteFile(cfg.Out, []byte(b.String()), 0o644)
 }
 
@@ -129,7 +165,7 @@ func rate(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() }
 
 func mb(n int64) string { return fmt.Sprintf("%.0f MB", float64(n)/1e6) }
 
-func writeCeilings(b *strings.Builder, bl Backlog, p Producing) {
+func writeCeilings(b *strings.Builder, bl Backlog, p Producing, producer bool) {
 	fmt.Fprintf(b, "\n## Against the ceilings (%d sales, same broker, same run)\n\n", bl.Sales)
 	fmt.Fprintf(b, "| what | time | sales/s | ratio |\n| --- | --- | --- | --- |\n")
 	bare := rate(bl.Sales, bl.Consume)
@@ -137,10 +173,16 @@ func writeCeilings(b *strings.Builder, bl Backlog, p Producing) {
 	fmt.Fprintf(b, "| bare consumer + general Avro decode | %v | %.0f | %.2f |\n", bl.Decode.Round(time.Millisecond), rate(bl.Sales, bl.Decode), rate(bl.Sales, bl.Decode)/bare)
 	fmt.Fprintf(b, "| `enricher --once`, child process, start to exit | %v | %.0f | **%.2f** |\n", bl.Once.Round(time.Millisecond), rate(bl.Sales, bl.Once), rate(bl.Sales, bl.Once)/bare)
 	fmt.Fprintf(b, "| enricher streaming `--trigger 100ms`, start to all committed | %v | %.0f | %.2f (%.2f× `--once`) |\n", bl.Stream.Round(time.Millisecond), rate(bl.Sales, bl.Stream), rate(bl.Sales, bl.Stream)/bare, bl.Once.Seconds()/bl.Stream.Seconds())
+	if producer {
+		writeProducer(b, p)
+	}
+	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading.\n")
+}
+
+func writeProducer(b *strings.Builder, p Producing) {
 	bp := rate(int64(p.Sales), p.Bare)
 	fmt.Fprintf(b, "| bare franz-go producer of the same records (encode, headers, acks=all, 5 ms linger) | %v | %.0f | 1 |\n", p.Bare.Round(time.Millisecond), bp)
 	fmt.Fprintf(b, "| producer (reads the CSV, encodes, sends) | %v | %.0f | **%.2f** |\n", p.Producer.Round(time.Millisecond), rate(int64(p.Sales), p.Producer), rate(int64(p.Sales), p.Producer)/bp)
-	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading.\n")
 }
 
 func writeMemory(b *strings.Builder, bls []Backlog) {
