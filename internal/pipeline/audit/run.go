@@ -24,6 +24,7 @@ type auditor struct {
 	led        *ledger
 	b          *Batch
 	regionPart map[string]int32 // region -> repartition partition
+	direct     windowedRanges   // sales windowed without the round trip
 	watermark  map[int32]int64  // repartition partition -> watermark at the cut
 }
 
@@ -82,6 +83,10 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 // repartitioned files a repartition record that carries a sale: windowed
 // if below the group's committed offset, in flight otherwise.
 func (a *auditor) repartitioned(r *kgo.Record) error {
+	if p, from, to, ok, err := enricher.WindowedRange(r.Value); ok {
+		a.windowedRange(r, p, from, to, err)
+		return nil
+	}
 	p, off, sale, err := enricher.RepartitionSource(r.Value)
 	switch {
 	case err != nil:
@@ -171,6 +176,9 @@ func (a *auditor) sale(ctx context.Context, r *kgo.Record) error {
 	s := Sale{Partition: r.Partition, Offset: r.Offset}
 	if slot := a.led.slot(r.Partition, r.Offset); slot != nil {
 		*slot |= fRead
+		if a.direct.has(r.Partition, r.Offset) {
+			a.directSale(slot)
+		}
 		s.Fate = *slot
 	}
 	if li, ok := a.led.late[saleAt{r.Partition, r.Offset}]; ok {
@@ -255,6 +263,11 @@ func (a *auditor) closed(k Key) bool {
 		return true
 	}
 	p, ok := a.regionPart[k.Region]
+	if n := int32(len(a.c.ends[a.st.RepartitionTopic])); !ok && n > 0 {
+		// No sale of the region took the round trip: its partition is
+		// the one the enricher windowed it in, by the same hash.
+		p, ok = enricher.RegionPartition(k.Region, n), true
+	}
 	if !ok {
 		return false
 	}

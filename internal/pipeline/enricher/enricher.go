@@ -156,6 +156,11 @@ type Config struct {
 	// what the repartition topic holds after that commit, and Run
 	// returns. It expects to be the group's only member.
 	Once bool
+	// RoundTrip makes every micro-batch take the round trip through the
+	// repartition topic, even when this instance owns every partition and
+	// could take the direct path (direct.go), which gives the same
+	// results.
+	RoundTrip bool
 	// MaxRecordsPerTrigger and MaxBytesPerTrigger bound a micro-batch
 	// (Spark's maxOffsetsPerTrigger): one that reaches either commits at
 	// once, whatever the trigger, and the next starts. Records count

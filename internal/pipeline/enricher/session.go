@@ -40,6 +40,9 @@ type session struct {
 	sharesSet bool
 	lastFull  bool
 	behind    bool // a fetch of the open batch showed sales left behind it
+	// regionParts remembers the repartition partition of regions, for
+	// the direct path (direct.go).
+	regionParts map[string]int32
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -245,12 +248,16 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if err := s.tx.begin(); err != nil {
 		return err
 	}
+	direct := s.decideDirect()
 	defer s.b.f.processed(time.Now())
 	for it := fs.RecordIter(); !it.Done(); {
 		r := it.Next()
 		tr.observe(r)
 		s.b.take(r)
 		s.share(r, tr.limits.records)
+		if direct && r.Topic == e.cfg.SalesTopic {
+			s.b.direct.span(r)
+		}
 		if r.Attrs.IsControl() {
 			continue
 		}

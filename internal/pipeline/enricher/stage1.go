@@ -93,6 +93,10 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	if region == sales.Unassigned {
 		b.noRegion.add(s.Country)
 	}
+	if b.fold != nil {
+		b.fold(region, &f, r)
+		return nil
+	}
 	b.emit(&kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,
 		Key:     b.key(region),
