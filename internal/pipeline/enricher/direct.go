@@ -142,7 +142,24 @@ type directBatch struct {
 	// missing counts sales whose repartition partition had no table: the
 	// group took it away mid-batch, and the batch must not commit.
 	missing int64
+	// data says the batch polled a record other than a transaction
+	// marker or a windowed-range record.
+	data bool
 }
+
+// note notes a polled record of the batch; rep is the repartition topic.
+func (d *directBatch) note(r *kgo.Record, rep string) {
+	if !d.data && !r.Attrs.IsControl() && (r.Topic != rep || !isWindowedRange(r.Value)) {
+		d.data = true
+	}
+}
+
+// bookkeeping reports whether b polled records, all of them transaction
+// markers or windowed-range records: nothing to window or write, only
+// offsets to commit. Such a batch ends at once instead of at the tick, so
+// that the group's offsets pass the last direct batch's range records
+// without waiting a trigger interval.
+func (b *batch) bookkeeping() bool { return b.polled > 0 && !b.direct.data }
 
 // span notes a polled record of the sales topic.
 func (d *directBatch) span(r *kgo.Record) {

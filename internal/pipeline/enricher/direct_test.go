@@ -209,3 +209,31 @@ func readTopic(ctx context.Context, t *testing.T, opts []kgo.Opt, topic string, 
 	}
 }
 
+// TestBookkeepingBatch: a batch that polled only transaction markers and
+// windowed-range records ends at once; any other record makes it wait for
+// its trigger.
+func TestBookkeepingBatch(t *testing.T) {
+	control := &kgo.Record{Topic: "rep", Attrs: kgo.NewRecordAttrs(kgo.RecordAttrsOpts{Control: true, Transactional: true})}
+	rangeRec := &kgo.Record{Topic: "rep", Value: appendWindowedRange(nil, 0, 1, 2)}
+	for _, tc := range []struct {
+		name string
+		recs []*kgo.Record
+		want bool
+	}{
+		{"nothing polled", nil, false},
+		{"a windowed-range record", []*kgo.Record{rangeRec}, true},
+		{"a transaction marker", []*kgo.Record{control}, true},
+		{"both", []*kgo.Record{control, rangeRec}, true},
+		{"a watermark marker", []*kgo.Record{rangeRec, {Topic: "rep", Value: appendMarker(nil, marker{})}}, false},
+		{"a sale", []*kgo.Record{{Topic: "sales", Value: appendWindowedRange(nil, 0, 1, 2)}}, false},
+	} {
+		var b batch
+		for _, r := range tc.recs {
+			b.take(r)
+			b.direct.note(r, "rep")
+		}
+		if got := b.bookkeeping(); got != tc.want {
+			t.Errorf("%s: bookkeeping %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -255,6 +255,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		tr.observe(r)
 		s.b.take(r)
 		s.share(r, tr.limits.records)
+		s.b.direct.note(r, e.cfg.RepartitionTopic)
 		if direct && r.Topic == e.cfg.SalesTopic {
 			s.b.direct.span(r)
 		}

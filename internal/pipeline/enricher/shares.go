@@ -321,7 +321,7 @@ func (s *session) share(r *kgo.Record, budget int64) {
 // taken, at its bounds, before its transaction times out, or when the
 // available-now trigger reached its ends.
 func (s *session) due(tr *trigger) bool {
-	if s.sh.met() {
+	if s.sh.met() || s.b.bookkeeping() {
 		return true
 	}
 	if !s.sh.active() {
