@@ -36,7 +36,8 @@ type batch struct {
 	emit func(*kgo.Record)
 	// fold, set on a batch that takes the direct path (direct.go),
 	// windows a valid sale at once instead of forwarding it.
-	fold   func(region string, f *forwarded, r *kgo.Record)
+	// f is passed by value, so that it need not escape to the heap.
+	fold   func(region string, f forwarded, r *kgo.Record)
 	direct directBatch
 
 	// Kept across batches: region names as record keys, shared by the

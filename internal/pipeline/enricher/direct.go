@@ -193,13 +193,13 @@ func (s *session) decideDirect() bool {
 
 // foldDirect is stage 2 for a sale of a direct batch: the fold into the
 // table of the repartition partition its region goes to.
-func (s *session) foldDirect(region string, f *forwarded, r *kgo.Record) {
+func (s *session) foldDirect(region string, f forwarded, r *kgo.Record) {
 	tk := s.tasks[s.regionPartition(region)]
 	if tk == nil {
 		s.b.direct.missing++
 		return
 	}
-	s.e.foldSale(&s.b, tk, region, f, r.Headers)
+	s.e.foldSale(&s.b, tk, region, &f, r.Headers)
 }
 
 // regionPartition returns RegionPartition of region, remembered for up to

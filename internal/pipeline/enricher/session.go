@@ -250,25 +250,51 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	}
 	direct := s.decideDirect()
 	defer s.b.f.processed(time.Now())
-	for it := fs.RecordIter(); !it.Done(); {
-		r := it.Next()
-		tr.observe(r)
-		s.b.take(r)
-		s.share(r, tr.limits.records)
-		s.b.direct.note(r, e.cfg.RepartitionTopic)
-		if direct && r.Topic == e.cfg.SalesTopic {
-			s.b.direct.span(r)
-		}
-		if r.Attrs.IsControl() {
-			continue
-		}
-		if r.Topic == e.cfg.RepartitionTopic {
-			if tk := s.tasks[r.Partition]; tk != nil {
-				e.fold(&s.b, tk, r, s.names)
+	for _, f := range fs {
+		for _, ft := range f.Topics {
+			for _, fp := range ft.Partitions {
+				if err := s.readPartition(ctx, tr, ft.Topic, fp.Records, direct); err != nil {
+					return err
+				}
 			}
+		}
+	}
+	return nil
+}
+
+// readPartition runs the records of one partition of a fetch through
+// their stage. What is tracked by partition (the trigger's ends, the
+// shares, the direct path's spans) notes only the first and last records.
+func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, recs []*kgo.Record, direct bool) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	e := s.e
+	last := recs[len(recs)-1]
+	tr.observe(last)
+	s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
+	if direct && topic == e.cfg.SalesTopic {
+		s.b.direct.span(recs[0])
+		s.b.direct.span(last)
+	}
+	if topic == e.cfg.RepartitionTopic {
+		tk := s.tasks[last.Partition]
+		for _, r := range recs {
+			s.b.take(r)
+			s.b.direct.note(r, e.cfg.RepartitionTopic)
 			// Without a table the partition was revoked after these
 			// records were fetched: the session aborts this micro-batch,
 			// or no longer commits that partition.
+			if tk != nil && !r.Attrs.IsControl() {
+				e.fold(&s.b, tk, r, s.names)
+			}
+		}
+		return nil
+	}
+	for _, r := range recs {
+		s.b.take(r)
+		s.b.direct.note(r, e.cfg.RepartitionTopic)
+		if r.Attrs.IsControl() {
 			continue
 		}
 		if err := e.forward(ctx, &s.b, r, &s.v); err != nil {
