@@ -27,6 +27,12 @@
 // once its transaction has committed, so it reaches the windows one trigger
 // after it was read.
 //
+// An instance that owns every sales and repartition partition takes the
+// direct path instead (direct.go): stage 1 windows each sale at once in the
+// table its region's partition has, and the batch's watermark markers go
+// to the tables before its trigger, with the round trip's results, one
+// trigger sooner. Config.RoundTrip turns it off.
+//
 // The watermark is one for the whole query, as Spark's, whatever the
 // partition counts and however many instances share the group. It crosses
 // the shuffle as Flink carries watermarks through one: in each micro-batch's
