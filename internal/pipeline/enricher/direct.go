@@ -46,10 +46,13 @@ import (
 // instances sharing a group always take the round trip.
 //
 // So that reader --audit can still account for every sale, a direct batch
-// writes, in its transaction, one windowed-range record per sales
-// partition it read to the repartition topic: the sales at offsets
-// [from, to) of that partition that were not dead-lettered were windowed.
-// Stage 2 reads it back and skips it, so the group's repartition offsets
+// writes, in its transaction, windowed-range records to the repartition
+// topic: the sales at offsets [from, to) of a sales partition that were not
+// dead-lettered were windowed. It writes one per sales partition a poll
+// returned, as the poll is read, so that, as on the round trip, the
+// transaction holds records from the batch's first poll on (an instance
+// killed mid-batch leaves a transaction that its successor aborts). Stage
+// 2 reads them back and skips them, so the group's repartition offsets
 // still reach the topic's end.
 
 // Windowed-range value: 'w' | varint sales partition | varint from offset |
@@ -136,9 +139,9 @@ func murmur2(key string) uint32 {
 type directBatch struct {
 	decided bool
 	on      bool
-	// spans holds, per sales partition read, the first offset polled and
-	// one past the last, control records included.
-	spans map[int32][2]int64
+	// ends holds, per sales partition read, one past the last offset
+	// polled, control records included: the next range starts there.
+	ends map[int32]int64
 	// missing counts sales whose repartition partition had no table: the
 	// group took it away mid-batch, and the batch must not commit.
 	missing int64
@@ -161,17 +164,21 @@ func (d *directBatch) note(r *kgo.Record, rep string) {
 // without waiting a trigger interval.
 func (b *batch) bookkeeping() bool { return b.polled > 0 && !b.direct.data }
 
-// span notes a polled record of the sales topic.
-func (d *directBatch) span(r *kgo.Record) {
-	if d.spans == nil {
-		d.spans = map[int32][2]int64{}
+// windowedRange emits the windowed-range record of the polled records
+// first to last of one sales partition, from where the batch's previous
+// poll of it ended, so that a partition's ranges in a batch are adjacent.
+func (s *session) windowedRange(first, last *kgo.Record) {
+	d := &s.b.direct
+	if d.ends == nil {
+		d.ends = map[int32]int64{}
 	}
-	s, ok := d.spans[r.Partition]
-	if !ok {
-		s[0] = r.Offset
+	p, from := first.Partition, first.Offset
+	if end, ok := d.ends[p]; ok {
+		from = end
 	}
-	s[1] = r.Offset + 1
-	d.spans[r.Partition] = s
+	d.ends[p] = last.Offset + 1
+	s.b.emit(&kgo.Record{Topic: s.e.cfg.RepartitionTopic, Partition: p % s.partitions,
+		Value: appendWindowedRange(nil, p, from, last.Offset+1)})
 }
 
 // decideDirect fixes, at the open batch's first record or at its commit,
@@ -219,8 +226,7 @@ func (s *session) regionPartition(region string) int32 {
 }
 
 // commitDirect gives the batch's markers to every table, as stage 2 would
-// read them in the next batch, and writes the windowed-range records. It
-// fails if a sale found no table.
+// read them in the next batch. It fails if a sale found no table.
 func (s *session) commitDirect(ms []marker) error {
 	if n := s.b.direct.missing; n > 0 {
 		return fmt.Errorf("%d sales of the batch found no table: the group took their repartition partitions away", n)
@@ -229,12 +235,6 @@ func (s *session) commitDirect(ms []marker) error {
 		for _, mk := range ms {
 			s.e.noteMarker(&s.b, s.tasks[p], mk)
 		}
-	}
-	spans := s.b.direct.spans
-	for _, p := range slices.Sorted(maps.Keys(spans)) {
-		sp := spans[p]
-		s.b.emit(&kgo.Record{Topic: s.e.cfg.RepartitionTopic, Partition: p % s.partitions,
-			Value: appendWindowedRange(nil, p, sp[0], sp[1])})
 	}
 	return nil
 }

@@ -274,8 +274,7 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 	tr.observe(last)
 	s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
 	if direct && topic == e.cfg.SalesTopic {
-		s.b.direct.span(recs[0])
-		s.b.direct.span(last)
+		s.windowedRange(recs[0], last)
 	}
 	if topic == e.cfg.RepartitionTopic {
 		tk := s.tasks[last.Partition]
