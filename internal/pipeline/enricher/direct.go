@@ -37,13 +37,11 @@ import (
 // The group changing its assignment during the batch (another instance
 // joining) revokes partitions, and the transactional session then aborts
 // the batch: it is replayed, on the round trip if this instance no longer
-// owns everything. The first direct batch after round-trip batches (an
-// instance left the group) still windows the round-trip sales and markers
-// in flight when they arrive, as stage 2 does, but judges its own sales
-// against the watermark of its last trigger, which has not yet seen the
-// markers of the last round-trip batch: it can only count a sale that the
-// round trip would have judged late, never the reverse. Several
-// instances sharing a group always take the round trip.
+// owns everything. Before its first direct batch, an instance that comes
+// to own everything reads what the round trip left in the repartition
+// topic (drain.go), so that no round-trip sale is judged against markers
+// written after it. Several instances sharing a group always take the
+// round trip.
 //
 // So that reader --audit can still account for every sale, a direct batch
 // writes, in its transaction, windowed-range records to the repartition
@@ -190,12 +188,18 @@ func (s *session) decideDirect() bool {
 		return d.on
 	}
 	d.decided = true
-	d.on = !s.e.cfg.RoundTrip && s.e.stats.ready.Load() && s.sales > 0 && int32(len(s.src.lastData)) == s.sales &&
-		int32(len(s.tasks)) == s.partitions
+	d.on = !s.e.cfg.RoundTrip && s.ownsAll() && s.drain.valid(s) && !s.drain.active
 	if d.on {
 		s.b.fold = s.foldDirect
 	}
 	return d.on
+}
+
+// ownsAll reports whether this instance owns every sales and repartition
+// partition, with their tables restored.
+func (s *session) ownsAll() bool {
+	return s.e.stats.ready.Load() && s.sales > 0 && int32(len(s.src.lastData)) == s.sales &&
+		int32(len(s.tasks)) == s.partitions
 }
 
 // foldDirect is stage 2 for a sale of a direct batch: the fold into the

@@ -3,8 +3,10 @@ package enricher
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -236,4 +238,88 @@ func TestBookkeepingBatch(t *testing.T) {
 			t.Errorf("%s: bookkeeping %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestDirectPathDrainsTheRoundTripFirst: the repartition topic holds sales
+// and markers that a round trip forwarded (an instance that left, or a run
+// with --round-trip), an hour of event time behind the sales waiting in the
+// sales topic. Stage 2 reads a repartition partition in order, so on the
+// round trip those sales are windowed before the newer sales' markers move
+// the watermark, and none is late; the direct path reads them first too,
+// before its first direct batch, and gives the same results.
+func TestDirectPathDrainsTheRoundTripFirst(t *testing.T) {
+	rt := runLeftovers(t, true)
+	direct := runLeftovers(t, false)
+	if rt.nLate != 0 || rt.aggregated != 60+90 {
+		t.Fatalf("round trip %+v: want the 60 forwarded and 90 new sales aggregated, none late", rt)
+	}
+	if !maps.Equal(rt.rows, direct.rows) || !maps.Equal(rt.late, direct.late) || rt.aggregated != direct.aggregated || rt.nLate != direct.nLate {
+		t.Errorf("round trip %+v\ndirect %+v", rt, direct)
+	}
+	if direct.rangeRecords == 0 {
+		t.Error("the direct run wrote no windowed-range record: it never took the direct path")
+	}
+}
+
+// runLeftovers writes 60 forwarded sales of [T0, T0+10m) and their markers
+// to the repartition topic, 90 sales of [T0+1h, T0+1h10m) to the sales
+// topic, and runs an available-now enricher.
+func runLeftovers(t *testing.T, roundTrip bool) outcome {
+	opts, cl := manualCluster(t)
+	ctx := testContext(t)
+	dec := fakeDecoder{}
+	regions := sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia", "Peru": "Americas", "Kenya": "Africa"})
+	cfg := DefaultConfig()
+	cfg.Once, cfg.RoundTrip, cfg.LateTopic = true, roundTrip, "late"
+	// Small batches: the sales take several, and the repartition records
+	// may come after some of them.
+	cfg.MaxRecordsPerTrigger = 20
+	if os.Getenv("ZZLOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e, err := New(cfg, regions, dec, textEncoder{}, textEncoder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topics.Ensure(ctx, cl, e.Topics(3)...); err != nil {
+		t.Fatal(err)
+	}
+	rep := cfg.Group + "-repartition"
+	countries := []string{"France", "Japan", "Peru", "Kenya"}
+	var recs []*kgo.Record
+	for i := range 60 {
+		c := countries[i%4]
+		region := regions.Region(c)
+		f := forwarded{ts: t0 + int64(i)*10_000, cents: 100 + int64(i), timestamp: t0, partition: int32(i % 3), offset: int64(1000 + i), value: []byte("old")}
+		recs = append(recs, &kgo.Record{Topic: rep, Partition: RegionPartition(region, 3), Key: []byte(region), Value: appendRepartitionValue(nil, &f)})
+	}
+	for sp := range int32(3) {
+		for p := range int32(3) {
+			recs = append(recs, &kgo.Record{Topic: rep, Partition: p, Value: appendMarker(nil, marker{partition: sp, maxEvent: t0 + 10*minute})})
+		}
+	}
+	for i := range 90 {
+		v := fmt.Sprintf("new-%d", i)
+		dec[v] = saleValue(countries[i%4], t0+60*minute+int64(i)*6_000, 7)
+		recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: int32(i % 3), Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Stats()
+	o := outcome{aggregated: st.Aggregated, nLate: st.Late, windowed: st.Windowed, forwarded: st.Repartitioned, rows: map[string]string{}, late: map[string]string{}}
+	readTopic(ctx, t, opts, cfg.SummaryTopic, func(r *kgo.Record) { o.rows[string(r.Key)] = string(r.Value) })
+	readTopic(ctx, t, opts, cfg.LateTopic, func(r *kgo.Record) {
+		h := headerMap(r)
+		o.late[h[HeaderPartition]+"/"+h[HeaderOffset]] = h[HeaderWatermark] + "/" + h[HeaderLateWindows]
+	})
+	readTopic(ctx, t, opts, rep, func(r *kgo.Record) {
+		if isWindowedRange(r.Value) {
+			o.rangeRecords++
+		}
+	})
+	return o
 }

@@ -40,9 +40,11 @@ type session struct {
 	sharesSet bool
 	lastFull  bool
 	behind    bool // a fetch of the open batch showed sales left behind it
-	// regionParts remembers the repartition partition of regions, for
-	// the direct path (direct.go).
+	// regionParts remembers the repartition partition of regions, and
+	// drain the round trip's records left before the direct path, for the
+	// direct path (direct.go, drain.go).
 	regionParts map[string]int32
+	drain       drain
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -97,6 +99,10 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.FetchMaxBytes(int32(c.FetchMaxBytes)),
 		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
 		kgo.MaxConcurrentFetches(2),
+		// A fetch waits up to this for data. A topic or partition resumed
+		// (a drain's end, a share's) is fetched only once the fetch in
+		// flight returns: keep that wait short.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.MaxBufferedRecords(10_000),
 		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
@@ -175,6 +181,7 @@ func (s *session) run(ctx context.Context) error {
 		full, sawSales := tr.limits.full(&s.b) || s.sh.met(), s.b.records > 0
 		committed, err := s.commit(ctx)
 		s.endShares(full, sawSales, committed && err == nil)
+		s.endDrain(committed && err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -211,6 +218,10 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
+	if err := s.startDrain(ctx, tr); err != nil {
+		cancel()
+		return err
+	}
 	if err := s.startShares(ctx, tr); err != nil {
 		cancel()
 		return err
@@ -245,6 +256,12 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if fs.NumRecords() == 0 {
 		return nil
 	}
+	if !s.tx.open && s.b.polled == 0 {
+		// The batch's first records: the partitions owned are known now.
+		if err := s.startDrain(ctx, tr); err != nil {
+			return err
+		}
+	}
 	if err := s.tx.begin(); err != nil {
 		return err
 	}
@@ -272,10 +289,14 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 	e := s.e
 	last := recs[len(recs)-1]
 	tr.observe(last)
-	s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
+	if !s.drain.active {
+		// A drain reads the repartition topic alone: no shares.
+		s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
+	}
 	if direct && topic == e.cfg.SalesTopic {
 		s.windowedRange(recs[0], last)
 	}
+	s.drain.observe(topic, last, e.cfg)
 	if topic == e.cfg.RepartitionTopic {
 		tk := s.tasks[last.Partition]
 		for _, r := range recs {

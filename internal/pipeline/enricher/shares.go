@@ -269,6 +269,9 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 
 // pollMax bounds the next poll, given room in the batch.
 func (s *session) pollMax(room int) int {
+	if s.drain.active {
+		return room // a drain reads the repartition topic alone
+	}
 	if !s.sharesSet && !s.sh.active() {
 		return min(room, minPoll)
 	}
@@ -323,6 +326,9 @@ func (s *session) sharePartition(topic string, partition int32, last, n, budget 
 // taken, at its bounds, before its transaction times out, or when the
 // available-now trigger reached its ends.
 func (s *session) due(tr *trigger) bool {
+	if s.drain.active {
+		return s.drain.ends.Done() || tr.limits.full(&s.b) || tr.openTooLong(&s.b)
+	}
 	if s.sh.met() || s.b.bookkeeping() {
 		return true
 	}
