@@ -49,7 +49,8 @@ func Suites() []Suite {
 		{"./pkg/window", "ReferenceShape", "20000000x", "windowing alone: 10m/5m windows, 10 regions, 1% late, one op = one event, one core"},
 		{"./pkg/window", "LongStream", "1x", "100 million events through a table with a watermark: state and live heap at start and end"},
 		{"./pkg/serde", "Encode|Decode", "1s", "Avro with the wire header, a 7-field sale, schema cached"},
-		{"./internal/pipeline/enricher", "Process", "500000x", "the enricher's hot path per record: decode, validate, join, repartition record out and back in, window; no Kafka I/O"},
+		{"./internal/pipeline/enricher", "Process$", "500000x", "the enricher's hot path per record on the round trip (several instances): decode, validate, join, repartition record out and back in, window; no Kafka I/O"},
+		{"./internal/pipeline/enricher", "ProcessDirect", "500000x", "the same on the direct path (one instance owning every partition): decode, validate, join, window; no Kafka I/O"},
 	}
 }
 
