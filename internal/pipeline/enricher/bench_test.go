@@ -25,7 +25,13 @@ import (
 // it and fold it into the reference windows, 10m sliding 5m), with a
 // trigger every 10,000 records. One op is one record; Kafka I/O is not
 // included.
-func BenchmarkProcess(b *testing.B) {
+func BenchmarkProcess(b *testing.B) { benchProcess(b, false) }
+
+// BenchmarkProcessDirect is BenchmarkProcess on the direct path: stage 1
+// folds each sale into its table at once, without the repartition record.
+func BenchmarkProcessDirect(b *testing.B) { benchProcess(b, true) }
+
+func benchProcess(b *testing.B, direct bool) {
 	ctx := context.Background()
 	e, recs := processFixture(ctx, b)
 	newTask := func() *task {
@@ -39,50 +45,10 @@ func BenchmarkProcess(b *testing.B) {
 	names := regionNames{}
 	var out *kgo.Record
 	bt := batch{emit: func(r *kgo.Record) { out = r }}
-	var v schema.SaleValue
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		j := i % len(recs)
-		if j == 0 && i > 0 {
-			b.StopTimer()
-			tk = newTask()
-			b.StartTimer()
-		}
-		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
-			b.Fatal(err)
-		}
-		e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, names)
-		if bt.records == 10_000 {
-			tk.t.Trigger(nil)
-			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})
-			bt.reset()
-		}
-	}
-	b.StopTimer()
-	if bt.dead > 0 || bt.late > 0 {
-		b.Fatalf("%d dead, %d late in a clean stream", bt.dead, bt.late)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-}
-
-// BenchmarkProcessDirect is BenchmarkProcess on the direct path: stage 1
-// folds each sale into its table at once, without the repartition record.
-func BenchmarkProcessDirect(b *testing.B) {
-	ctx := context.Background()
-	e, recs := processFixture(ctx, b)
-	newTask := func() *task {
-		tk, err := e.newTask(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return tk
-	}
-	tk := newTask()
-	var bt batch
-	bt.emit = func(r *kgo.Record) { b.Fatalf("a clean stream on the direct path emitted a record to %s", r.Topic) }
 	fold := func(region string, f forwarded, r *kgo.Record) { e.foldSale(&bt, tk, region, &f, r.Headers) }
-	bt.fold = fold
+	if direct {
+		bt.fold = fold
+	}
 	var v schema.SaleValue
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -93,14 +59,22 @@ func BenchmarkProcessDirect(b *testing.B) {
 			tk = newTask()
 			b.StartTimer()
 		}
+		out = nil
 		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
 			b.Fatal(err)
+		}
+		if !direct {
+			e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, names)
+		} else if out != nil {
+			b.Fatalf("a clean stream on the direct path emitted a record to %s", out.Topic)
 		}
 		if bt.records == 10_000 {
 			tk.t.Trigger(nil)
 			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})
 			bt.reset()
-			bt.fold = fold
+			if direct {
+				bt.fold = fold
+			}
 		}
 	}
 	b.StopTimer()

@@ -173,6 +173,13 @@ func runBatches(t *testing.T, batches [][]directSale, roundTrip bool, mode windo
 		o.windowed += st.Windowed
 		o.forwarded += st.Repartitioned
 	}
+	o.read(ctx, t, opts, cfg)
+	return o
+}
+
+// read reads the summary, late and repartition topics into o.
+func (o *outcome) read(ctx context.Context, t *testing.T, opts []kgo.Opt, cfg Config) {
+	t.Helper()
 	o.rows = map[string]string{}
 	readTopic(ctx, t, opts, cfg.SummaryTopic, func(r *kgo.Record) { o.rows[string(r.Key)] = string(r.Value) })
 	o.late = map[string]string{}
@@ -188,7 +195,6 @@ func runBatches(t *testing.T, batches [][]directSale, roundTrip bool, mode windo
 			o.repSales++
 		}
 	})
-	return o
 }
 
 // readTopic passes every committed record of topic to fn.
@@ -310,16 +316,7 @@ func runLeftovers(t *testing.T, roundTrip bool) outcome {
 		t.Fatal(err)
 	}
 	st := e.Stats()
-	o := outcome{aggregated: st.Aggregated, nLate: st.Late, windowed: st.Windowed, forwarded: st.Repartitioned, rows: map[string]string{}, late: map[string]string{}}
-	readTopic(ctx, t, opts, cfg.SummaryTopic, func(r *kgo.Record) { o.rows[string(r.Key)] = string(r.Value) })
-	readTopic(ctx, t, opts, cfg.LateTopic, func(r *kgo.Record) {
-		h := headerMap(r)
-		o.late[h[HeaderPartition]+"/"+h[HeaderOffset]] = h[HeaderWatermark] + "/" + h[HeaderLateWindows]
-	})
-	readTopic(ctx, t, opts, rep, func(r *kgo.Record) {
-		if isWindowedRange(r.Value) {
-			o.rangeRecords++
-		}
-	})
+	o := outcome{aggregated: st.Aggregated, nLate: st.Late, windowed: st.Windowed, forwarded: st.Repartitioned}
+	o.read(ctx, t, opts, cfg)
 	return o
 }
