@@ -166,8 +166,8 @@ func requireTopics(ctx context.Context, cl *kgo.Client, cfg Config) error {
 // checkSettings refuses an audit the settings do not allow.
 func checkSettings(cfg Config, st enricher.Settings) error {
 	if st.SummaryTopic != cfg.SummaryTopic {
-		return cannot(fmt.Sprintf("the enricher writes its summary to %s, not to --topic %s", st.SummaryTopic, cfg.SummaryTopic),
-			"give --topic "+st.SummaryTopic)
+		return cannot(fmt.Sprintf("the enricher writes its summary to %s, not to --summary-topic %s", st.SummaryTopic, cfg.SummaryTopic),
+			"give --summary-topic "+st.SummaryTopic)
 	}
 	if h := cfg.Regions.Hash(); h != st.RegionsHash {
 		return cannot(fmt.Sprintf("--regions %s (%d countries, sha256 %.12s) is not the regions file the enricher joined with (%s, %d countries, sha256 %.12s)",

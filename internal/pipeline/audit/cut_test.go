@@ -8,6 +8,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 )
 
 func offsetResponse(topic string, p int32, at int64, err error) kadm.OffsetResponse {
@@ -89,3 +92,28 @@ func TestReached(t *testing.T) {
 	}
 }
 
+// TestCheckSettings checks the audits the settings record refuses, and
+// that the refusal names the reader's flags.
+func TestCheckSettings(t *testing.T) {
+	regions := sales.NewRegions(map[string]string{"France": "Europe"})
+	good := enricher.Settings{SummaryTopic: "summary", RegionsHash: regions.Hash(), SizeMs: 10, SlideMs: 5}
+	for _, tc := range []struct {
+		name string
+		edit func(*enricher.Settings)
+		want string // empty: no error
+	}{
+		{"agrees", func(*enricher.Settings) {}, ""},
+		{"another summary topic", func(s *enricher.Settings) { s.SummaryTopic = "elsewhere" }, "give --summary-topic elsewhere"},
+		{"another regions file", func(s *enricher.Settings) { s.RegionsHash = "abc" }, "give --regions the enricher's regions file"},
+		{"slide past the window", func(s *enricher.Settings) { s.SlideMs = 20 }, "window 10 ms sliding 20 ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := good
+			tc.edit(&st)
+			err := checkSettings(Config{SummaryTopic: "summary", Regions: regions, RegionsSource: "regions.csv"}, st)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("err %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
