@@ -81,7 +81,7 @@ func newConsumer(connOpts []kgo.Opt, topic string) (*kgo.Client, error) {
 func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (Result, error) {
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if errors.Is(err, topics.ErrNoTopic) {
-		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --summary-topic", err)
 	}
 	if err != nil {
 		return Result{}, err
