@@ -1,0 +1,46 @@
+package readerapp
+
+import (
+	"context"
+	"flag"
+	"io"
+	"testing"
+
+	"github.com/salesstream/salesstream/internal/app"
+	"github.com/salesstream/salesstream/internal/platform/config"
+)
+
+// TestAuditOpensRegionsAsTheEnricher: reader --audit opens its --regions
+// file with the input settings the enricher has, --data-bucket and the
+// shared AWS settings, rather than with a bare opener that ignores them.
+func TestAuditOpensRegionsAsTheEnricher(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		resolve string // what the default --regions resolves to
+		region  string
+	}{
+		{"local", nil, "data/regions.csv", ""},
+		{"bucket", []string{"--data-bucket", "my-bucket", "--aws-region", "eu-west-1"}, "s3://my-bucket/data/regions.csv", "eu-west-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			set := config.New(fs)
+			conn := app.DeclareConnections(set, "salesstream-reader", true)
+			aj, _ := declareAudit(set, conn.Files)
+			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
+				t.Fatal(err)
+			}
+			if aj.Opener == nil || aj.Opener.AWS == nil {
+				t.Fatalf("opener %+v: want the declared input settings", aj.Opener)
+			}
+			if got := aj.Opener.Resolve(aj.Regions); got != tc.resolve {
+				t.Errorf("--regions resolves to %q, want %q", got, tc.resolve)
+			}
+			if aj.Opener.AWS.Region != tc.region {
+				t.Errorf("AWS region %q, want %q", aj.Opener.AWS.Region, tc.region)
+			}
+		})
+	}
+}
