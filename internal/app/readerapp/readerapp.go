@@ -92,5 +92,11 @@ func declareAudit(set *config.Set, files *source.Opener) (*AuditJob, *int) {
 	set.String(&aj.Regions, "regions", app.DefaultRegionsCSV, "--audit: the regions CSV the enricher joins with, local path or s3:// (relative to --data-bucket when set)", config.Env("ENRICHER_REGIONS"))
 	set.Duration(&aj.Audit.Wait, "audit-wait", 0, "--audit: wait up to this long for the enricher to catch up; 0 audits a consistent cut of a running enricher at once", config.Env("READER_AUDIT_WAIT"))
 	set.Int(maxS, "audit-max-sales", audit.DefaultMaxSales, "--audit: refuse to hold more sales offsets than this (about a byte each)", config.Env("READER_AUDIT_MAX_SALES"))
+	set.Check(func() error {
+		if *maxS < 1 {
+			return fmt.Errorf("--audit-max-sales %d: give the most sales offsets the audit may hold, at least 1 (default %d)", *maxS, audit.DefaultMaxSales)
+		}
+		return nil
+	})
 	return aj, maxS
 }

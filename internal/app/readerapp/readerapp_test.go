@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/app"
@@ -40,6 +41,34 @@ func TestAuditOpensRegionsAsTheEnricher(t *testing.T) {
 			}
 			if aj.Opener.AWS.Region != tc.region {
 				t.Errorf("AWS region %q, want %q", aj.Opener.AWS.Region, tc.region)
+			}
+		})
+	}
+}
+
+// TestAuditMaxSalesChecked: an --audit-max-sales below 1 is refused with
+// the flag's name, rather than silently taken as the default.
+func TestAuditMaxSalesChecked(t *testing.T) {
+	for _, tc := range []struct {
+		arg  string
+		want string // empty: accepted
+	}{
+		{"1", ""},
+		{"50000000", ""},
+		{"0", "--audit-max-sales 0: give the most sales offsets the audit may hold, at least 1"},
+		{"-5", "--audit-max-sales -5"},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			set := config.New(fs)
+			declareAudit(set, nil)
+			if err := set.Parse(context.Background(), []string{"--audit-max-sales", tc.arg}, nil); err != nil {
+				t.Fatal(err)
+			}
+			err := set.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
 			}
 		})
 	}
