@@ -61,9 +61,10 @@ type Config struct {
 	// before taking the cut; 0 audits a consistent cut at once.
 	Wait time.Duration
 	// MaxSales bounds the sales topic offsets the audit holds (one byte
-	// each); a larger cut is refused.
+	// each); a larger cut is refused. 0 means DefaultMaxSales.
 	MaxSales int64
-	Decoder  Decoder
+	// Decoder decodes the sales and the summary rows.
+	Decoder Decoder
 	// Logger, if set, logs the cut taken.
 	Logger *slog.Logger
 }
