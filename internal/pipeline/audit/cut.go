@@ -29,6 +29,7 @@ type cut struct {
 	starts    offsets // log start offsets
 	caughtUp  bool    // nothing read but uncommitted, nothing in flight
 	attempts  int
+	pending   bool // the last try found offsets pending in a transaction
 }
 
 // cutTimeout bounds how long takeCut tries for a consistent cut when it
@@ -65,6 +66,9 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 			}
 			c.starts = starts
 			return c, nil
+		case !ok && c.pending && time.Since(start) >= max(wait, cutTimeout):
+			return c, notYet(fmt.Sprintf("a transaction of the group %s is still open, its offsets pending (an enricher stopped in the middle of a commit)", group),
+				"restart that enricher (it aborts the open transaction) or wait for the transaction to time out, then audit again (--audit-wait waits)")
 		case !ok && time.Since(start) >= max(wait, cutTimeout):
 			return c, notYet(fmt.Sprintf("no consistent cut of group %s in %d tries over %v: a commit landed or a transaction was open at every try", group, c.attempts, time.Since(start).Round(time.Second)),
 				"audit again; an enricher stopped in the middle of a commit holds its transaction open until it restarts or the transaction times out")
@@ -81,7 +85,8 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 // try takes one cut into c and reports whether it is consistent.
 func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, topics []string) (bool, error) {
 	before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
-	if errors.Is(err, errUnstable) {
+	c.pending = errors.Is(err, errUnstable)
+	if c.pending {
 		return false, nil
 	}
 	if err != nil {
@@ -100,7 +105,8 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 		return false, fmt.Errorf("list high watermarks: %w", err)
 	}
 	after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
-	if errors.Is(err, errUnstable) {
+	c.pending = errors.Is(err, errUnstable)
+	if c.pending {
 		return false, nil
 	}
 	if err != nil {
