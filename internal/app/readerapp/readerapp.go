@@ -5,6 +5,7 @@ package readerapp
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/pipeline/audit"
@@ -37,6 +38,7 @@ func Declare(set *config.Set) cli.Job {
 	set.String(&until, "until", "", "only windows starting before this UTC time (RFC 3339, 2006-01-02 15:04, or a date)", config.Env("READER_UNTIL"))
 	set.Bool(&check, "audit", false, "check the summary table against the input instead of printing it: exit 0 equal, 1 not, 2 cannot audit", config.Env("READER_AUDIT"))
 	aj, maxS := declareAudit(set, conn.Files)
+	set.Check(func() error { return auditAlone(check, follow, filter.Region, since, until) })
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
 		if filter.Since, err = reader.ParseTime(since); err != nil {
@@ -99,4 +101,25 @@ func declareAudit(set *config.Set, files *source.Opener) (*AuditJob, *int) {
 		return nil
 	})
 	return aj, maxS
+}
+
+// auditAlone refuses the table's selection and --follow with --audit,
+// which checks the whole table once: they would be ignored.
+func auditAlone(audit, follow bool, region, since, until string) error {
+	if !audit {
+		return nil
+	}
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--follow", follow}, {"--region", region != ""}, {"--since", since != ""}, {"--until", until != ""}} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	if len(given) > 0 {
+		return fmt.Errorf("--audit checks the whole summary table once: drop %s, or drop --audit to print the table", strings.Join(given, ", "))
+	}
+	return nil
 }

@@ -73,3 +73,32 @@ func TestAuditMaxSalesChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditRefusesTableFlags: --audit checks the whole table once, so the
+// table's selection and --follow are refused with it rather than ignored.
+func TestAuditRefusesTableFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // empty: accepted
+	}{
+		{"audit alone", []string{"--audit"}, ""},
+		{"table flags without audit", []string{"--follow", "--region", "Europe", "--since", "2024-03-01"}, ""},
+		{"audit and follow", []string{"--audit", "--follow"}, "drop --follow, or drop --audit"},
+		{"audit and a selection", []string{"--audit", "--region", "Europe", "--until", "2024-03-02"}, "drop --region, --until, or drop --audit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			set := config.New(fs)
+			Declare(set)
+			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
+				t.Fatal(err)
+			}
+			err := set.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
