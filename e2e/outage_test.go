@@ -332,4 +332,3 @@ func assertNoDeadLetters(t *testing.T, s endpoints) {
 		t.Errorf("%d dead letters, want none", n)
 	}
 }
-
