@@ -1,5 +1,6 @@
 // Package app holds what the wiring of the salesstream binaries shares: the
-// defaults of settings that more than one binary declares. Each binary's
+// defaults of settings that more than one binary declares, and the
+// connection settings and Clients their jobs run with. Each binary's
 // wiring (its settings, and the clients, serdes and topics it builds around
 // a stage of internal/pipeline) lives in a package of its own below it:
 // enricherapp, producerapp, readerapp, schemasapp. cmd/* call them.

@@ -69,11 +69,11 @@ func Declare(set *config.Set) cli.Job {
 		return errors.Join(errs...)
 	})
 	return func(ctx context.Context, rt cli.Runtime) error {
-		reg, err := conn.Connect(ctx, rt.Log)
+		clients, err := conn.Connect(ctx, rt.Log)
 		if err != nil {
 			return err
 		}
-		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Clients = clients
 		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
 		if memMiB > 0 {
 			debug.SetMemoryLimit(int64(memMiB) << 20)

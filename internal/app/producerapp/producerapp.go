@@ -36,11 +36,11 @@ func Declare(set *config.Set) cli.Job {
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
 	set.Check(func() error { return app.CheckPartitions(parts) })
 	return func(ctx context.Context, rt cli.Runtime) error {
-		reg, err := conn.Connect(ctx, rt.Log)
+		clients, err := conn.Connect(ctx, rt.Log)
 		if err != nil {
 			return err
 		}
-		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Clients = clients
 		job.Producer.Limit = int64(limit)
 		job.Partitions = int32(parts)
 		job.Ops = rt.Ops

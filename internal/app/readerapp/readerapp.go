@@ -50,13 +50,11 @@ func Declare(set *config.Set) cli.Job {
 		if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 			return fmt.Errorf("--since %s is not before --until %s: no window can match", since, until)
 		}
-		reg, err := conn.Connect(ctx, rt.Log)
-		if err != nil {
+		if job.Clients, err = conn.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
-		job.Kafka, job.Registry = conn.Kafka, reg
 		if check {
-			aj.Kafka, aj.Registry, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Kafka, job.Registry, job.Topic, int64(*maxS)
+			aj.Clients, aj.Audit.SummaryTopic, aj.Audit.MaxSales = job.Clients, job.Topic, int64(*maxS)
 			return runAudit(ctx, rt.Stdout, *aj)
 		}
 		if follow {
@@ -87,7 +85,7 @@ func Declare(set *config.Set) cli.Job {
 // set, and with the shared AWS settings for s3://.
 func declareAudit(set *config.Set, files *source.Opener) (*AuditJob, *int) {
 	def := enricher.DefaultConfig()
-	aj := &AuditJob{Opener: files}
+	aj := &AuditJob{Clients: app.Clients{Opener: files}}
 	maxS := new(int)
 	set.String(&aj.Audit.Group, "group", def.Group, "--audit: the enricher's consumer group", config.Env("ENRICHER_GROUP"))
 	set.String(&aj.Audit.StateTopic, "state-topic", def.StateTopic, "--audit: the enricher's state topic", config.Env("ENRICHER_STATE_TOPIC"))

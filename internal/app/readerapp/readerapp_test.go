@@ -46,6 +46,18 @@ func TestAuditOpensRegionsAsTheEnricher(t *testing.T) {
 	}
 }
 
+// TestReaderDeclaresInputSettings: the reader binary declares the input
+// settings its --audit opens --regions with.
+func TestReaderDeclaresInputSettings(t *testing.T) {
+	fs := flag.NewFlagSet("reader", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	set := config.New(fs)
+	Declare(set)
+	if err := set.Parse(context.Background(), []string{"--audit", "--data-bucket", "my-bucket", "--aws-region", "eu-west-1"}, nil); err != nil {
+		t.Fatalf("reader --audit --data-bucket: %v", err)
+	}
+}
+
 // TestAuditMaxSalesChecked: an --audit-max-sales below 1 is refused with
 // the flag's name, rather than silently taken as the default.
 func TestAuditMaxSalesChecked(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/textenum"
 )
 
 // EventTime says which event time a sale carries.
@@ -44,31 +45,17 @@ const (
 	Shifted
 )
 
-// ParseEventTime reads "now", "original" or "shifted".
-func ParseEventTime(s string) (EventTime, error) {
-	switch s {
-	case "now":
-		return Now, nil
-	case "original":
-		return Original, nil
-	case "shifted":
-		return Shifted, nil
-	}
-	return 0, fmt.Errorf("event time %q: want now, original or shifted", s)
+// eventTimeNames is EventTime's table of names, read by ParseEventTime and
+// String.
+func eventTimeNames() textenum.Names[EventTime] {
+	return textenum.Names[EventTime]{What: "event time", Type: "EventTime", List: []string{"now", "original", "shifted"}}
 }
 
+// ParseEventTime reads "now", "original" or "shifted".
+func ParseEventTime(s string) (EventTime, error) { return eventTimeNames().Parse(s) }
+
 // String returns the mode's flag value: now, original or shifted.
-func (e EventTime) String() string {
-	switch e {
-	case Now:
-		return "now"
-	case Original:
-		return "original"
-	case Shifted:
-		return "shifted"
-	}
-	return "EventTime(" + strconv.Itoa(int(e)) + ")"
-}
+func (e EventTime) String() string { return eventTimeNames().String(e) }
 
 // MarshalText returns the mode's flag value.
 func (e EventTime) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
