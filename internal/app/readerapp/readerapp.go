@@ -39,17 +39,9 @@ func Declare(set *config.Set) cli.Job {
 	set.Bool(&check, "audit", false, "check the summary table against the input instead of printing it: exit 0 equal, 1 not, 2 cannot audit", config.Env("READER_AUDIT"))
 	aj, maxS := declareAudit(set, conn.Files)
 	set.Check(func() error { return auditAlone(check, follow, filter.Region, since, until) })
+	set.Check(func() error { return parseWindowRange(&filter, since, until) })
 	return func(ctx context.Context, rt cli.Runtime) error {
 		var err error
-		if filter.Since, err = reader.ParseTime(since); err != nil {
-			return fmt.Errorf("--since: %w", err)
-		}
-		if filter.Until, err = reader.ParseTime(until); err != nil {
-			return fmt.Errorf("--until: %w", err)
-		}
-		if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
-			return fmt.Errorf("--since %s is not before --until %s: no window can match", since, until)
-		}
 		if job.Clients, err = conn.Connect(ctx, rt.Log); err != nil {
 			return err
 		}
@@ -118,6 +110,23 @@ func auditAlone(audit, follow bool, region, since, until string) error {
 	}
 	if len(given) > 0 {
 		return fmt.Errorf("--audit checks the whole summary table once: drop %s, or drop --audit to print the table", strings.Join(given, ", "))
+	}
+	return nil
+}
+
+// parseWindowRange sets f's Since and Until from the --since and --until
+// values, checked with the other settings so that --print-config refuses
+// what a run would.
+func parseWindowRange(f *reader.Filter, since, until string) error {
+	var err error
+	if f.Since, err = reader.ParseTime(since); err != nil {
+		return fmt.Errorf("--since: %w", err)
+	}
+	if f.Until, err = reader.ParseTime(until); err != nil {
+		return fmt.Errorf("--until: %w", err)
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return fmt.Errorf("--since %s is not before --until %s: no window can match", since, until)
 	}
 	return nil
 }

@@ -114,3 +114,32 @@ func TestAuditRefusesTableFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowRangeChecked: --since and --until are checked with the other
+// settings, so that --print-config refuses what a run would.
+func TestWindowRangeChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // empty: accepted
+	}{
+		{"none", nil, ""},
+		{"a range", []string{"--since", "2024-03-01", "--until", "2024-03-01 12:00"}, ""},
+		{"a bad time", []string{"--since", "yesterday"}, "--since: time \"yesterday\""},
+		{"an empty range", []string{"--since", "2024-03-02", "--until", "2024-03-01"}, "--since 2024-03-02 is not before --until 2024-03-01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			set := config.New(fs)
+			Declare(set)
+			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
+				t.Fatal(err)
+			}
+			err := set.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
