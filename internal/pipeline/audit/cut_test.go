@@ -1,13 +1,19 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
@@ -115,5 +121,73 @@ func TestCheckSettings(t *testing.T) {
 				t.Fatalf("err %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTakeCutWaitsOutPendingOffsets: a fetch of the group's offsets that
+// meets a commit in progress (UnstableOffsetCommit on its partitions, as
+// the broker reports it) makes takeCut try again, not fail or read the
+// group as having committed nothing.
+func TestTakeCutWaitsOutPendingOffsets(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	names := []string{"sales", "rep", "summary"}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var os kadm.Offsets
+	os.Add(kadm.Offset{Topic: "sales", Partition: 0, At: 0})
+	if err := adm.CommitAllOffsets(ctx, "g", os); err != nil {
+		t.Fatal(err)
+	}
+	td, err := adm.ListTopics(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first three fetches of the group's offsets find them pending.
+	var pending atomic.Int32
+	c.ControlKey(int16(kmsg.OffsetFetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		if pending.Add(1) > 3 {
+			return nil, nil, false
+		}
+		c.KeepControl()
+		req := kr.(*kmsg.OffsetFetchRequest)
+		resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+		resp.Version = req.Version
+		p := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch, p.ErrorCode = 0, -1, -1, kerr.UnstableOffsetCommit.Code
+		if req.Version >= 8 {
+			g := kmsg.NewOffsetFetchResponseGroup()
+			g.Group = "g"
+			gt := kmsg.NewOffsetFetchResponseGroupTopic()
+			gt.Topic, gt.TopicID, gt.Partitions = "sales", td["sales"].ID, []kmsg.OffsetFetchResponseGroupTopicPartition{p}
+			g.Topics = append(g.Topics, gt)
+			resp.Groups = append(resp.Groups, g)
+		} else {
+			tp := kmsg.NewOffsetFetchResponseTopicPartition()
+			tp.Partition, tp.Offset, tp.LeaderEpoch, tp.ErrorCode = 0, -1, -1, kerr.UnstableOffsetCommit.Code
+			rt := kmsg.NewOffsetFetchResponseTopic()
+			rt.Topic, rt.Partitions = "sales", []kmsg.OffsetFetchResponseTopicPartition{tp}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	cut, err := takeCut(ctx, adm, "g", "sales", "rep", 0, names)
+	if err != nil {
+		t.Fatalf("takeCut: %v", err)
+	}
+	if pending.Load() <= 3 || cut.attempts < 2 {
+		t.Fatalf("%d offset fetches, %d tries: the pending offsets were never met", pending.Load(), cut.attempts)
+	}
+	if !cut.committed.equal(offsets{"sales": {0: 0}, "rep": {}}) || !cut.caughtUp {
+		t.Fatalf("cut %+v, want the group's committed sales offset 0, caught up", cut)
 	}
 }
