@@ -58,72 +58,25 @@ func TestReaderDeclaresInputSettings(t *testing.T) {
 	}
 }
 
-// TestAuditMaxSalesChecked: an --audit-max-sales below 1 is refused with
-// the flag's name, rather than silently taken as the default.
-func TestAuditMaxSalesChecked(t *testing.T) {
-	for _, tc := range []struct {
-		arg  string
-		want string // empty: accepted
-	}{
-		{"1", ""},
-		{"50000000", ""},
-		{"0", "--audit-max-sales 0: give the most sales offsets the audit may hold, at least 1"},
-		{"-5", "--audit-max-sales -5"},
-	} {
-		t.Run(tc.arg, func(t *testing.T) {
-			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
-			declareAudit(set, nil)
-			if err := set.Parse(context.Background(), []string{"--audit-max-sales", tc.arg}, nil); err != nil {
-				t.Fatal(err)
-			}
-			err := set.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-// TestAuditRefusesTableFlags: --audit checks the whole table once, so the
-// table's selection and --follow are refused with it rather than ignored.
-func TestAuditRefusesTableFlags(t *testing.T) {
+// TestSettingsChecked: the reader's settings are checked with the others,
+// so that --print-config refuses what a run would: --audit-max-sales
+// below 1 (not taken silently as the default), the table's selection and
+// --follow with --audit (which checks the whole table once, and would
+// ignore them), a bad --since or --until, or an empty range.
+func TestSettingsChecked(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string // empty: accepted
 	}{
+		{"defaults", nil, ""},
+		{"audit max sales 1", []string{"--audit-max-sales", "1"}, ""},
+		{"audit max sales 0", []string{"--audit-max-sales", "0"}, "--audit-max-sales 0: give the most sales offsets the audit may hold, at least 1"},
+		{"audit max sales negative", []string{"--audit-max-sales", "-5"}, "--audit-max-sales -5"},
 		{"audit alone", []string{"--audit"}, ""},
 		{"table flags without audit", []string{"--follow", "--region", "Europe", "--since", "2024-03-01"}, ""},
 		{"audit and follow", []string{"--audit", "--follow"}, "drop --follow, or drop --audit"},
 		{"audit and a selection", []string{"--audit", "--region", "Europe", "--until", "2024-03-02"}, "drop --region, --until, or drop --audit"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
-			Declare(set)
-			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
-				t.Fatal(err)
-			}
-			err := set.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-// TestWindowRangeChecked: --since and --until are checked with the other
-// settings, so that --print-config refuses what a run would.
-func TestWindowRangeChecked(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string // empty: accepted
-	}{
-		{"none", nil, ""},
 		{"a range", []string{"--since", "2024-03-01", "--until", "2024-03-01 12:00"}, ""},
 		{"a bad time", []string{"--since", "yesterday"}, "--since: time \"yesterday\""},
 		{"an empty range", []string{"--since", "2024-03-02", "--until", "2024-03-01"}, "--since 2024-03-02 is not before --until 2024-03-01"},
