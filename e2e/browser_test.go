@@ -18,6 +18,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/salesstream/salesstream/internal/platform/metricstest"
 )
 
 // chromium returns the path of the Chromium binary. Without one the test
@@ -258,7 +260,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	windowed := func(n float64) func() bool {
 		return func() bool {
 			code, _ := httpGet(base + "/metrics")
-			return code == 200 && familyValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
+			return code == 200 && metricstest.Value(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
 		}
 	}
 	waitFor(t, 60*time.Second, "900 sales windowed", windowed(900))

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/app/enricherapp"
 	"github.com/salesstream/salesstream/internal/app/producerapp"
 	"github.com/salesstream/salesstream/internal/app/readerapp"
@@ -204,18 +205,18 @@ func TestOfficialClients(t *testing.T) {
 
 	// The pipeline: producer (original event times, no delay), enricher
 	// (once), reader.
-	kc := kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}
-	pst, err := producerapp.Job{Kafka: kc, Registry: reg, Input: "../data/sales.csv", Logger: quiet,
+	clients := app.Clients{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg, Logger: quiet}
+	pst, err := producerapp.Job{Clients: clients, Input: "../data/sales.csv",
 		Producer: producer.Config{EventTime: producer.Original}}.Run(ctx)
 	if err != nil {
 		t.Fatalf("producer: %v", err)
 	}
 	ecfg := enricher.DefaultConfig()
 	ecfg.Once = true
-	if _, err := (enricherapp.Job{Kafka: kc, Registry: reg, Regions: "../data/regions.csv", Logger: quiet, Enricher: ecfg}).Run(ctx); err != nil {
+	if _, err := (enricherapp.Job{Clients: clients, Regions: "../data/regions.csv", Enricher: ecfg}).Run(ctx); err != nil {
 		t.Fatalf("enricher: %v", err)
 	}
-	table, err := readerapp.Job{Kafka: kc, Registry: reg, Topic: schema.SummaryTopic}.Run(ctx)
+	table, err := readerapp.Job{Clients: clients, Topic: schema.SummaryTopic}.Run(ctx)
 	if err != nil || table.Undecodable > 0 {
 		t.Fatalf("reader: %v (%d undecodable: %v)", err, table.Undecodable, table.Errors)
 	}

@@ -108,14 +108,7 @@ func ensureTopic(t *testing.T, s endpoints, topic string, partitions int32) {
 // writeSales writes n generated sales, gap apart on average, to path.
 func writeSales(t *testing.T, path string, n int, gap time.Duration) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := datagen.WriteSales(f, datagen.New(7, time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC), gap), n); err != nil {
-		t.Fatal(err)
-	}
+	writeSalesSeeded(t, path, n, gap, 7, time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC))
 }
 
 // writeSalesSeeded writes n sales from a generator of the given seed and

@@ -33,6 +33,8 @@ func TestBadSettingsAreOneLine(t *testing.T) {
 		{"enricher", []string{"--window", "5m", "--slide", "10m", "--print-config"}, []string{"enricher: --slide 10m must not exceed --window 5m"}},
 		{"enricher", []string{"--watermark", "-5m"}, []string{"enricher: --watermark -5m must not be negative"}},
 		{"reader", []string{"--summary-topic", "", "--print-config"}, []string{"reader: --summary-topic must not be empty"}},
+		{"enricher", []string{"--partitions", "0"}, []string{"enricher: --partitions 0: a topic needs at least one partition", "e.g. --partitions 3"}},
+		{"producer", []string{"--partitions", "-2"}, []string{"producer: --partitions -2: a topic needs at least one partition"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bin+" "+strings.Join(tt.args, " "), func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -72,11 +71,9 @@ func summaryTransaction(t *testing.T, s endpoints, region string, commit bool) {
 // aborted transaction never shows; --region and --since filter.
 func TestReaderFollow(t *testing.T) {
 	s := schemaStack(t)
-	dir := t.TempDir()
-	first, second := filepath.Join(dir, "first.csv"), filepath.Join(dir, "second.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	writeSalesSeeded(t, first, 300, time.Second, 3, t0)
-	writeSalesSeeded(t, second, 300, time.Second, 4, t0.Add(290*time.Second))
+	first := seededSalesFile(t, 300, time.Second, 3, t0)
+	second := seededSalesFile(t, 300, time.Second, 4, t0.Add(290*time.Second))
 	enr, _ := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv")
 	defer func() { enr.Process.Kill(); enr.Wait() }()
 	mustRun(t, s, "producer", "--input", first, "--event-time", "original", "--delay", "0", "--partitions", "1")

@@ -195,3 +195,12 @@ func salesFile(t *testing.T, n int, gap time.Duration) string {
 	writeSales(t, path, n, gap)
 	return path
 }
+
+// seededSalesFile writes n sales from a generator of the given seed and
+// start to a new file in a temporary folder, and returns its path.
+func seededSalesFile(t *testing.T, n int, gap time.Duration, seed uint64, start time.Time) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sales.csv")
+	writeSalesSeeded(t, path, n, gap, seed, start)
+	return path
+}

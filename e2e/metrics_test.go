@@ -37,7 +37,7 @@ func TestEnricherMetricsAndHealth(t *testing.T) {
 		t.Errorf("/readyz answered %d while consuming", code)
 	}
 	_, body := get("/metrics")
-	for _, want := range []string{`salesstream_enricher_late_events_total{reason="all_windows_closed"}`, `salesstream_enricher_dead_letters_total{reason="bad_payload"} 0`, "salesstream_enricher_state_rows",
+	for _, want := range []string{`salesstream_enricher_late_events_total{reason="all_windows_closed"} 0`, `salesstream_enricher_dead_letters_total{reason="bad_payload"} 0`, "salesstream_enricher_state_rows",
 		"salesstream_enricher_repartitioned_total 1800", "salesstream_enricher_partitions 3", "go_goroutines"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

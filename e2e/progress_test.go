@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher/progress"
+	"github.com/salesstream/salesstream/internal/platform/metricstest"
 )
 
 // progressBody is what /progress serves.
@@ -69,48 +69,14 @@ func getMetrics(t *testing.T, base string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// familyValue returns the value of the series of family name whose labels
-// include labels (name=value pairs), or -1 if there is none.
-func familyValue(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.Metric {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, l := range m.Label {
-				if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
-					found = true
-				}
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return -1
-}
-
 // TestProgressAndMetrics runs a controlled stream: 600 sales, then 40
 // sales a day older than the watermark, and checks that /progress and
 // /metrics account for exactly what was produced, read and written.
 func TestProgressAndMetrics(t *testing.T) {
 	s := schemaStack(t)
-	dir := t.TempDir()
-	onTime, late := filepath.Join(dir, "ontime.csv"), filepath.Join(dir, "late.csv")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	writeSalesSeeded(t, onTime, 600, time.Second, 11, t0)
-	writeSalesSeeded(t, late, 40, time.Second, 11, t0.Add(-24*time.Hour)) // same seed: the same regions, so the same partitions
+	onTime := seededSalesFile(t, 600, time.Second, 11, t0)
+	late := seededSalesFile(t, 40, time.Second, 11, t0.Add(-24*time.Hour)) // same seed: the same regions, so the same partitions
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	base := "http://" + addr
 	enr, out := startBin(t, s, "enricher", "--trigger", "300ms", "--regions", "../data/regions.csv", "--http-addr", addr)
@@ -121,13 +87,13 @@ func TestProgressAndMetrics(t *testing.T) {
 	mustRun(t, s, "producer", "--input", onTime, "--event-time", "original", "--delay", "0")
 	windowed := func(n float64) func() bool {
 		return func() bool {
-			return familyValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
+			return metricstest.Value(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == n
 		}
 	}
 	waitFor(t, 60*time.Second, "600 sales windowed", windowed(600))
 	// The watermark moves at the trigger after the sales are windowed.
 	waitFor(t, 30*time.Second, "a watermark", func() bool {
-		return familyValue(getMetrics(t, base), "salesstream_enricher_watermark_seconds") > float64(t0.Unix())
+		return metricstest.Value(getMetrics(t, base), "salesstream_enricher_watermark_seconds") > float64(t0.Unix())
 	})
 	mustRun(t, s, "producer", "--input", late, "--event-time", "original", "--delay", "0")
 	waitFor(t, 60*time.Second, "640 sales windowed", windowed(640))
@@ -223,17 +189,17 @@ func TestProgressAndMetrics(t *testing.T) {
 		{"salesstream_enricher_transaction_aborts_total", nil, 0},
 		{"salesstream_enricher_restarts_total", nil, 0},
 	} {
-		if got := familyValue(fams, c.name, c.labels...); got != c.want {
+		if got := metricstest.Value(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if v := familyValue(fams, "salesstream_enricher_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
+	if v := metricstest.Value(fams, "salesstream_enricher_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Errorf("last commit time %v is not recent", v)
 	}
-	if v := familyValue(fams, "salesstream_enricher_max_event_time_seconds"); v != float64(last.EventTime.Max.UnixMilli())/1000 {
+	if v := metricstest.Value(fams, "salesstream_enricher_max_event_time_seconds"); v != float64(last.EventTime.Max.UnixMilli())/1000 {
 		t.Errorf("max event time %v, /progress says %v", v, last.EventTime.Max)
 	}
-	if v := familyValue(fams, "salesstream_enricher_state_rows"); v != float64(last.State.NumRowsTotal) || v <= 0 {
+	if v := metricstest.Value(fams, "salesstream_enricher_state_rows"); v != float64(last.State.NumRowsTotal) || v <= 0 {
 		t.Errorf("state rows %v, /progress says %d", v, last.State.NumRowsTotal)
 	}
 	if !strings.Contains(out.String(), "enricher starting") || !strings.Contains(out.String(), "progress.input_rows=") {
@@ -256,7 +222,7 @@ func TestDashboardWhileBrokerDown(t *testing.T) {
 	enr, out := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv", "--http-addr", addr)
 	waitFor(t, 60*time.Second, "300 sales windowed", func() bool {
 		code, _ := httpGet(base + "/metrics")
-		return code == 200 && familyValue(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == 300
+		return code == 200 && metricstest.Value(getMetrics(t, base), "salesstream_enricher_processed_rows_total", "stage", "window") == 300
 	})
 	stopped := time.Now()
 	s.stopKafka()

@@ -1,5 +1,6 @@
 // Package app holds what the wiring of the salesstream binaries shares: the
-// defaults of settings that more than one binary declares. Each binary's
+// defaults of settings that more than one binary declares, and the
+// connection settings and Clients their jobs run with. Each binary's
 // wiring (its settings, and the clients, serdes and topics it builds around
 // a stage of internal/pipeline) lives in a package of its own below it:
 // enricherapp, producerapp, readerapp, schemasapp. cmd/* call them.
@@ -17,6 +18,14 @@ import (
 // DefaultPartitions is the partition count of the topics the producer and
 // the enricher create when --partitions is not given.
 const DefaultPartitions = 3
+
+// CheckPartitions refuses a --partitions of less than one.
+func CheckPartitions(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--partitions %d: a topic needs at least one partition; give the count of partitions of the topics to create, e.g. --partitions %d", n, DefaultPartitions)
+	}
+	return nil
+}
 
 // The input files the producer, the enricher and the demo read unless told
 // otherwise, relative to the repository's root.

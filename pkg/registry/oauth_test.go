@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/registry/registrytest"
 )
@@ -205,14 +205,9 @@ func TestOAuth2TokenEndpointFailures(t *testing.T) {
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Close()
 		s := registrytest.New(t)
-		c := newClient(t, s.URL, registry.WithOAuth2ClientCredentials("http://"+l.Addr().String()+"/token", "id", "pw"))
-		_, _, err = c.SystemInfo(ctx)
+		c := newClient(t, s.URL, registry.WithOAuth2ClientCredentials("http://"+addrtest.Free(t)+"/token", "id", "pw"))
+		_, _, err := c.SystemInfo(ctx)
 		if !registry.IsRetryable(err) || !strings.Contains(err.Error(), "unreachable") {
 			t.Fatalf("error %v", err)
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // VersionMeta describes one version of an artifact.
@@ -182,7 +184,7 @@ func (c *Client) registerV3(ctx context.Context, artifactID, artifactType, conte
 		return VersionMeta{}, err
 	}
 	var out v3CreateArtifactResponse
-	if err := c.decode(resp.Body(), &out, http.MethodPost, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &out); err != nil {
 		return VersionMeta{}, err
 	}
 	if out.Version == nil {
@@ -208,7 +210,7 @@ func (c *Client) registerV2(ctx context.Context, artifactID, artifactType, conte
 		return VersionMeta{}, err
 	}
 	var out versionJSON
-	if err := c.decode(resp.Body(), &out, http.MethodPost, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &out); err != nil {
 		return VersionMeta{}, err
 	}
 	return c.meta(out, artifactID), nil
@@ -216,30 +218,13 @@ func (c *Client) registerV2(ctx context.Context, artifactID, artifactType, conte
 
 // Versions lists every version of the artifact, oldest first.
 func (c *Client) Versions(ctx context.Context, artifactID string) ([]VersionMeta, error) {
+	vs, err := listAll[versionJSON](ctx, c, c.artifactPath(artifactID)+"/versions", "globalId")
+	if err != nil {
+		return nil, c.notFound(err, "artifact "+artifactID, true, "list versions of "+artifactID)
+	}
 	var all []VersionMeta
-	for offset := 0; ; offset += pageSize {
-		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
-		if !c.v2 {
-			q.Set("orderby", "globalId")
-			q.Set("order", "asc")
-		}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: c.artifactPath(artifactID) + "/versions", query: q})
-		if err != nil {
-			return nil, c.notFound(err, "artifact "+artifactID, true, "list versions of "+artifactID)
-		}
-		var page struct {
-			Count    int           `json:"count"`
-			Versions []versionJSON `json:"versions"`
-		}
-		if err := c.decode(resp.Body(), &page, http.MethodGet, resp.Request.URL); err != nil {
-			return nil, err
-		}
-		for _, v := range page.Versions {
-			all = append(all, c.meta(v, artifactID))
-		}
-		if len(page.Versions) == 0 || len(all) >= page.Count {
-			break
-		}
+	for _, v := range vs {
+		all = append(all, c.meta(v, artifactID))
 	}
 	slices.SortFunc(all, func(a, b VersionMeta) int { return cmp.Compare(a.GlobalID, b.GlobalID) })
 	return all, nil
@@ -251,15 +236,7 @@ func (c *Client) Latest(ctx context.Context, artifactID string) (VersionMeta, er
 	if c.v2 {
 		path = c.artifactPath(artifactID) + "/meta"
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
-	if err != nil {
-		return VersionMeta{}, c.notFound(err, "artifact "+artifactID, true, "get latest version of "+artifactID)
-	}
-	var v versionJSON
-	if err := c.decode(resp.Body(), &v, http.MethodGet, resp.Request.URL); err != nil {
-		return VersionMeta{}, err
-	}
-	return c.meta(v, artifactID), nil
+	return c.versionAt(ctx, path, artifactID, "artifact "+artifactID, "get latest version of "+artifactID)
 }
 
 // Version returns the metadata of one version of the artifact; "latest"
@@ -275,15 +252,7 @@ func (c *Client) Version(ctx context.Context, artifactID, version string) (Versi
 	if c.v2 {
 		path += "/meta"
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
-	if err != nil {
-		return VersionMeta{}, c.notFound(err, "version "+version+" of artifact "+artifactID, true, "get version "+version+" of "+artifactID)
-	}
-	var v versionJSON
-	if err := c.decode(resp.Body(), &v, http.MethodGet, resp.Request.URL); err != nil {
-		return VersionMeta{}, err
-	}
-	return c.meta(v, artifactID), nil
+	return c.versionAt(ctx, path, artifactID, "version "+version+" of artifact "+artifactID, "get version "+version+" of "+artifactID)
 }
 
 // Content returns the content of one version of the artifact; "latest"
@@ -334,36 +303,53 @@ func (c *Client) contentByID(ctx context.Context, prefix, kind string, id int64)
 // List returns every artifact of the client's group, by artifact id. A
 // group that does not exist has no artifacts.
 func (c *Client) List(ctx context.Context) ([]ArtifactMeta, error) {
+	as, err := listAll[artifactJSON](ctx, c, "/groups/"+escape(c.group)+"/artifacts", "artifactId")
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts of group %s: %w", c.group, err)
+	}
 	var all []ArtifactMeta
-	for offset := 0; ; offset += pageSize {
-		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
-		if !c.v2 {
-			q.Set("orderby", "artifactId")
-			q.Set("order", "asc")
-		}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: "/groups/" + escape(c.group) + "/artifacts", query: q})
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list artifacts of group %s: %w", c.group, err)
-		}
-		var page struct {
-			Count     int            `json:"count"`
-			Artifacts []artifactJSON `json:"artifacts"`
-		}
-		if err := c.decode(resp.Body(), &page, http.MethodGet, resp.Request.URL); err != nil {
-			return nil, err
-		}
-		for _, a := range page.Artifacts {
-			all = append(all, c.artifactMeta(a))
-		}
-		if len(page.Artifacts) == 0 || len(all) >= page.Count {
-			break
-		}
+	for _, a := range as {
+		all = append(all, c.artifactMeta(a))
 	}
 	slices.SortFunc(all, func(a, b ArtifactMeta) int { return strings.Compare(a.ArtifactID, b.ArtifactID) })
 	return all, nil
+}
+
+// pageJSON is a page of a v3 or v2 list: of versions or of artifacts.
+type pageJSON[J any] struct {
+	Count     int `json:"count"`
+	Versions  []J `json:"versions"`
+	Artifacts []J `json:"artifacts"`
+}
+
+// listAll GETs the list at path page by page (v3 ordered by orderBy,
+// ascending) until it holds Count items or a page is empty, and returns
+// the items.
+func listAll[J any](ctx context.Context, c *Client, path, orderBy string) ([]J, error) {
+	var all []J
+	for offset := 0; ; offset += pageSize {
+		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageSize)}}
+		if !c.v2 {
+			q.Set("orderby", orderBy)
+			q.Set("order", "asc")
+		}
+		resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q})
+		if err != nil {
+			return nil, err
+		}
+		var page pageJSON[J]
+		if err := c.decode(resp, &page); err != nil {
+			return nil, err
+		}
+		items := append(page.Versions, page.Artifacts...)
+		all = append(all, items...)
+		if len(items) == 0 || len(all) >= page.Count {
+			return all, nil
+		}
+	}
 }
 
 // Delete deletes the artifact and all its versions.
@@ -426,7 +412,7 @@ func (c *Client) Rule(ctx context.Context, artifactID string, rule RuleType) (st
 	var r struct {
 		Config string `json:"config"`
 	}
-	if err := c.decode(resp.Body(), &r, http.MethodGet, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &r); err != nil {
 		return "", err
 	}
 	return r.Config, nil
@@ -464,76 +450,96 @@ func (c *Client) SystemInfo(ctx context.Context) (name, version string, err erro
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	}
-	if err := c.decode(resp.Body(), &info, http.MethodGet, resp.Request.URL); err != nil {
+	if err := c.decode(resp, &info); err != nil {
 		return "", "", err
 	}
 	return info.Name, info.Version, nil
 }
 
-// decode unmarshals a 2xx JSON body.
-func (c *Client) decode(body []byte, v any, method, u string) error {
+// decode unmarshals the JSON body of a 2xx response.
+func (c *Client) decode(resp *resty.Response, v any) error {
+	body := resp.Body()
 	if err := json.Unmarshal(body, v); err != nil {
 		text := string(body)
 		if len(text) > 100 {
 			text = text[:100] + "..."
 		}
-		return fmt.Errorf("registry at %s answered %s %s with malformed JSON (%v) %q: is the URL an Apicurio Registry?", c.base, method, u, err, text)
+		return fmt.Errorf("registry at %s answered %s %s with malformed JSON (%v) %q: is the URL an Apicurio Registry?", c.base, resp.Request.Method, resp.Request.URL, err, text)
 	}
 	return nil
+}
+
+// versionAt GETs the metadata of the version at path; what and doing say
+// in a not-found error what was missing and what was being done.
+func (c *Client) versionAt(ctx context.Context, path, artifactID, what, doing string) (VersionMeta, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path})
+	if err != nil {
+		return VersionMeta{}, c.notFound(err, what, true, doing)
+	}
+	var v versionJSON
+	if err := c.decode(resp, &v); err != nil {
+		return VersionMeta{}, err
+	}
+	return c.meta(v, artifactID), nil
+}
+
+// artifactKeyJSON is what v3 and v2 bodies say of an artifact: its group,
+// id and type, each API in its own spelling, and its name.
+type artifactKeyJSON struct {
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`   // v3
+	ID           string `json:"id"`           // v2
+	ArtifactType string `json:"artifactType"` // v3
+	Type         string `json:"type"`         // v2
+	Name         string `json:"name"`
+}
+
+// resolve returns the group (the client's when the body has none), the
+// artifact id (artifactID when the body has none) and the type, whichever
+// API spelled them.
+func (k artifactKeyJSON) resolve(c *Client, artifactID string) (group, id, typ string) {
+	return firstNonEmpty(k.GroupID, c.group), firstNonEmpty(k.ArtifactID, k.ID, artifactID), firstNonEmpty(k.ArtifactType, k.Type)
 }
 
 // versionJSON is the union of v3 VersionMetaData / SearchedVersion and v2
 // ArtifactMetaData / VersionMetaData / SearchedVersion.
 type versionJSON struct {
-	GroupID      string     `json:"groupId"`
-	ArtifactID   string     `json:"artifactId"` // v3
-	ID           string     `json:"id"`         // v2
-	Version      flexString `json:"version"`
-	ArtifactType string     `json:"artifactType"` // v3
-	Type         string     `json:"type"`         // v2
-	Name         string     `json:"name"`
-	GlobalID     int64      `json:"globalId"`
-	ContentID    int64      `json:"contentId"`
-	CreatedOn    apiTime    `json:"createdOn"`
+	artifactKeyJSON
+	Version   flexString `json:"version"`
+	GlobalID  int64      `json:"globalId"`
+	ContentID int64      `json:"contentId"`
+	CreatedOn apiTime    `json:"createdOn"`
 }
 
 func (c *Client) meta(v versionJSON, artifactID string) VersionMeta {
 	m := VersionMeta{
-		GroupID:      firstNonEmpty(v.GroupID, c.group),
-		ArtifactID:   firstNonEmpty(v.ArtifactID, v.ID, artifactID),
-		Version:      string(v.Version),
-		ArtifactType: firstNonEmpty(v.ArtifactType, v.Type),
-		Name:         v.Name,
-		GlobalID:     v.GlobalID,
-		ContentID:    v.ContentID,
-		CreatedOn:    time.Time(v.CreatedOn),
+		Version:   string(v.Version),
+		Name:      v.Name,
+		GlobalID:  v.GlobalID,
+		ContentID: v.ContentID,
+		CreatedOn: time.Time(v.CreatedOn),
 	}
+	m.GroupID, m.ArtifactID, m.ArtifactType = v.resolve(c, artifactID)
 	return m
 }
 
 // artifactJSON is the union of v3 and v2 SearchedArtifact.
 type artifactJSON struct {
-	GroupID      string  `json:"groupId"`
-	ArtifactID   string  `json:"artifactId"` // v3
-	ID           string  `json:"id"`         // v2
-	ArtifactType string  `json:"artifactType"`
-	Type         string  `json:"type"`
-	Name         string  `json:"name"`
-	Description  string  `json:"description"`
-	CreatedOn    apiTime `json:"createdOn"`
-	ModifiedOn   apiTime `json:"modifiedOn"`
+	artifactKeyJSON
+	Description string  `json:"description"`
+	CreatedOn   apiTime `json:"createdOn"`
+	ModifiedOn  apiTime `json:"modifiedOn"`
 }
 
 func (c *Client) artifactMeta(a artifactJSON) ArtifactMeta {
-	return ArtifactMeta{
-		GroupID:      firstNonEmpty(a.GroupID, c.group),
-		ArtifactID:   firstNonEmpty(a.ArtifactID, a.ID),
-		ArtifactType: firstNonEmpty(a.ArtifactType, a.Type),
-		Name:         a.Name,
-		Description:  a.Description,
-		CreatedOn:    time.Time(a.CreatedOn),
-		ModifiedOn:   time.Time(a.ModifiedOn),
+	m := ArtifactMeta{
+		Name:        a.Name,
+		Description: a.Description,
+		CreatedOn:   time.Time(a.CreatedOn),
+		ModifiedOn:  time.Time(a.ModifiedOn),
 	}
+	m.GroupID, m.ArtifactID, m.ArtifactType = a.resolve(c, "")
+	return m
 }
 
 func firstNonEmpty(s ...string) string {

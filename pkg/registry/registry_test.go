@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/registry/registrytest"
 )
@@ -58,6 +58,16 @@ func newClient(t *testing.T, base string, opts ...registry.Option) *registry.Cli
 		t.Fatalf("New(%q): %v", base, err)
 	}
 	return c
+}
+
+// mustRegister registers an Avro artifact, failing t if it cannot.
+func mustRegister(t *testing.T, c *registry.Client, artifactID, schema string) registry.VersionMeta {
+	t.Helper()
+	meta, _, err := c.Register(context.Background(), artifactID, "AVRO", schema)
+	if err != nil {
+		t.Fatalf("register %s: %v", artifactID, err)
+	}
+	return meta
 }
 
 func TestNewBaseURL(t *testing.T) {
@@ -229,9 +239,7 @@ func TestRequestBodiesMatchOpenAPI(t *testing.T) {
 
 	t.Run("v3 CreateArtifact", func(t *testing.T) {
 		c := newClient(t, srv.URL)
-		if _, _, err := c.Register(ctx, "a3", "AVRO", schemaV1); err != nil {
-			t.Fatal(err)
-		}
+		mustRegister(t, c, "a3", schemaV1)
 		r, ok := cap.find("POST", "/apis/registry/v3/groups/default/artifacts")
 		if !ok {
 			t.Fatal("no POST of the artifact")
@@ -250,9 +258,7 @@ func TestRequestBodiesMatchOpenAPI(t *testing.T) {
 	})
 	t.Run("v2 raw content", func(t *testing.T) {
 		c := newClient(t, srv.URL, registry.WithAPIV2())
-		if _, _, err := c.Register(ctx, "a2", "AVRO", schemaV1); err != nil {
-			t.Fatal(err)
-		}
+		mustRegister(t, c, "a2", schemaV1)
 		r, ok := cap.find("POST", "/apis/registry/v2/groups/default/artifacts")
 		if !ok {
 			t.Fatal("no POST of the artifact")
@@ -294,17 +300,9 @@ func jsonEqual(a, b any) bool {
 func TestLookups(t *testing.T) {
 	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
 		ctx := context.Background()
-		m1, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m2, _, err := c.Register(ctx, "sales-value", "AVRO", schemaV2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := c.Register(ctx, "other-value", "AVRO", schemaV1); err != nil {
-			t.Fatal(err)
-		}
+		m1 := mustRegister(t, c, "sales-value", schemaV1)
+		m2 := mustRegister(t, c, "sales-value", schemaV2)
+		mustRegister(t, c, "other-value", schemaV1)
 
 		latest, err := c.Latest(ctx, "sales-value")
 		if err != nil || latest.GlobalID != m2.GlobalID || latest.Version != "2" || latest.ContentID != m2.ContentID {
@@ -356,9 +354,7 @@ func TestLookups(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
 		ctx := context.Background()
-		if _, _, err := c.Register(ctx, "present", "AVRO", schemaV1); err != nil {
-			t.Fatal(err)
-		}
+		mustRegister(t, c, "present", schemaV1)
 		tests := []struct {
 			name string
 			call func() error
@@ -460,9 +456,7 @@ func TestPagination(t *testing.T) {
 func TestRules(t *testing.T) {
 	forEachAPI(t, func(t *testing.T, s *registrytest.Server, c *registry.Client) {
 		ctx := context.Background()
-		if _, _, err := c.Register(ctx, "art", "AVRO", schemaV1); err != nil {
-			t.Fatal(err)
-		}
+		mustRegister(t, c, "art", schemaV1)
 		steps := []struct {
 			artifact string
 			rule     registry.RuleType
@@ -523,7 +517,7 @@ func TestRetries(t *testing.T) {
 		{name: "proxy page", faults: []registrytest.Fault{{Status: 502, Times: 3, ContentType: "text/html", Body: "<html>Bad Gateway</html>"}},
 			wantErr: true, retry: true, requests: 3, msg: `unexpected text/html body "<html>Bad Gateway</html>"`},
 		{name: "malformed JSON is final", faults: []registrytest.Fault{{Status: 200, Body: `{"globalId": 1,`}},
-			wantErr: true, requests: 1, msg: "malformed JSON"},
+			wantErr: true, requests: 1, msg: "/artifacts/art/versions/branch=latest with malformed JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -599,12 +593,7 @@ func TestSlowRegistry(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + l.Addr().String()
-	l.Close()
+	base := "http://" + addrtest.Free(t)
 	// Default retry budget: it must still fail within a few seconds.
 	c, err := registry.New(base, registry.WithLogger(quiet))
 	if err != nil {

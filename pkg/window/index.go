@@ -101,9 +101,3 @@ func (x *index) remove(key int32, start int64) {
 	x.slots[i] = slot{}
 	x.n--
 }
-
-// reset empties the index, keeping its size.
-func (x *index) reset() {
-	clear(x.slots)
-	x.n = 0
-}

@@ -52,6 +52,7 @@ func Declare(set *config.Set) cli.Job {
 	set.TextVar(&job.StartingOffsets, "starting-offsets", job.StartingOffsets, "where a group with no committed offsets starts reading the sales topic: earliest (all of it) or latest (sales sent from now on)", config.Env("ENRICHER_STARTING_OFFSETS"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the topics the enricher creates; the repartition and state topics get the sales topic's count", config.Env("ENRICHER_PARTITIONS"))
 	set.Check(func() error { return windowError(ec.Window.Validate()) })
+	set.Check(func() error { return app.CheckPartitions(parts) })
 	set.Check(func() error {
 		var errs []error
 		if ec.Trigger < 0 {
@@ -69,11 +70,11 @@ func Declare(set *config.Set) cli.Job {
 		return errors.Join(errs...)
 	})
 	return func(ctx context.Context, rt cli.Runtime) error {
-		reg, err := conn.Connect(ctx, rt.Log)
+		clients, err := conn.Connect(ctx, rt.Log)
 		if err != nil {
 			return err
 		}
-		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Clients = clients
 		ec.MaxRecordsPerTrigger, ec.MaxBytesPerTrigger = int64(maxRecs), int64(maxMiB)<<20
 		if memMiB > 0 {
 			debug.SetMemoryLimit(int64(memMiB) << 20)

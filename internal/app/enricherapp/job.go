@@ -22,11 +22,9 @@ import (
 // Job is the enricher binary's whole run: it loads the regions, connects
 // to Kafka and the registry, creates missing topics, and runs the Enricher.
 type Job struct {
-	Kafka    kafkaconn.Config
-	Registry *registry.Client
+	app.Clients
 	// Regions is the regions CSV path or s3:// URL.
 	Regions string
-	Opener  *source.Opener
 	// Partitions of the topics the job creates (app.DefaultPartitions if
 	// not positive).
 	Partitions int32
@@ -35,7 +33,6 @@ type Job struct {
 	// reading the sales topic: enricher.StartEarliest (also when empty)
 	// or enricher.StartLatest.
 	StartingOffsets enricher.StartingOffsets
-	Logger          *slog.Logger
 	// Started, if set, receives the Enricher once it is built, so a
 	// caller can watch its Stats.
 	Started func(*enricher.Enricher)
@@ -55,15 +52,12 @@ func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
 }
 
 func (j Job) run(ctx context.Context) (enricher.Stats, error) {
-	log := j.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := j.Log()
 	j.Enricher.Logger = log
 	if j.Enricher.RegionsSource == "" {
 		j.Enricher.RegionsSource = j.Regions
 	}
-	regions, err := LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
+	regions, err := LoadRegions(ctx, j.Registry, j.Files(), j.Regions)
 	if err != nil {
 		return enricher.Stats{}, err
 	}

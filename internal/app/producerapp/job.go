@@ -20,7 +20,6 @@ import (
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
-	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -29,11 +28,9 @@ import (
 // Job is the producer binary's whole run: it checks the input against the
 // registered CSV schema, connects to Kafka, and replays the input.
 type Job struct {
-	Kafka    kafkaconn.Config
-	Registry *registry.Client
+	app.Clients
 	// Input is a CSV path or s3:// URL; ignored when Synthetic.
-	Input  string
-	Opener *source.Opener
+	Input string
 	// Synthetic sends generated sales instead of a file, without end
 	// unless Producer.Limit is set.
 	Synthetic bool
@@ -45,7 +42,6 @@ type Job struct {
 	// Partitions of the sales topic when the producer creates it.
 	Partitions int32
 	Producer   producer.Config
-	Logger     *slog.Logger
 	// Ops, if set, receives the producer's metrics and readiness.
 	Ops *ops.Server
 }
@@ -57,10 +53,7 @@ func (j Job) Run(ctx context.Context) (producer.Stats, error) {
 }
 
 func (j Job) run(ctx context.Context) (producer.Stats, error) {
-	log := j.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := j.Log()
 	j.Producer.Logger = log
 	if j.Producer.Topic == "" {
 		j.Producer.Topic = schema.SalesTopic
@@ -114,11 +107,7 @@ func (j Job) run(ctx context.Context) (producer.Stats, error) {
 	if j.Ops != nil {
 		j.Producer.Metrics = producer.NewMetrics(j.Ops.Registry())
 		if !j.Synthetic {
-			opener := j.Opener
-			if opener == nil {
-				opener = &source.Opener{}
-			}
-			if err := j.Producer.Metrics.CountRows(ctx, opener, j.Input, j.Ops.Registry()); err != nil {
+			if err := j.Producer.Metrics.CountRows(ctx, j.Files(), j.Input, j.Ops.Registry()); err != nil {
 				return producer.Stats{}, err
 			}
 		}
@@ -179,11 +168,7 @@ func CSVHeader(ctx context.Context, reg *registry.Client) ([]string, error) {
 }
 
 func (j Job) open(ctx context.Context, header []string) (io.Closer, *sales.Reader, error) {
-	opener := j.Opener
-	if opener == nil {
-		opener = &source.Opener{}
-	}
-	rc, err := opener.Open(ctx, j.Input)
+	rc, err := j.Files().Open(ctx, j.Input)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
@@ -41,8 +42,8 @@ func TestJobStrictRefusesBadInput(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := Job{
-		Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg,
-		Input: path, Strict: true, Producer: producer.Config{EventTime: producer.Original},
+		Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg},
+		Input:   path, Strict: true, Producer: producer.Config{EventTime: producer.Original},
 	}.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "has 3 bad rows of 7") || !strings.Contains(err.Error(), "nothing was sent") {
 		t.Fatalf("Run error = %v, want one that counts the 3 bad rows of 7 and says nothing was sent", err)
@@ -78,8 +79,8 @@ func TestJobSendsCSV(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			st, err := Job{
-				Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg,
-				Input: writeCSV(t, tt.rows), Strict: tt.strict, Partitions: 2, Producer: producer.Config{EventTime: producer.Original},
+				Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg},
+				Input:   writeCSV(t, tt.rows), Strict: tt.strict, Partitions: 2, Producer: producer.Config{EventTime: producer.Original},
 			}.Run(ctx)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -168,7 +169,7 @@ func TestJobErrors(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := Job{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg, Input: input}.Run(ctx)
+			_, err := Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg}, Input: input}.Run(ctx)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Run error = %v, want one containing %q", err, tt.want)
 			}

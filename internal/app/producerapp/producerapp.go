@@ -34,12 +34,13 @@ func Declare(set *config.Set) cli.Job {
 	set.Bool(&job.Synthetic, "synthetic", false, "send generated sales instead of --input, until --limit or Ctrl-C", config.Env("PRODUCER_SYNTHETIC"))
 	set.Int(&limit, "limit", 0, "stop after this many sales (0: all)", config.Env("PRODUCER_LIMIT"))
 	set.Int(&parts, "partitions", app.DefaultPartitions, "partitions of the sales topic if the producer creates it", config.Env("SALES_PARTITIONS"))
+	set.Check(func() error { return app.CheckPartitions(parts) })
 	return func(ctx context.Context, rt cli.Runtime) error {
-		reg, err := conn.Connect(ctx, rt.Log)
+		clients, err := conn.Connect(ctx, rt.Log)
 		if err != nil {
 			return err
 		}
-		job.Kafka, job.Registry, job.Opener, job.Logger = conn.Kafka, reg, conn.Files, rt.Log
+		job.Clients = clients
 		job.Producer.Limit = int64(limit)
 		job.Partitions = int32(parts)
 		job.Ops = rt.Ops

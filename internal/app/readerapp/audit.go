@@ -6,23 +6,19 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/app/enricherapp"
 	"github.com/salesstream/salesstream/internal/pipeline/audit"
 	"github.com/salesstream/salesstream/internal/platform/cli"
-	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
-	"github.com/salesstream/salesstream/internal/platform/source"
-	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // AuditJob is reader --audit's whole run: it loads the regions file,
 // connects to Kafka and the registry, and audits the summary table.
 type AuditJob struct {
-	Kafka    kafkaconn.Config
-	Registry *registry.Client
+	app.Clients
 	// Regions is the regions CSV path or s3:// URL the enricher used.
 	Regions string
-	Opener  *source.Opener
 	// Audit is the rest of the audit's settings; Run sets its Regions,
 	// RegionsSource, Decoder and Logger.
 	Audit audit.Config
@@ -30,24 +26,18 @@ type AuditJob struct {
 
 // Run runs the audit.
 func (j AuditJob) Run(ctx context.Context) (*audit.Verdict, error) {
-	regions, err := enricherapp.LoadRegions(ctx, j.Registry, j.Opener, j.Regions)
+	regions, err := enricherapp.LoadRegions(ctx, j.Registry, j.Files(), j.Regions)
 	if err != nil {
 		return nil, err
 	}
-	// NewClient checks that the brokers answer.
-	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
-	if err != nil {
-		return nil, err
-	}
-	cl.Close()
-	opts, err := j.Kafka.Options(ctx)
+	opts, err := j.KafkaOptions(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cfg := j.Audit
 	cfg.Regions, cfg.RegionsSource = regions, j.Regions
 	cfg.Decoder = serde.New(j.Registry)
-	cfg.Logger = j.Kafka.Logger
+	cfg.Logger = j.Logger
 	return audit.Run(ctx, opts, cfg)
 }
 

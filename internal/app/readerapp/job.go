@@ -3,31 +3,22 @@ package readerapp
 import (
 	"context"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
-	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
-	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // Job is the reader binary's whole run: it connects, then reads Topic.
 type Job struct {
-	Kafka    kafkaconn.Config
-	Registry *registry.Client
-	Topic    string
+	app.Clients
+	Topic string
 }
 
 // Run reads the summary table. Its registry errors say what to do about
 // them.
 func (j Job) Run(ctx context.Context) (reader.Result, error) {
-	// NewClient checks that the brokers answer, so that a dead broker
-	// is reported as such rather than as an empty read.
-	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
-	if err != nil {
-		return reader.Result{}, err
-	}
-	cl.Close()
-	opts, err := j.Kafka.Options(ctx)
+	opts, err := j.KafkaOptions(ctx)
 	if err != nil {
 		return reader.Result{}, err
 	}
@@ -38,12 +29,7 @@ func (j Job) Run(ctx context.Context) (reader.Result, error) {
 // Follow prints the summary table as it stands, then every row as it is
 // committed, through p, until ctx ends.
 func (j Job) Follow(ctx context.Context, p *reader.Printer, onErr func(error)) error {
-	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
-	if err != nil {
-		return err
-	}
-	cl.Close()
-	opts, err := j.Kafka.Options(ctx)
+	opts, err := j.KafkaOptions(ctx)
 	if err != nil {
 		return err
 	}

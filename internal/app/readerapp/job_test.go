@@ -67,7 +67,7 @@ func TestJobReadsCommittedRows(t *testing.T) {
 		}
 	}
 
-	res, err := Job{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg, Topic: topic}.Run(ctx)
+	res, err := Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: s.Brokers(), Logger: quiet}, Registry: reg}, Topic: topic}.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestJobReadsCommittedRows(t *testing.T) {
 func TestJobDeadBroker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := Job{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}, Logger: quiet}, Topic: "t"}.Run(ctx)
+	_, err := Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}, Logger: quiet}}, Topic: "t"}.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("Run error = %v, want one naming the broker", err)
 	}

@@ -25,6 +25,9 @@ const (
 	SummaryTopic = "pagila.sales.summary.avro"
 	// DeadLetterTopic receives the sales messages the enricher cannot read.
 	DeadLetterTopic = SalesTopic + ".dlq"
+	// LateTopic is where the demo keeps late sales (the enricher's
+	// --late-topic), each with the watermark that refused it.
+	LateTopic = SalesTopic + ".late"
 
 	// SalesCSV is the artifact describing a row of the sales CSV.
 	SalesCSV = "pagila.sales.csv"

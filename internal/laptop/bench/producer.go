@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/app/producerapp"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -56,7 +57,7 @@ func runProducing(ctx context.Context, bin, dir string, n int) (Producing, error
 	if p.Bare, err = e.bareProduceWith(ctx, "bench.bare.sales", n, refSales(42), headers); err != nil {
 		return p, err
 	}
-	st, err := producerapp.Job{Kafka: kafkaconn.Config{Brokers: e.stack.Brokers()}, Registry: e.reg, Input: csv, Partitions: 3,
+	st, err := producerapp.Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: e.stack.Brokers()}, Registry: e.reg}, Input: csv, Partitions: 3,
 		Producer: producer.Config{EventTime: producer.Original, Topic: schema.SalesTopic}}.Run(ctx)
 	if err != nil {
 		return p, fmt.Errorf("producer: %w", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -221,35 +221,12 @@ func TestRegistryServes(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// busyAddr returns a loopback address held by a listener until t ends.
-func busyAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l.Addr().String()
-}
-
 func TestStartErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	busy := busyAddr(t)
+	busy := addrtest.Busy(t)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -280,8 +257,8 @@ func TestStartErrors(t *testing.T) {
 // port lets go of the broker's port and the data directory.
 func TestFailedStartReleases(t *testing.T) {
 	dir := t.TempDir()
-	kafkaAddr := freeAddr(t)
-	if s, err := Start(testContext(t), Config{KafkaAddr: kafkaAddr, RegistryAddr: busyAddr(t), DataDir: dir, Logger: quiet}); err == nil {
+	kafkaAddr := addrtest.Free(t)
+	if s, err := Start(testContext(t), Config{KafkaAddr: kafkaAddr, RegistryAddr: addrtest.Busy(t), DataDir: dir, Logger: quiet}); err == nil {
 		s.Close()
 		t.Fatal("Start on a busy registry port succeeded")
 	}

@@ -461,22 +461,34 @@ func ccCompatLevel(r *http.Request) (string, error) {
 	return level, nil
 }
 
-func (s *Server) ccGetGlobalConfig(w http.ResponseWriter, _ *http.Request) error {
+// ccGlobalLevel is the global compatibility rule's level, NONE when there
+// is none.
+func (s *Server) ccGlobalLevel() string {
 	level, err := s.getRule(ruleScope{}, ruleCompatibility)
 	if err != nil {
-		level = "NONE"
+		return "NONE"
 	}
-	writeCC(w, map[string]string{"compatibilityLevel": level})
+	return level
+}
+
+func (s *Server) ccGetGlobalConfig(w http.ResponseWriter, _ *http.Request) error {
+	writeCC(w, map[string]string{"compatibilityLevel": s.ccGlobalLevel()})
 	return nil
 }
 
 func (s *Server) ccPutGlobalConfig(w http.ResponseWriter, r *http.Request) error {
+	return s.ccPutConfig(w, r, ruleScope{})
+}
+
+// ccPutConfig sets the compatibility rule of a scope, global or a
+// subject's, to the level the request body gives.
+func (s *Server) ccPutConfig(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
 	level, err := ccCompatLevel(r)
 	if err != nil {
 		return err
 	}
-	if err := s.setRule(r.Context(), ruleScope{}, ruleCompatibility, level, ruleUpsert); err != nil {
-		return err
+	if err := s.setRule(r.Context(), sc, ruleCompatibility, level, ruleUpsert); err != nil {
+		return ccSubjectErr(err, sc.artifactID)
 	}
 	writeCC(w, map[string]string{"compatibility": level})
 	return nil
@@ -501,25 +513,14 @@ func (s *Server) ccGetSubjectConfig(w http.ResponseWriter, r *http.Request) erro
 			return notFound("SubjectCompatibilityNotConfiguredException",
 				"Subject '%s' does not have subject-level compatibility configured: set it with PUT /config/%s or ask with defaultToGlobal=true.", sc.artifactID, sc.artifactID).withCode(40408)
 		}
-		if level, err = s.getRule(ruleScope{}, ruleCompatibility); err != nil {
-			level = "NONE"
-		}
+		level = s.ccGlobalLevel()
 	}
 	writeCC(w, map[string]string{"compatibilityLevel": level})
 	return nil
 }
 
 func (s *Server) ccPutSubjectConfig(w http.ResponseWriter, r *http.Request) error {
-	level, err := ccCompatLevel(r)
-	if err != nil {
-		return err
-	}
-	sc := ccSubjectScope(r)
-	if err := s.setRule(r.Context(), sc, ruleCompatibility, level, ruleUpsert); err != nil {
-		return ccSubjectErr(err, sc.artifactID)
-	}
-	writeCC(w, map[string]string{"compatibility": level})
-	return nil
+	return s.ccPutConfig(w, r, ccSubjectScope(r))
 }
 
 func (s *Server) ccDeleteSubjectConfig(w http.ResponseWriter, r *http.Request) error {

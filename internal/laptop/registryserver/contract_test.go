@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -280,49 +282,21 @@ func TestContract(t *testing.T) {
 	c.do(creq{method: "GET", path: art + "/versions/9/content", want: 404})
 
 	// v3: content by ids.
-	c.do(creq{method: "GET", path: v3 + "/ids/globalIds/" + itoa(v2meta.GlobalID), want: 200})
-	c.do(creq{method: "GET", path: v3 + "/ids/globalIds/999999", want: 404})
-	c.do(creq{method: "GET", path: v3 + "/ids/contentIds/" + itoa(created.Version.ContentID), want: 200})
-	c.do(creq{method: "GET", path: v3 + "/ids/contentIds/999999", want: 404})
-	c.do(creq{method: "GET", path: v3 + "/ids/contentHashes/" + contentHashOf([]byte(saleV1)), want: 200})
-	c.do(creq{method: "GET", path: v3 + "/ids/contentHashes/" + strings.Repeat("0", 64), want: 404})
+	c.idsWalk(v3, v2meta.GlobalID, created.Version.ContentID, saleV1)
 
 	// v3: search.
 	c.do(creq{method: "GET", path: v3 + "/search/artifacts?name=sales&groupId=sales&offset=0&limit=5", want: 200})
 	c.do(creq{method: "GET", path: v3 + "/search/artifacts?artifactId=pagila.sales.avro-value&globalId=" + itoa(v2meta.GlobalID), want: 200})
 	c.do(creq{method: "GET", path: v3 + "/search/artifacts?limit=many", want: 400, badRequest: true})
 
-	// v3: global and artifact rules.
-	c.do(creq{method: "GET", path: v3 + "/admin/rules", want: 200})
-	c.do(creq{method: "POST", path: v3 + "/admin/rules", body: `{"ruleType":"VALIDITY","config":"FULL"}`, want: 204})
-	c.do(creq{method: "POST", path: v3 + "/admin/rules", body: `{"ruleType":"VALIDITY","config":"FULL"}`, want: 409})
-	c.do(creq{method: "POST", path: v3 + "/admin/rules", body: `{"ruleType":"COMPATIBILITY","config":"SIDEWAYS"}`, want: 400})
-	c.do(creq{method: "GET", path: v3 + "/admin/rules/VALIDITY", want: 200})
-	c.do(creq{method: "GET", path: v3 + "/admin/rules/COMPATIBILITY", want: 404})
-	c.do(creq{method: "PUT", path: v3 + "/admin/rules/VALIDITY", body: `{"config":"SYNTAX_ONLY"}`, want: 200})
-	c.do(creq{method: "PUT", path: v3 + "/admin/rules/INTEGRITY", body: `{"config":"FULL"}`, want: 404})
-	c.do(creq{method: "DELETE", path: v3 + "/admin/rules/VALIDITY", want: 204})
-	c.do(creq{method: "DELETE", path: v3 + "/admin/rules/VALIDITY", want: 404})
-	c.do(creq{method: "POST", path: v3 + "/admin/rules", body: `{"ruleType":"VALIDITY","config":"FULL"}`, want: 204})
-	c.do(creq{method: "DELETE", path: v3 + "/admin/rules", want: 204})
-	c.do(creq{method: "POST", path: art + "/rules", body: `{"ruleType":"COMPATIBILITY","config":"BACKWARD"}`, want: 204})
-	c.do(creq{method: "POST", path: art + "/rules", body: `{"ruleType":"COMPATIBILITY","config":"BACKWARD"}`, want: 409})
-	c.do(creq{method: "POST", path: v3 + "/groups/sales/artifacts/nope/rules", body: `{"ruleType":"COMPATIBILITY","config":"BACKWARD"}`, want: 404})
-	c.do(creq{method: "GET", path: art + "/rules", want: 200})
-	c.do(creq{method: "GET", path: v3 + "/groups/sales/artifacts/nope/rules", want: 404})
-	c.do(creq{method: "GET", path: art + "/rules/COMPATIBILITY", want: 200})
-	c.do(creq{method: "GET", path: art + "/rules/VALIDITY", want: 404})
-	c.do(creq{method: "PUT", path: art + "/rules/COMPATIBILITY", body: `{"config":"FULL"}`, want: 200})
-	c.do(creq{method: "PUT", path: art + "/rules/VALIDITY", body: `{"config":"FULL"}`, want: 404})
-	// A rule violation: 409 with the causes.
-	violation := c.do(creq{method: "POST", path: art + "/versions", body: v3VersionBody(saleAmountInt), want: 409})
-	if pd := decode[problemDetails](t, violation); len(pd.Causes) == 0 || pd.Status != 409 {
-		t.Fatalf("rule violation body lacks causes or status: %s", violation.Body.String())
-	}
-	c.do(creq{method: "DELETE", path: art + "/rules/COMPATIBILITY", want: 204})
-	c.do(creq{method: "DELETE", path: art + "/rules/COMPATIBILITY", want: 404})
-	c.do(creq{method: "DELETE", path: art + "/rules", want: 204})
-	c.do(creq{method: "DELETE", path: v3 + "/groups/sales/artifacts/nope/rules", want: 404})
+	// v3: global and artifact rules; a rule violation is a 409 with the
+	// causes.
+	c.rulesWalk(v3, art, "ruleType", func() {
+		violation := c.do(creq{method: "POST", path: art + "/versions", body: v3VersionBody(saleAmountInt), want: 409})
+		if pd := decode[problemDetails](t, violation); len(pd.Causes) == 0 || pd.Status != 409 {
+			t.Fatalf("rule violation body lacks causes or status: %s", violation.Body.String())
+		}
+	})
 
 	// v2.
 	v2art := v2 + "/groups/default/artifacts/pagila.sales.regions.csv"
@@ -361,41 +335,15 @@ func TestContract(t *testing.T) {
 	c.do(creq{method: "GET", path: v2art + "/versions/77", want: 404})
 	c.do(creq{method: "GET", path: v2art + "/versions/1/meta", want: 200})
 	c.do(creq{method: "GET", path: v2art + "/versions/77/meta", want: 404})
-	c.do(creq{method: "GET", path: v2 + "/ids/globalIds/" + itoa(meta.GlobalID), want: 200})
-	c.do(creq{method: "GET", path: v2 + "/ids/globalIds/999999", want: 404})
-	c.do(creq{method: "GET", path: v2 + "/ids/contentIds/" + itoa(meta.ContentID), want: 200})
-	c.do(creq{method: "GET", path: v2 + "/ids/contentIds/999999", want: 404})
-	c.do(creq{method: "GET", path: v2 + "/ids/contentHashes/" + contentHashOf([]byte(regionV1)), want: 200})
-	c.do(creq{method: "GET", path: v2 + "/ids/contentHashes/" + strings.Repeat("f", 64), want: 404})
+	c.idsWalk(v2, meta.GlobalID, meta.ContentID, regionV1)
 	c.do(creq{method: "GET", path: v2 + "/search/artifacts?name=regions&group=default&limit=5", want: 200})
 	c.do(creq{method: "GET", path: v2 + "/search/artifacts?contentId=" + itoa(meta.ContentID), want: 200})
-	c.do(creq{method: "GET", path: v2 + "/admin/rules", want: 200})
-	c.do(creq{method: "POST", path: v2 + "/admin/rules", body: `{"type":"VALIDITY","config":"FULL"}`, want: 204})
-	c.do(creq{method: "POST", path: v2 + "/admin/rules", body: `{"type":"VALIDITY","config":"FULL"}`, want: 409})
-	c.do(creq{method: "POST", path: v2 + "/admin/rules", body: `{"type":"VALIDITY","config":"HALF"}`, want: 400})
-	c.do(creq{method: "GET", path: v2 + "/admin/rules/VALIDITY", want: 200})
-	c.do(creq{method: "GET", path: v2 + "/admin/rules/COMPATIBILITY", want: 404})
-	c.do(creq{method: "PUT", path: v2 + "/admin/rules/VALIDITY", body: `{"config":"SYNTAX_ONLY"}`, want: 200})
-	c.do(creq{method: "PUT", path: v2 + "/admin/rules/COMPATIBILITY", body: `{"config":"FULL"}`, want: 404})
-	c.do(creq{method: "DELETE", path: v2 + "/admin/rules/VALIDITY", want: 204})
-	c.do(creq{method: "DELETE", path: v2 + "/admin/rules/VALIDITY", want: 404})
-	c.do(creq{method: "DELETE", path: v2 + "/admin/rules", want: 204})
-	c.do(creq{method: "POST", path: v2art + "/rules", body: `{"type":"COMPATIBILITY","config":"BACKWARD"}`, want: 204})
-	c.do(creq{method: "POST", path: v2 + "/groups/default/artifacts/nope/rules", body: `{"type":"COMPATIBILITY","config":"BACKWARD"}`, want: 404})
-	c.do(creq{method: "GET", path: v2art + "/rules", want: 200})
-	c.do(creq{method: "GET", path: v2 + "/groups/default/artifacts/nope/rules", want: 404})
-	c.do(creq{method: "GET", path: v2art + "/rules/COMPATIBILITY", want: 200})
-	c.do(creq{method: "GET", path: v2art + "/rules/VALIDITY", want: 404})
-	c.do(creq{method: "PUT", path: v2art + "/rules/COMPATIBILITY", body: `{"config":"FORWARD"}`, want: 200})
-	c.do(creq{method: "PUT", path: v2art + "/rules/VALIDITY", body: `{"config":"FULL"}`, want: 404})
-	v2violation := c.do(creq{method: "POST", path: v2art + "/versions", body: `{"type":"record","name":"Region","fields":[{"name":"country","type":"string"}]}`, want: 409})
-	if e := decode[v2Error](t, v2violation); len(e.Causes) == 0 || e.ErrorCode != 409 {
-		t.Fatalf("v2 rule violation body lacks causes: %s", v2violation.Body.String())
-	}
-	c.do(creq{method: "DELETE", path: v2art + "/rules/COMPATIBILITY", want: 204})
-	c.do(creq{method: "DELETE", path: v2art + "/rules/COMPATIBILITY", want: 404})
-	c.do(creq{method: "DELETE", path: v2art + "/rules", want: 204})
-	c.do(creq{method: "DELETE", path: v2 + "/groups/default/artifacts/nope/rules", want: 404})
+	c.rulesWalk(v2, v2art, "type", func() {
+		v2violation := c.do(creq{method: "POST", path: v2art + "/versions", body: `{"type":"record","name":"Region","fields":[{"name":"country","type":"string"}]}`, want: 409})
+		if e := decode[v2Error](t, v2violation); len(e.Causes) == 0 || e.ErrorCode != 409 {
+			t.Fatalf("v2 rule violation body lacks causes: %s", v2violation.Body.String())
+		}
+	})
 	c.do(creq{method: "DELETE", path: v2art, want: 204})
 	c.do(creq{method: "DELETE", path: v2art, want: 404})
 
@@ -481,6 +429,63 @@ func TestContract(t *testing.T) {
 			t.Errorf("the contract test reached %s, which the server does not serve", key)
 		}
 	}
+}
+
+// idsWalk fetches contents by global id, content id and content hash from
+// the API at prefix: those of content, which globalID and contentID name,
+// and ids that name nothing.
+func (c *contractClient) idsWalk(prefix string, globalID, contentID int64, content string) {
+	c.t.Helper()
+	c.do(creq{method: "GET", path: prefix + "/ids/globalIds/" + itoa(globalID), want: 200})
+	c.do(creq{method: "GET", path: prefix + "/ids/globalIds/999999", want: 404})
+	c.do(creq{method: "GET", path: prefix + "/ids/contentIds/" + itoa(contentID), want: 200})
+	c.do(creq{method: "GET", path: prefix + "/ids/contentIds/999999", want: 404})
+	c.do(creq{method: "GET", path: prefix + "/ids/contentHashes/" + contentHashOf([]byte(content)), want: 200})
+	c.do(creq{method: "GET", path: prefix + "/ids/contentHashes/" + strings.Repeat("f", 64), want: 404})
+}
+
+// rulesWalk exercises the global rules of the API at prefix, then the
+// rules of the artifact at art and of one that does not exist beside it;
+// field names the rule type in the API's bodies. A second artifact rule of
+// a type is refused with a 409 that only the v3 document lists, so it is
+// sent to v3 alone. violate, run while the artifact's COMPATIBILITY rule
+// is FULL, sends a version the rule refuses and checks the answer.
+func (c *contractClient) rulesWalk(prefix, art, field string, violate func()) {
+	c.t.Helper()
+	rule := func(ruleType, config string) string {
+		return fmt.Sprintf(`{%q:%q,"config":%q}`, field, ruleType, config)
+	}
+	global := prefix + "/admin/rules"
+	c.do(creq{method: "GET", path: global, want: 200})
+	c.do(creq{method: "POST", path: global, body: rule("VALIDITY", "FULL"), want: 204})
+	c.do(creq{method: "POST", path: global, body: rule("VALIDITY", "FULL"), want: 409})
+	c.do(creq{method: "POST", path: global, body: rule("COMPATIBILITY", "SIDEWAYS"), want: 400})
+	c.do(creq{method: "GET", path: global + "/VALIDITY", want: 200})
+	c.do(creq{method: "GET", path: global + "/COMPATIBILITY", want: 404})
+	c.do(creq{method: "PUT", path: global + "/VALIDITY", body: `{"config":"SYNTAX_ONLY"}`, want: 200})
+	c.do(creq{method: "PUT", path: global + "/INTEGRITY", body: `{"config":"FULL"}`, want: 404})
+	c.do(creq{method: "DELETE", path: global + "/VALIDITY", want: 204})
+	c.do(creq{method: "DELETE", path: global + "/VALIDITY", want: 404})
+	c.do(creq{method: "POST", path: global, body: rule("VALIDITY", "FULL"), want: 204})
+	c.do(creq{method: "DELETE", path: global, want: 204})
+
+	nope := path.Dir(art) + "/nope"
+	c.do(creq{method: "POST", path: art + "/rules", body: rule("COMPATIBILITY", "BACKWARD"), want: 204})
+	if prefix == prefixV3 {
+		c.do(creq{method: "POST", path: art + "/rules", body: rule("COMPATIBILITY", "BACKWARD"), want: 409})
+	}
+	c.do(creq{method: "POST", path: nope + "/rules", body: rule("COMPATIBILITY", "BACKWARD"), want: 404})
+	c.do(creq{method: "GET", path: art + "/rules", want: 200})
+	c.do(creq{method: "GET", path: nope + "/rules", want: 404})
+	c.do(creq{method: "GET", path: art + "/rules/COMPATIBILITY", want: 200})
+	c.do(creq{method: "GET", path: art + "/rules/VALIDITY", want: 404})
+	c.do(creq{method: "PUT", path: art + "/rules/COMPATIBILITY", body: `{"config":"FULL"}`, want: 200})
+	c.do(creq{method: "PUT", path: art + "/rules/VALIDITY", body: `{"config":"FULL"}`, want: 404})
+	violate()
+	c.do(creq{method: "DELETE", path: art + "/rules/COMPATIBILITY", want: 204})
+	c.do(creq{method: "DELETE", path: art + "/rules/COMPATIBILITY", want: 404})
+	c.do(creq{method: "DELETE", path: art + "/rules", want: 204})
+	c.do(creq{method: "DELETE", path: nope + "/rules", want: 404})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -239,6 +239,38 @@ func dryVersion(e Event, typ string, order int) versionView {
 		labels: ve.Labels, created: e.Time, content: []byte(ve.Content), contentType: ve.ContentType}
 }
 
+// findArtifact returns an artifact, or artifactNotFound. The caller holds
+// s.mu.
+func (s *Server) findArtifact(groupID, artifactID string) (*artifact, error) {
+	a := s.st.artifact(groupID, artifactID)
+	if a == nil {
+		return nil, artifactNotFound(groupID, artifactID)
+	}
+	return a, nil
+}
+
+// readArtifact returns what read makes of an artifact under the read lock,
+// or artifactNotFound.
+func readArtifact[T any](s *Server, groupID, artifactID string, read func(a *artifact) (T, error)) (T, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, err := s.findArtifact(groupID, artifactID)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return read(a)
+}
+
+// viewVersions returns views of an artifact's versions, oldest first.
+func (s *Server) viewVersions(a *artifact) []versionView {
+	out := make([]versionView, 0, len(a.versions))
+	for _, v := range a.versions {
+		out = append(out, s.viewVersion(v))
+	}
+	return out
+}
+
 // createVersion adds a version to an existing artifact.
 func (s *Server) createVersion(ctx context.Context, groupID, artifactID string, in versionInput, dryRun bool) (versionView, error) {
 	if len(bytes.TrimSpace(in.data)) == 0 {
@@ -246,9 +278,9 @@ func (s *Server) createVersion(ctx context.Context, groupID, artifactID string, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return versionView{}, artifactNotFound(groupID, artifactID)
+	a, err := s.findArtifact(groupID, artifactID)
+	if err != nil {
+		return versionView{}, err
 	}
 	return s.createVersionLocked(ctx, a, in, dryRun, false)
 }
@@ -336,32 +368,25 @@ func (s *Server) findByContent(a *artifact, data []byte) *version {
 
 // lookupByContent finds the version of an artifact whose content matches.
 func (s *Server) lookupByContent(groupID, artifactID string, data []byte) (versionView, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return versionView{}, artifactNotFound(groupID, artifactID)
-	}
-	v := s.findByContent(a, data)
-	if v == nil {
-		return versionView{}, notFound("VersionNotFoundException",
-			"No version of artifact '%s' in group '%s' has this content.", artifactID, groupID).withCode(40403)
-	}
-	return s.viewVersion(v), nil
+	return readArtifact(s, groupID, artifactID, func(a *artifact) (versionView, error) {
+		v := s.findByContent(a, data)
+		if v == nil {
+			return versionView{}, notFound("VersionNotFoundException",
+				"No version of artifact '%s' in group '%s' has this content.", artifactID, groupID).withCode(40403)
+		}
+		return s.viewVersion(v), nil
+	})
 }
 
 // deleteArtifact deletes an artifact and returns its versions.
 func (s *Server) deleteArtifact(ctx context.Context, groupID, artifactID string) ([]versionView, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return nil, artifactNotFound(groupID, artifactID)
+	a, err := s.findArtifact(groupID, artifactID)
+	if err != nil {
+		return nil, err
 	}
-	vs := make([]versionView, 0, len(a.versions))
-	for _, v := range a.versions {
-		vs = append(vs, s.viewVersion(v))
-	}
+	vs := s.viewVersions(a)
 	if err := s.commit(ctx, Event{Kind: EventArtifactDeleted, Time: s.now(), GroupID: groupID, ArtifactID: artifactID}); err != nil {
 		return nil, err
 	}
@@ -416,13 +441,9 @@ func (s *Server) listGroups() []groupView {
 }
 
 func (s *Server) getArtifact(groupID, artifactID string) (artifactView, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return artifactView{}, artifactNotFound(groupID, artifactID)
-	}
-	return s.viewArtifact(a), nil
+	return readArtifact(s, groupID, artifactID, func(a *artifact) (artifactView, error) {
+		return s.viewArtifact(a), nil
+	})
 }
 
 // artifactsWhere returns the artifacts that match keep, in no set order.
@@ -442,58 +463,42 @@ func (s *Server) artifactsWhere(keep func(a *artifact) bool) []artifactView {
 
 // listVersions returns an artifact's versions, oldest first.
 func (s *Server) listVersions(groupID, artifactID string) ([]versionView, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return nil, artifactNotFound(groupID, artifactID)
-	}
-	out := make([]versionView, 0, len(a.versions))
-	for _, v := range a.versions {
-		out = append(out, s.viewVersion(v))
-	}
-	return out, nil
+	return readArtifact(s, groupID, artifactID, func(a *artifact) ([]versionView, error) {
+		return s.viewVersions(a), nil
+	})
 }
 
 // getVersion resolves a version expression: a version name, "latest" or
 // "branch=latest" (the only branch).
 func (s *Server) getVersion(groupID, artifactID, expr string) (versionView, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return versionView{}, artifactNotFound(groupID, artifactID)
-	}
-	v := a.byVersion[expr]
-	if v == nil {
-		switch {
-		case expr == "latest" || expr == "branch=latest":
-			v = a.latest()
-		case strings.HasPrefix(expr, "branch="):
-			return versionView{}, notFound("BranchNotFoundException",
-				"No branch '%s' of artifact '%s' in group '%s': only branch=latest exists here.", strings.TrimPrefix(expr, "branch="), artifactID, groupID)
+	return readArtifact(s, groupID, artifactID, func(a *artifact) (versionView, error) {
+		v := a.byVersion[expr]
+		if v == nil {
+			switch {
+			case expr == "latest" || expr == "branch=latest":
+				v = a.latest()
+			case strings.HasPrefix(expr, "branch="):
+				return versionView{}, notFound("BranchNotFoundException",
+					"No branch '%s' of artifact '%s' in group '%s': only branch=latest exists here.", strings.TrimPrefix(expr, "branch="), artifactID, groupID)
+			}
 		}
-	}
-	if v == nil {
-		return versionView{}, versionNotFound(groupID, artifactID, expr)
-	}
-	return s.viewVersion(v), nil
+		if v == nil {
+			return versionView{}, versionNotFound(groupID, artifactID, expr)
+		}
+		return s.viewVersion(v), nil
+	})
 }
 
 // getVersionByOrder returns the version at a 1-based position (ccompat).
 func (s *Server) getVersionByOrder(groupID, artifactID string, order int) (versionView, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return versionView{}, artifactNotFound(groupID, artifactID)
-	}
-	for _, v := range a.versions {
-		if v.order == order {
-			return s.viewVersion(v), nil
+	return readArtifact(s, groupID, artifactID, func(a *artifact) (versionView, error) {
+		for _, v := range a.versions {
+			if v.order == order {
+				return s.viewVersion(v), nil
+			}
 		}
-	}
-	return versionView{}, versionNotFound(groupID, artifactID, fmt.Sprint(order))
+		return versionView{}, versionNotFound(groupID, artifactID, fmt.Sprint(order))
+	})
 }
 
 func (s *Server) versionByGlobalID(id int64) (versionView, error) {
@@ -559,9 +564,9 @@ func (s *Server) rulesOf(sc ruleScope) (map[string]string, error) {
 	if sc.global() {
 		return s.st.globalRules, nil
 	}
-	a := s.st.artifact(sc.groupID, sc.artifactID)
-	if a == nil {
-		return nil, artifactNotFound(sc.groupID, sc.artifactID)
+	a, err := s.findArtifact(sc.groupID, sc.artifactID)
+	if err != nil {
+		return nil, err
 	}
 	return a.rules, nil
 }
@@ -666,28 +671,20 @@ func (s *Server) deleteRule(ctx context.Context, sc ruleScope, ruleType string) 
 // effectiveRule returns the config of a rule for an artifact (its own, else
 // the global one), "" when neither is set.
 func (s *Server) effectiveRule(groupID, artifactID, ruleType string) (string, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return "", artifactNotFound(groupID, artifactID)
-	}
-	return s.st.effectiveRules(a)[ruleType], nil
+	return readArtifact(s, groupID, artifactID, func(a *artifact) (string, error) {
+		return s.st.effectiveRules(a)[ruleType], nil
+	})
 }
 
 // priorOf returns an artifact's versions as compatibility inputs.
 func (s *Server) priorOf(groupID, artifactID string) ([]priorVersion, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.artifact(groupID, artifactID)
-	if a == nil {
-		return nil, artifactNotFound(groupID, artifactID)
-	}
-	out := make([]priorVersion, 0, len(a.versions))
-	for _, v := range a.versions {
-		if c := s.st.contents[v.contentID]; c != nil {
-			out = append(out, priorVersion{version: v.version, data: c.data})
+	return readArtifact(s, groupID, artifactID, func(a *artifact) ([]priorVersion, error) {
+		out := make([]priorVersion, 0, len(a.versions))
+		for _, v := range a.versions {
+			if c := s.st.contents[v.contentID]; c != nil {
+				out = append(out, priorVersion{version: v.version, data: c.data})
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }

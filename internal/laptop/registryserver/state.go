@@ -143,99 +143,122 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 func (st *state) apply(e Event) error {
 	switch e.Kind {
 	case EventGroupCreated:
-		if e.GroupID == "" {
-			return fmt.Errorf("group created without an id")
-		}
-		if st.groups[e.GroupID] != nil {
-			return fmt.Errorf("group %q already exists", e.GroupID)
-		}
-		st.groups[e.GroupID] = &group{id: e.GroupID, description: e.Description, labels: e.Labels,
-			created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
-		return nil
+		return st.createGroup(e)
 	case EventArtifactCreated:
-		if e.GroupID == "" || e.ArtifactID == "" || e.ArtifactType == "" {
-			return fmt.Errorf("artifact created without group, id or type")
-		}
-		g := st.groups[e.GroupID]
-		if g != nil && g.artifacts[e.ArtifactID] != nil {
-			return fmt.Errorf("artifact %q in group %q already exists", e.ArtifactID, e.GroupID)
-		}
-		if e.Version != nil {
-			if err := st.checkNewVersion(nil, e.Version); err != nil {
-				return err
-			}
-		}
-		if g == nil {
-			g = &group{id: e.GroupID, created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
-			st.groups[e.GroupID] = g
-		}
-		a := &artifact{groupID: e.GroupID, id: e.ArtifactID, typ: e.ArtifactType, name: e.Name,
-			description: e.Description, labels: e.Labels, created: e.Time, modified: e.Time,
-			byVersion: map[string]*version{}, rules: map[string]string{}, nextOrder: 1}
-		g.artifacts[e.ArtifactID] = a
-		g.modified = e.Time
-		if e.Version != nil {
-			st.addVersion(a, e.Version, e.Time)
-		}
-		return nil
+		return st.createArtifact(e)
 	case EventVersionCreated:
-		a := st.artifact(e.GroupID, e.ArtifactID)
-		if a == nil {
-			return fmt.Errorf("version for unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
-		}
-		if e.Version == nil {
-			return fmt.Errorf("version event without a version")
-		}
-		if err := st.checkNewVersion(a, e.Version); err != nil {
-			return err
-		}
-		st.addVersion(a, e.Version, e.Time)
-		return nil
+		return st.createVersion(e)
 	case EventArtifactDeleted:
-		a := st.artifact(e.GroupID, e.ArtifactID)
-		if a == nil {
-			return fmt.Errorf("delete of unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
-		}
-		for _, v := range a.versions {
-			delete(st.byGlobalID, v.globalID)
-		}
-		delete(st.groups[e.GroupID].artifacts, e.ArtifactID)
-		return nil
-	case EventRuleConfigured:
-		rules, err := st.ruleScope(e)
-		if err != nil {
-			return err
-		}
-		if !knownRuleType(e.RuleType) {
-			return fmt.Errorf("unknown rule type %q", e.RuleType)
-		}
-		rules[e.RuleType] = e.RuleConfig
-		return nil
-	case EventRuleDeleted:
-		rules, err := st.ruleScope(e)
-		if err != nil {
-			return err
-		}
-		if e.RuleType == "" {
-			clear(rules)
-		} else {
-			delete(rules, e.RuleType)
-		}
-		return nil
+		return st.deleteArtifact(e)
+	case EventRuleConfigured, EventRuleDeleted:
+		return st.changeRule(e)
 	default:
 		return fmt.Errorf("unknown event kind %q", e.Kind)
 	}
 }
 
-func (st *state) ruleScope(e Event) (map[string]string, error) {
-	if e.GroupID == "" && e.ArtifactID == "" {
-		return st.globalRules, nil
+func (st *state) createGroup(e Event) error {
+	if e.GroupID == "" {
+		return fmt.Errorf("group created without an id")
 	}
+	if st.groups[e.GroupID] != nil {
+		return fmt.Errorf("group %q already exists", e.GroupID)
+	}
+	st.groups[e.GroupID] = &group{id: e.GroupID, description: e.Description, labels: e.Labels,
+		created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
+	return nil
+}
+
+// createArtifact adds the event's artifact, its group if that is new, and
+// its first version if the event has one.
+func (st *state) createArtifact(e Event) error {
+	if e.GroupID == "" || e.ArtifactID == "" || e.ArtifactType == "" {
+		return fmt.Errorf("artifact created without group, id or type")
+	}
+	g := st.groups[e.GroupID]
+	if g != nil && g.artifacts[e.ArtifactID] != nil {
+		return fmt.Errorf("artifact %q in group %q already exists", e.ArtifactID, e.GroupID)
+	}
+	if e.Version != nil {
+		if err := st.checkNewVersion(nil, e.Version); err != nil {
+			return err
+		}
+	}
+	if g == nil {
+		g = &group{id: e.GroupID, created: e.Time, modified: e.Time, artifacts: map[string]*artifact{}}
+		st.groups[e.GroupID] = g
+	}
+	a := &artifact{groupID: e.GroupID, id: e.ArtifactID, typ: e.ArtifactType, name: e.Name,
+		description: e.Description, labels: e.Labels, created: e.Time, modified: e.Time,
+		byVersion: map[string]*version{}, rules: map[string]string{}, nextOrder: 1}
+	g.artifacts[e.ArtifactID] = a
+	g.modified = e.Time
+	if e.Version != nil {
+		st.addVersion(a, e.Version, e.Time)
+	}
+	return nil
+}
+
+func (st *state) createVersion(e Event) error {
+	if e.Version == nil {
+		return fmt.Errorf("version event without a version")
+	}
+	a, err := st.eventArtifact(e, "version for")
+	if err != nil {
+		return err
+	}
+	if err := st.checkNewVersion(a, e.Version); err != nil {
+		return err
+	}
+	st.addVersion(a, e.Version, e.Time)
+	return nil
+}
+
+func (st *state) deleteArtifact(e Event) error {
+	a, err := st.eventArtifact(e, "delete of")
+	if err != nil {
+		return err
+	}
+	for _, v := range a.versions {
+		delete(st.byGlobalID, v.globalID)
+	}
+	delete(st.groups[e.GroupID].artifacts, e.ArtifactID)
+	return nil
+}
+
+// changeRule sets (EventRuleConfigured) or deletes (EventRuleDeleted, all
+// of the scope's rules when the event names no type) a rule of the global
+// scope or of an artifact.
+func (st *state) changeRule(e Event) error {
+	rules := st.globalRules
+	if e.GroupID != "" || e.ArtifactID != "" {
+		a, err := st.eventArtifact(e, "rule for")
+		if err != nil {
+			return err
+		}
+		rules = a.rules
+	}
+	switch {
+	case e.Kind == EventRuleDeleted && e.RuleType == "":
+		clear(rules)
+	case e.Kind == EventRuleDeleted:
+		delete(rules, e.RuleType)
+	case !knownRuleType(e.RuleType):
+		return fmt.Errorf("unknown rule type %q", e.RuleType)
+	default:
+		rules[e.RuleType] = e.RuleConfig
+	}
+	return nil
+}
+
+// eventArtifact returns the artifact the event names, or an error that
+// starts with what (such as "delete of") when there is none.
+func (st *state) eventArtifact(e Event, what string) (*artifact, error) {
 	a := st.artifact(e.GroupID, e.ArtifactID)
 	if a == nil {
-		return nil, fmt.Errorf("rule for unknown artifact %q in group %q", e.ArtifactID, e.GroupID)
+		return nil, fmt.Errorf("%s unknown artifact %q in group %q", what, e.ArtifactID, e.GroupID)
 	}
-	return a.rules, nil
+	return a, nil
 }
 
 func (st *state) checkNewVersion(a *artifact, v *VersionEvent) error {

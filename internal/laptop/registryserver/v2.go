@@ -6,49 +6,62 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // v2 response bodies, as the v2 OpenAPI document names them. v3 labels are
 // shown as v2 properties; v2 labels are always empty.
 
 type v2ArtifactMeta struct {
-	GroupID     string            `json:"groupId"`
-	ID          string            `json:"id"`
-	Name        string            `json:"name,omitempty"`
-	Description string            `json:"description,omitempty"`
-	CreatedBy   string            `json:"createdBy"`
-	CreatedOn   string            `json:"createdOn"`
-	ModifiedBy  string            `json:"modifiedBy"`
-	ModifiedOn  string            `json:"modifiedOn"`
-	Version     string            `json:"version"`
-	Type        string            `json:"type"`
-	GlobalID    int64             `json:"globalId"`
-	State       string            `json:"state"`
-	Labels      []string          `json:"labels"`
-	Properties  map[string]string `json:"properties"`
-	ContentID   int64             `json:"contentId"`
-	References  []any             `json:"references"`
+	GroupID     string `json:"groupId"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	CreatedBy   string `json:"createdBy"`
+	CreatedOn   string `json:"createdOn"`
+	ModifiedBy  string `json:"modifiedBy"`
+	ModifiedOn  string `json:"modifiedOn"`
+	Version     string `json:"version"`
+	v2VersionFields
+	References []any `json:"references"`
 }
 
 type v2VersionMeta struct {
-	GroupID     string            `json:"groupId"`
-	ID          string            `json:"id"`
-	Version     string            `json:"version"`
-	Name        string            `json:"name,omitempty"`
-	Description string            `json:"description,omitempty"`
-	CreatedBy   string            `json:"createdBy"`
-	CreatedOn   string            `json:"createdOn"`
-	Type        string            `json:"type"`
-	GlobalID    int64             `json:"globalId"`
-	State       string            `json:"state"`
-	Labels      []string          `json:"labels"`
-	Properties  map[string]string `json:"properties"`
-	ContentID   int64             `json:"contentId"`
+	GroupID     string `json:"groupId"`
+	ID          string `json:"id"`
+	Version     string `json:"version"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	CreatedBy   string `json:"createdBy"`
+	CreatedOn   string `json:"createdOn"`
+	v2VersionFields
 }
 
-type v2SearchedArtifact struct {
-	GroupID     string   `json:"groupId"`
-	ID          string   `json:"id"`
+// v2VersionFields are the fields, in the order they are written, that v2's
+// ArtifactMetaData (of the latest version) and VersionMetaData share.
+type v2VersionFields struct {
+	Type       string            `json:"type"`
+	GlobalID   int64             `json:"globalId"`
+	State      string            `json:"state"`
+	Labels     []string          `json:"labels"`
+	Properties map[string]string `json:"properties"`
+	ContentID  int64             `json:"contentId"`
+}
+
+// toV2VersionFields shows v3 labels as v2 properties; v2 labels are always
+// empty, and every version is ENABLED. v is nil for an artifact without
+// versions.
+func toV2VersionFields(typ string, labels map[string]string, v *versionView) v2VersionFields {
+	out := v2VersionFields{Type: typ, State: "ENABLED", Labels: []string{}, Properties: props(labels)}
+	if v != nil {
+		out.GlobalID, out.ContentID = v.globalID, v.contentID
+	}
+	return out
+}
+
+// v2Searched are the fields, in the order they are written, that v2's
+// SearchedArtifact and SearchedVersion share.
+type v2Searched struct {
 	Name        string   `json:"name,omitempty"`
 	Description string   `json:"description,omitempty"`
 	CreatedOn   string   `json:"createdOn"`
@@ -56,8 +69,21 @@ type v2SearchedArtifact struct {
 	Type        string   `json:"type"`
 	Labels      []string `json:"labels"`
 	State       string   `json:"state"`
-	ModifiedOn  string   `json:"modifiedOn"`
-	ModifiedBy  string   `json:"modifiedBy"`
+}
+
+// toV2Searched makes the shared fields of a search result; v2 labels are
+// always empty, and everything is ENABLED.
+func toV2Searched(name, description string, created time.Time, typ string) v2Searched {
+	return v2Searched{Name: name, Description: description, CreatedOn: formatTime(created), Type: typ,
+		Labels: []string{}, State: "ENABLED"}
+}
+
+type v2SearchedArtifact struct {
+	GroupID string `json:"groupId"`
+	ID      string `json:"id"`
+	v2Searched
+	ModifiedOn string `json:"modifiedOn"`
+	ModifiedBy string `json:"modifiedBy"`
 }
 
 type v2ArtifactList struct {
@@ -66,18 +92,12 @@ type v2ArtifactList struct {
 }
 
 type v2SearchedVersion struct {
-	Name        string            `json:"name,omitempty"`
-	Description string            `json:"description,omitempty"`
-	CreatedOn   string            `json:"createdOn"`
-	CreatedBy   string            `json:"createdBy"`
-	Type        string            `json:"type"`
-	Labels      []string          `json:"labels"`
-	State       string            `json:"state"`
-	GlobalID    int64             `json:"globalId"`
-	Version     string            `json:"version"`
-	Properties  map[string]string `json:"properties"`
-	ContentID   int64             `json:"contentId"`
-	References  []any             `json:"references"`
+	v2Searched
+	GlobalID   int64             `json:"globalId"`
+	Version    string            `json:"version"`
+	Properties map[string]string `json:"properties"`
+	ContentID  int64             `json:"contentId"`
+	References []any             `json:"references"`
 }
 
 type v2VersionList struct {
@@ -98,27 +118,26 @@ func props(m map[string]string) map[string]string {
 }
 
 func toV2ArtifactMeta(a artifactView, v *versionView) v2ArtifactMeta {
-	out := v2ArtifactMeta{GroupID: a.groupID, ID: a.artifactID, Name: a.name, Description: a.description,
-		CreatedOn: formatTime(a.created), ModifiedOn: formatTime(a.modified), Type: a.typ, State: "ENABLED",
-		Labels: []string{}, Properties: props(a.labels), References: []any{}}
 	if v == nil {
 		v = a.latest
 	}
+	out := v2ArtifactMeta{GroupID: a.groupID, ID: a.artifactID, Name: a.name, Description: a.description,
+		CreatedOn: formatTime(a.created), ModifiedOn: formatTime(a.modified),
+		v2VersionFields: toV2VersionFields(a.typ, a.labels, v), References: []any{}}
 	if v != nil {
-		out.Version, out.GlobalID, out.ContentID = v.version, v.globalID, v.contentID
+		out.Version = v.version
 	}
 	return out
 }
 
 func toV2VersionMeta(v versionView) v2VersionMeta {
 	return v2VersionMeta{GroupID: v.groupID, ID: v.artifactID, Version: v.version, Name: v.name,
-		Description: v.description, CreatedOn: formatTime(v.created), Type: v.typ, GlobalID: v.globalID,
-		State: "ENABLED", Labels: []string{}, Properties: props(v.labels), ContentID: v.contentID}
+		Description: v.description, CreatedOn: formatTime(v.created), v2VersionFields: toV2VersionFields(v.typ, v.labels, &v)}
 }
 
 func (s *Server) v2Routes() []route {
 	const art = "/groups/{groupId}/artifacts/{artifactId}"
-	return []route{
+	routes := []route{
 		{apiV2, http.MethodGet, "/system/info", s.v3SystemInfo},
 		{apiV2, http.MethodGet, "/groups/{groupId}/artifacts", s.v2ListArtifacts},
 		{apiV2, http.MethodPost, "/groups/{groupId}/artifacts", s.v2CreateArtifact},
@@ -131,23 +150,15 @@ func (s *Server) v2Routes() []route {
 		{apiV2, http.MethodPost, art + "/versions", s.v2CreateVersion},
 		{apiV2, http.MethodGet, art + "/versions/{version}", s.v2GetVersion},
 		{apiV2, http.MethodGet, art + "/versions/{version}/meta", s.v2GetVersionMeta},
-		{apiV2, http.MethodGet, art + "/rules", s.v3ListArtifactRules},
-		{apiV2, http.MethodPost, art + "/rules", s.v2CreateArtifactRule},
-		{apiV2, http.MethodDelete, art + "/rules", s.v3DeleteArtifactRules},
-		{apiV2, http.MethodGet, art + "/rules/{rule}", s.v2GetArtifactRule},
-		{apiV2, http.MethodPut, art + "/rules/{rule}", s.v2UpdateArtifactRule},
-		{apiV2, http.MethodDelete, art + "/rules/{rule}", s.v2DeleteArtifactRule},
 		{apiV2, http.MethodGet, "/ids/globalIds/{globalId}", s.v3ContentByGlobalID},
 		{apiV2, http.MethodGet, "/ids/contentIds/{contentId}", s.v3ContentByID},
 		{apiV2, http.MethodGet, "/ids/contentHashes/{contentHash}", s.v3ContentByHash},
 		{apiV2, http.MethodGet, "/search/artifacts", s.v2SearchArtifacts},
-		{apiV2, http.MethodGet, "/admin/rules", s.v3ListGlobalRules},
-		{apiV2, http.MethodPost, "/admin/rules", s.v2CreateGlobalRule},
-		{apiV2, http.MethodDelete, "/admin/rules", s.v3DeleteGlobalRules},
-		{apiV2, http.MethodGet, "/admin/rules/{rule}", s.v2GetGlobalRule},
-		{apiV2, http.MethodPut, "/admin/rules/{rule}", s.v2UpdateGlobalRule},
-		{apiV2, http.MethodDelete, "/admin/rules/{rule}", s.v2DeleteGlobalRule},
 	}
+	rules := ruleHandlers[v2Rule]{s: s, api: apiV2, field: "type", param: "rule",
+		body:  func(t, cfg string) v2Rule { return v2Rule{Type: t, Config: cfg} },
+		split: func(r v2Rule) (string, string) { return r.Type, r.Config }}
+	return append(routes, rules.routes(art)...)
 }
 
 // v2Header reads a plain or base64-encoded (the -Encoded form) header.
@@ -267,9 +278,8 @@ func (s *Server) v2ListArtifacts(w http.ResponseWriter, r *http.Request) error {
 func v2PageOfArtifacts(as []artifactView, p listParams) v2ArtifactList {
 	sortArtifacts(as, p.orderBy, p.desc)
 	out := v2ArtifactList{Count: len(as), Artifacts: pageOf(as, p.offset, p.limit, func(a artifactView) v2SearchedArtifact {
-		return v2SearchedArtifact{GroupID: a.groupID, ID: a.artifactID, Name: a.name,
-			Description: a.description, CreatedOn: formatTime(a.created), Type: a.typ, Labels: []string{},
-			State: "ENABLED", ModifiedOn: formatTime(a.modified)}
+		return v2SearchedArtifact{GroupID: a.groupID, ID: a.artifactID,
+			v2Searched: toV2Searched(a.name, a.description, a.created, a.typ), ModifiedOn: formatTime(a.modified)}
 	})}
 	return out
 }
@@ -340,8 +350,7 @@ func (s *Server) v2ListVersions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := v2VersionList{Count: len(vs), Versions: pageOf(vs, offset, limit, func(v versionView) v2SearchedVersion {
-		return v2SearchedVersion{Name: v.name, Description: v.description,
-			CreatedOn: formatTime(v.created), Type: v.typ, Labels: []string{}, State: "ENABLED", GlobalID: v.globalID,
+		return v2SearchedVersion{v2Searched: toV2Searched(v.name, v.description, v.created, v.typ), GlobalID: v.globalID,
 			Version: v.version, Properties: props(v.labels), ContentID: v.contentID, References: []any{}}
 	})}
 	writeJSON(w, http.StatusOK, "application/json", out)
@@ -380,79 +389,4 @@ func (s *Server) v2GetVersionMeta(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, "application/json", toV2VersionMeta(v))
 	return nil
-}
-
-// v2 rules: the body names the rule type "type".
-
-func (s *Server) v2CreateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	var req v2Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if req.Type == "" {
-		return badRequest("type is missing: send {\"type\": \"COMPATIBILITY\", \"config\": \"BACKWARD\"}")
-	}
-	if err := s.setRule(r.Context(), sc, req.Type, req.Config, ruleCreate); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v2GetRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("rule")
-	cfg, err := s.getRule(sc, t)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v2Rule{Type: t, Config: cfg})
-	return nil
-}
-
-func (s *Server) v2UpdateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("rule")
-	if err := checkRuleType(t); err != nil {
-		return err
-	}
-	var req v2Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if err := s.setRule(r.Context(), sc, t, req.Config, ruleUpdate); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v2Rule{Type: t, Config: req.Config})
-	return nil
-}
-
-func (s *Server) v2CreateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2CreateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2GetGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2GetRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2UpdateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2UpdateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v2DeleteGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, r.PathValue("rule"))
-}
-
-func (s *Server) v2CreateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2CreateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2GetArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2GetRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2UpdateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v2UpdateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v2DeleteArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), r.PathValue("rule"))
 }

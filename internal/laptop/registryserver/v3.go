@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // v3 response bodies, as the v3 OpenAPI document names them.
@@ -18,14 +19,25 @@ type v3SystemInfo struct {
 	BuiltOn     string `json:"builtOn"`
 }
 
+// v3Audit are the fields, in the order they are written, that say who
+// made and changed a group, an artifact or a version, and when. The
+// registry has no users: the owner and modifier are empty.
+type v3Audit struct {
+	Owner      string `json:"owner"`
+	CreatedOn  string `json:"createdOn"`
+	ModifiedBy string `json:"modifiedBy"`
+	ModifiedOn string `json:"modifiedOn"`
+}
+
+func toV3Audit(created, modified time.Time) v3Audit {
+	return v3Audit{CreatedOn: formatTime(created), ModifiedOn: formatTime(modified)}
+}
+
 type v3Group struct {
-	GroupID     string            `json:"groupId"`
-	Description string            `json:"description,omitempty"`
-	Owner       string            `json:"owner"`
-	CreatedOn   string            `json:"createdOn"`
-	ModifiedBy  string            `json:"modifiedBy"`
-	ModifiedOn  string            `json:"modifiedOn"`
-	Labels      map[string]string `json:"labels,omitempty"`
+	GroupID     string `json:"groupId"`
+	Description string `json:"description,omitempty"`
+	v3Audit
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 type v3GroupList struct {
@@ -35,16 +47,13 @@ type v3GroupList struct {
 
 // v3Artifact serves as both ArtifactMetaData and SearchedArtifact.
 type v3Artifact struct {
-	GroupID      string            `json:"groupId"`
-	ArtifactID   string            `json:"artifactId"`
-	Name         string            `json:"name,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	ArtifactType string            `json:"artifactType"`
-	Owner        string            `json:"owner"`
-	CreatedOn    string            `json:"createdOn"`
-	ModifiedBy   string            `json:"modifiedBy"`
-	ModifiedOn   string            `json:"modifiedOn"`
-	Labels       map[string]string `json:"labels,omitempty"`
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`
+	Name         string `json:"name,omitempty"`
+	Description  string `json:"description,omitempty"`
+	ArtifactType string `json:"artifactType"`
+	v3Audit
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 type v3ArtifactList struct {
@@ -54,20 +63,17 @@ type v3ArtifactList struct {
 
 // v3Version serves as both VersionMetaData and SearchedVersion.
 type v3Version struct {
-	GroupID      string            `json:"groupId"`
-	ArtifactID   string            `json:"artifactId"`
-	Version      string            `json:"version"`
-	Name         string            `json:"name,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	ArtifactType string            `json:"artifactType"`
-	State        string            `json:"state"`
-	Owner        string            `json:"owner"`
-	CreatedOn    string            `json:"createdOn"`
-	ModifiedBy   string            `json:"modifiedBy"`
-	ModifiedOn   string            `json:"modifiedOn"`
-	GlobalID     int64             `json:"globalId"`
-	ContentID    int64             `json:"contentId"`
-	Labels       map[string]string `json:"labels,omitempty"`
+	GroupID      string `json:"groupId"`
+	ArtifactID   string `json:"artifactId"`
+	Version      string `json:"version"`
+	Name         string `json:"name,omitempty"`
+	Description  string `json:"description,omitempty"`
+	ArtifactType string `json:"artifactType"`
+	State        string `json:"state"`
+	v3Audit
+	GlobalID  int64             `json:"globalId"`
+	ContentID int64             `json:"contentId"`
+	Labels    map[string]string `json:"labels,omitempty"`
 }
 
 type v3VersionList struct {
@@ -120,24 +126,23 @@ type v3CreateGroup struct {
 }
 
 func toV3Group(g groupView) v3Group {
-	return v3Group{GroupID: g.id, Description: g.description, CreatedOn: formatTime(g.created),
-		ModifiedOn: formatTime(g.modified), Labels: g.labels}
+	return v3Group{GroupID: g.id, Description: g.description, v3Audit: toV3Audit(g.created, g.modified), Labels: g.labels}
 }
 
 func toV3Artifact(a artifactView) v3Artifact {
 	return v3Artifact{GroupID: a.groupID, ArtifactID: a.artifactID, Name: a.name, Description: a.description,
-		ArtifactType: a.typ, CreatedOn: formatTime(a.created), ModifiedOn: formatTime(a.modified), Labels: a.labels}
+		ArtifactType: a.typ, v3Audit: toV3Audit(a.created, a.modified), Labels: a.labels}
 }
 
 func toV3Version(v versionView) v3Version {
 	return v3Version{GroupID: v.groupID, ArtifactID: v.artifactID, Version: v.version, Name: v.name,
-		Description: v.description, ArtifactType: v.typ, State: "ENABLED", CreatedOn: formatTime(v.created),
-		ModifiedOn: formatTime(v.created), GlobalID: v.globalID, ContentID: v.contentID, Labels: v.labels}
+		Description: v.description, ArtifactType: v.typ, State: "ENABLED", v3Audit: toV3Audit(v.created, v.created),
+		GlobalID: v.globalID, ContentID: v.contentID, Labels: v.labels}
 }
 
 func (s *Server) v3Routes() []route {
 	const art = "/groups/{groupId}/artifacts/{artifactId}"
-	return []route{
+	routes := []route{
 		{apiV3, http.MethodGet, "/system/info", s.v3SystemInfo},
 		{apiV3, http.MethodGet, "/groups", s.v3ListGroups},
 		{apiV3, http.MethodPost, "/groups", s.v3CreateGroup},
@@ -150,23 +155,15 @@ func (s *Server) v3Routes() []route {
 		{apiV3, http.MethodPost, art + "/versions", s.v3CreateVersion},
 		{apiV3, http.MethodGet, art + "/versions/{versionExpression}", s.v3GetVersion},
 		{apiV3, http.MethodGet, art + "/versions/{versionExpression}/content", s.v3GetVersionContent},
-		{apiV3, http.MethodGet, art + "/rules", s.v3ListArtifactRules},
-		{apiV3, http.MethodPost, art + "/rules", s.v3CreateArtifactRule},
-		{apiV3, http.MethodDelete, art + "/rules", s.v3DeleteArtifactRules},
-		{apiV3, http.MethodGet, art + "/rules/{ruleType}", s.v3GetArtifactRule},
-		{apiV3, http.MethodPut, art + "/rules/{ruleType}", s.v3UpdateArtifactRule},
-		{apiV3, http.MethodDelete, art + "/rules/{ruleType}", s.v3DeleteArtifactRule},
 		{apiV3, http.MethodGet, "/ids/globalIds/{globalId}", s.v3ContentByGlobalID},
 		{apiV3, http.MethodGet, "/ids/contentIds/{contentId}", s.v3ContentByID},
 		{apiV3, http.MethodGet, "/ids/contentHashes/{contentHash}", s.v3ContentByHash},
 		{apiV3, http.MethodGet, "/search/artifacts", s.v3SearchArtifacts},
-		{apiV3, http.MethodGet, "/admin/rules", s.v3ListGlobalRules},
-		{apiV3, http.MethodPost, "/admin/rules", s.v3CreateGlobalRule},
-		{apiV3, http.MethodDelete, "/admin/rules", s.v3DeleteGlobalRules},
-		{apiV3, http.MethodGet, "/admin/rules/{ruleType}", s.v3GetGlobalRule},
-		{apiV3, http.MethodPut, "/admin/rules/{ruleType}", s.v3UpdateGlobalRule},
-		{apiV3, http.MethodDelete, "/admin/rules/{ruleType}", s.v3DeleteGlobalRule},
 	}
+	rules := ruleHandlers[v3Rule]{s: s, api: apiV3, field: "ruleType", param: "ruleType",
+		body:  func(t, cfg string) v3Rule { return v3Rule{RuleType: t, Config: cfg} },
+		split: func(r v3Rule) (string, string) { return r.RuleType, r.Config }}
+	return append(routes, rules.routes(art)...)
 }
 
 func (s *Server) systemInfo() v3SystemInfo {
@@ -597,116 +594,4 @@ func (s *Server) v3SearchArtifacts(w http.ResponseWriter, r *http.Request) error
 	as := s.artifactsWhere(f.match)
 	writeJSON(w, http.StatusOK, "application/json", v3PageOfArtifacts(as, p))
 	return nil
-}
-
-// Rules.
-
-func artifactScope(r *http.Request) ruleScope {
-	return ruleScope{groupID: r.PathValue("groupId"), artifactID: r.PathValue("artifactId")}
-}
-
-func (s *Server) writeRuleList(w http.ResponseWriter, sc ruleScope) error {
-	types, err := s.listRules(sc)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", types)
-	return nil
-}
-
-func (s *Server) v3CreateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	var req v3Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if req.RuleType == "" {
-		return badRequest("ruleType is missing: send {\"ruleType\": \"COMPATIBILITY\", \"config\": \"BACKWARD\"}")
-	}
-	if err := s.setRule(r.Context(), sc, req.RuleType, req.Config, ruleCreate); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v3GetRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("ruleType")
-	cfg, err := s.getRule(sc, t)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v3Rule{RuleType: t, Config: cfg})
-	return nil
-}
-
-func (s *Server) v3UpdateRule(w http.ResponseWriter, r *http.Request, sc ruleScope) error {
-	t := r.PathValue("ruleType")
-	if err := checkRuleType(t); err != nil {
-		return err
-	}
-	var req v3Rule
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	if err := s.setRule(r.Context(), sc, t, req.Config, ruleUpdate); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, "application/json", v3Rule{RuleType: t, Config: req.Config})
-	return nil
-}
-
-func (s *Server) deleteRuleNoContent(w http.ResponseWriter, r *http.Request, sc ruleScope, ruleType string) error {
-	if err := s.deleteRule(r.Context(), sc, ruleType); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) v3ListGlobalRules(w http.ResponseWriter, _ *http.Request) error {
-	return s.writeRuleList(w, ruleScope{})
-}
-
-func (s *Server) v3CreateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3CreateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3DeleteGlobalRules(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, "")
-}
-
-func (s *Server) v3GetGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3GetRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3UpdateGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3UpdateRule(w, r, ruleScope{})
-}
-
-func (s *Server) v3DeleteGlobalRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, ruleScope{}, r.PathValue("ruleType"))
-}
-
-func (s *Server) v3ListArtifactRules(w http.ResponseWriter, r *http.Request) error {
-	return s.writeRuleList(w, artifactScope(r))
-}
-
-func (s *Server) v3CreateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3CreateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3DeleteArtifactRules(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), "")
-}
-
-func (s *Server) v3GetArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3GetRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3UpdateArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.v3UpdateRule(w, r, artifactScope(r))
-}
-
-func (s *Server) v3DeleteArtifactRule(w http.ResponseWriter, r *http.Request) error {
-	return s.deleteRuleNoContent(w, r, artifactScope(r), r.PathValue("ruleType"))
 }

@@ -35,17 +35,8 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 		return nil, err
 	}
 	a.watermark = wm
-	var total int64
-	for p, end := range a.c.committed[sales] {
-		if s := a.c.starts.at(sales, p); s > 0 {
-			return nil, cannot(fmt.Sprintf("the sales topic %s partition %d starts at offset %d: the sales before it were deleted (retention), so the summary cannot be recomputed from the input", sales, p, s),
-				"audit a deployment whose sales topic keeps every sale (retention.ms -1), or start afresh with a new --group, --state-topic and summary topic")
-		}
-		total += end
-	}
-	if total > a.cfg.MaxSales {
-		return nil, cannot(fmt.Sprintf("the group has committed %d sales offsets, more than --audit-max-sales %d", total, a.cfg.MaxSales),
-			"raise --audit-max-sales (the audit holds about one byte per sale, plus its windows)")
+	if err := a.checkSalesCut(); err != nil {
+		return nil, err
 	}
 	a.led = newLedger(a.c.starts[sales], a.c.committed[sales])
 	a.b = NewBatch(Spec{Size: a.st.SizeMs, Slide: a.st.SlideMs, Start: a.st.StartMs, Append: a.st.Mode == window.Append.String()})
@@ -78,6 +69,31 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 		return nil, err
 	}
 	return a.verdict(found), nil
+}
+
+// checkSalesCut refuses a cut of the sales topic the audit cannot read
+// whole: sales deleted below the committed offsets, committed offsets
+// past the topic's end (it was recreated since: reading to them would
+// never end), or more offsets than MaxSales.
+func (a *auditor) checkSalesCut() error {
+	sales := a.st.SalesTopic
+	var total int64
+	for p, end := range a.c.committed[sales] {
+		if s := a.c.starts.at(sales, p); s > 0 {
+			return cannot(fmt.Sprintf("the sales topic %s partition %d starts at offset %d: the sales before it were deleted (retention), so the summary cannot be recomputed from the input", sales, p, s),
+				"audit a deployment whose sales topic keeps every sale (retention.ms -1), or start afresh with a new --group, --state-topic and summary topic")
+		}
+		if e := a.c.ends.at(sales, p); end > e {
+			return cannot(fmt.Sprintf("the group %s has committed offset %d of the sales topic %s partition %d, past the partition's end %d: the topic was deleted and made again since the enricher read it", a.cfg.Group, end, sales, p, e),
+				"start afresh with a new --group, --state-topic and summary topic")
+		}
+		total += end
+	}
+	if total > a.cfg.MaxSales {
+		return cannot(fmt.Sprintf("the group has committed %d sales offsets, more than --audit-max-sales %d", total, a.cfg.MaxSales),
+			"raise --audit-max-sales (the audit holds about one byte per sale, plus its windows)")
+	}
+	return nil
 }
 
 // repartitioned files a repartition record that carries a sale: windowed

@@ -178,7 +178,7 @@ func (s *session) run(ctx context.Context) error {
 		if !s.due(tr) {
 			continue
 		}
-		full, sawSales := tr.limits.full(&s.b) || s.sh.met(), s.b.records > 0
+		full, sawSales := tr.limits.full(&s.b) || s.sh.full(), s.b.records > 0
 		committed, err := s.commit(ctx)
 		s.endShares(full, sawSales, committed && err == nil)
 		s.endDrain(committed && err == nil)

@@ -22,6 +22,12 @@ import (
 // fraction of its backlog, and so by about as much event time, and the
 // query's watermark (the largest event time seen, minus the delay) does
 // not run ahead of the partitions a fetch happened to return later.
+//
+// Under a processing-time trigger, a backlog within the budget is planned
+// the same way, each partition's share being its whole lag: the batch
+// reads to the end offsets listed at its start, as Spark's batch reads to
+// the latest offsets it lists, and not to wherever the fetches happened
+// to be at the tick.
 
 // shareOut splits budget among the partitions of lag in proportion to
 // their lag: floors first, then the remainder one by one to the largest
@@ -100,18 +106,23 @@ type shares struct {
 	// budget.
 	besideTopic  string
 	besidePaused bool
+	// capped says the budget cut the shares below the lags: a batch that
+	// takes them is full, and a backlog remains.
+	capped bool
 }
 
 // set puts shares of budget in force for partitions lagging by lag
-// behind their end offsets, if they lag by more than budget in all.
-func (s *shares) set(budget int64, lag, end map[int32]int64) {
+// behind their end offsets, if they lag by more than budget in all, or,
+// with whole, if they lag at all (each share then is the whole lag).
+func (s *shares) set(budget int64, lag, end map[int32]int64, whole bool) {
 	var total int64
 	for _, l := range lag {
 		total += max(l, 0)
 	}
-	if total <= budget {
+	if total == 0 || total <= budget && !whole {
 		return
 	}
+	s.capped = total > budget
 	s.share = shareOut(budget, lag)
 	s.taken = make(map[int32]int64, len(lag))
 	s.start = make(map[int32]int64, len(lag))
@@ -150,6 +161,10 @@ func (s *shares) take(p int32, offset int64) bool {
 	}
 	return false
 }
+
+// full reports whether the budget capped the shares and every partition
+// took its share: the batch is full.
+func (s *shares) full() bool { return s.capped && s.met() }
 
 // met reports whether every partition with a share has taken it.
 func (s *shares) met() bool {
@@ -263,7 +278,7 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	s.sh.set(tr.limits.records, lag, end)
+	s.sh.set(tr.limits.records, lag, end, !tr.availableNow && tr.interval > 0)
 	return nil
 }
 

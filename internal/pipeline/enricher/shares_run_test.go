@@ -3,6 +3,7 @@ package enricher
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,26 +20,49 @@ import (
 // make the others' sales late; shared among the partitions in proportion
 // to their lag, every partition advances alike and no sale is late.
 func TestOnceReplaysHistoryWithoutLateSales(t *testing.T) {
-	testReplayWithoutLateSales(t, true)
+	testReplayWithoutLateSales(t, replay{once: true, budget: 300})
 }
 
 // TestStreamingReplaysHistoryWithoutLateSales is the same in streaming
 // mode with a 20 ms trigger: a batch ends when its shares are taken, not
 // at a tick that would cut it short.
 func TestStreamingReplaysHistoryWithoutLateSales(t *testing.T) {
-	testReplayWithoutLateSales(t, false)
+	testReplayWithoutLateSales(t, replay{budget: 300})
 }
 
-func testReplayWithoutLateSales(t *testing.T, once bool) {
+// TestStreamingReplaysSmallBacklogInOneBatch: a backlog within one batch's
+// budget is read whole by the first batch, as Spark's first batch reads to
+// the offsets it lists, however the fetches come. Partition 0's sales are
+// 2 KiB each and fetches bring at most 16 KiB a partition, so fetches
+// bring partition 0's history far slower than the others': a batch cut at
+// a tick would make partition 0's next sales late.
+func TestStreamingReplaysSmallBacklogInOneBatch(t *testing.T) {
+	testReplayWithoutLateSales(t, replay{budget: 100_000, fetchBytes: 16 << 10, pad: 2 << 10})
+}
+
+// replay is a history replay's settings: the available-now trigger or a
+// 20 ms one, the batch's record budget, the fetch bound (0: the default),
+// and the bytes partition 0's sales are padded with.
+type replay struct {
+	once       bool
+	budget     int64
+	fetchBytes int64
+	pad        int
+}
+
+func testReplayWithoutLateSales(t *testing.T, rp replay) {
 	opts, cl := manualCluster(t)
 	ctx := testContext(t)
 
 	const perPartition, parts = 3000, 3
 	dec := fakeDecoder{}
 	cfg := DefaultConfig()
-	cfg.Once = once
+	cfg.Once = rp.once
 	cfg.Trigger = 20 * time.Millisecond
-	cfg.MaxRecordsPerTrigger = 300
+	cfg.MaxRecordsPerTrigger = rp.budget
+	if rp.fetchBytes > 0 {
+		cfg.FetchMaxBytes = rp.fetchBytes
+	}
 	cfg.Window.Delay = time.Minute
 	e, err := New(cfg, sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia"}), dec, textEncoder{}, textEncoder{})
 	if err != nil {
@@ -51,6 +75,9 @@ func testReplayWithoutLateSales(t *testing.T, once bool) {
 	for p := range parts {
 		for i := range perPartition {
 			v := "sale-" + strconv.Itoa(p) + "-" + strconv.Itoa(i)
+			if p == 0 {
+				v += strings.Repeat("x", rp.pad)
+			}
 			dec[v] = saleValue([]string{"France", "Japan"}[i%2], t0+int64(i)*1000, 100)
 			recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: int32(p), Value: []byte(v)})
 		}
@@ -59,7 +86,7 @@ func testReplayWithoutLateSales(t *testing.T, once bool) {
 		t.Fatal(err)
 	}
 	const n = perPartition * parts
-	if once {
+	if rp.once {
 		if err := e.Run(ctx, opts); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +114,7 @@ func testReplayWithoutLateSales(t *testing.T, once bool) {
 	if st.Consumed != n || st.Aggregated != n || st.Late != 0 || st.Dead != 0 {
 		t.Fatalf("stats %+v: want %d consumed and aggregated, none late or dead", st, n)
 	}
-	if st.Batches < n/300 {
-		t.Errorf("%d batches committed, want at least %d of at most 300 records", st.Batches, n/300)
+	if want := n / rp.budget; st.Batches < want {
+		t.Errorf("%d batches committed, want at least %d of at most %d records", st.Batches, want, rp.budget)
 	}
 }

@@ -49,12 +49,21 @@ func TestShareOut(t *testing.T) {
 func TestSharesPauseAndMeet(t *testing.T) {
 	var s shares
 	end := map[int32]int64{0: 105, 1: 100, 2: 7}
-	s.set(10, map[int32]int64{0: 5, 1: 5}, end) // within budget: none
+	s.set(10, map[int32]int64{0: 5, 1: 5}, end, false) // within budget: none
 	if s.active() || s.met() {
 		t.Fatal("shares in force for lags within the budget")
 	}
+	s.set(10, map[int32]int64{0: 0, 1: 0}, end, true) // no lag: none
+	if s.active() {
+		t.Fatal("shares in force without lag")
+	}
+	s.set(10, map[int32]int64{0: 5, 1: 5}, end, true) // whole lags
+	if !s.active() || s.full() || s.share[0] != 5 || s.share[1] != 5 {
+		t.Fatalf("whole-lag shares %v, capped %v: want 5 and 5, not capped", s.share, s.capped)
+	}
+	s = shares{}
 	// Partition 0 starts at offset 5, 1 at 0; 2 has no lag.
-	s.set(4, map[int32]int64{0: 100, 1: 100, 2: 0}, end)
+	s.set(4, map[int32]int64{0: 100, 1: 100, 2: 0}, end, false)
 	if got := s.pollMax(4); got != 4 {
 		t.Errorf("pollMax(4) = %d, want 4 (the room)", got)
 	}
@@ -72,7 +81,7 @@ func TestSharesPauseAndMeet(t *testing.T) {
 	if !s.take(1, 1) {
 		t.Fatal("partition 1 not paused at offset 1, the end of its share")
 	}
-	if !s.met() || len(s.paused) != 2 {
+	if !s.met() || !s.full() || len(s.paused) != 2 {
 		t.Fatalf("met %v, paused %v: want met, 0 and 1 paused", s.met(), s.paused)
 	}
 }

@@ -305,7 +305,7 @@ func (e *Enricher) restoreTask(tk *task, m *meta, rows map[string]window.Row[str
 	}
 	if want := e.metaOf(tk, partitions); m.size != want.size || m.slide != want.slide || m.start != want.start || m.mode != want.mode {
 		return &fatalError{fmt.Errorf("state topic %s was built with window %v sliding %v (start %v, %s mode), not the configured %v sliding %v (start %v, %s mode): "+
-			"restore the old settings, or start afresh with a new --group and --state-topic",
+			"restore the old settings, or start afresh with a new --group, --state-topic and --summary-topic (the summary holds rows of the old windows)",
 			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
 	}
 	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent, EventTime: m.eventTime}

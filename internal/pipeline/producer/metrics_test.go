@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/metricstest"
 )
 
 func TestMetricsOfARun(t *testing.T) {
@@ -27,53 +27,24 @@ func TestMetricsOfARun(t *testing.T) {
 	if _, err := p.Run(ctx, csvReader(t, runRows)); err != nil {
 		t.Fatal(err)
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	value := func(name, reason string) float64 {
-		for _, mf := range mfs {
-			if mf.GetName() != name {
-				continue
-			}
-			for _, m := range mf.Metric {
-				if reason != "" && (len(m.Label) != 1 || m.Label[0].GetValue() != reason) {
-					continue
-				}
-				return metricNumber(m)
-			}
-		}
-		return -1
-	}
+	fams := metricstest.Gather(t, reg)
 	for _, c := range []struct {
-		name, reason string
-		want         float64
+		name   string
+		labels []string
+		want   float64
 	}{
-		{"salesstream_producer_sales_sent_total", "", 4},
-		{"salesstream_producer_sales_acknowledged_total", "", 4},
-		{"salesstream_producer_send_latency_seconds", "", 4},
-		{"salesstream_producer_rows_read_total", "", 7},
-		{"salesstream_producer_bad_rows_total", "bad_amount", 1},
-		{"salesstream_producer_bad_rows_total", "bad_payment_id", 1},
-		{"salesstream_producer_bad_rows_total", "bad_row", 1},
+		{"salesstream_producer_sales_sent_total", nil, 4},
+		{"salesstream_producer_sales_acknowledged_total", nil, 4},
+		{"salesstream_producer_send_latency_seconds", nil, 4},
+		{"salesstream_producer_rows_read_total", nil, 7},
+		{"salesstream_producer_bad_rows_total", []string{"reason", "bad_amount"}, 1},
+		{"salesstream_producer_bad_rows_total", []string{"reason", "bad_payment_id"}, 1},
+		{"salesstream_producer_bad_rows_total", []string{"reason", "bad_row"}, 1},
 	} {
-		if got := value(c.name, c.reason); got != c.want {
-			t.Errorf("%s{%s} = %v, want %v", c.name, c.reason, got, c.want)
+		if got := metricstest.Value(fams, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-}
-
-// metricNumber is a counter's or gauge's value, or a histogram's count.
-func metricNumber(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	}
-	return -1
 }
 
 func TestBadReason(t *testing.T) {

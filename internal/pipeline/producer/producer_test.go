@@ -21,48 +21,19 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/textenum/textenumtest"
 )
 
 func TestParseEventTime(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    EventTime
-		wantErr bool
-	}{
-		{"now", Now, false},
-		{"original", Original, false},
-		{"shifted", Shifted, false},
-		{"", 0, true},
-		{"Now", 0, true},
-		{"shift", 0, true},
-		{" now", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseEventTime(tt.in)
-		var text EventTime // as flags and environment variables read it
-		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
-			t.Errorf("UnmarshalText(%q) = %v, %v; ParseEventTime gives %v, %v", tt.in, text, terr, got, err)
-		}
-		if b, _ := got.MarshalText(); err == nil && string(b) != tt.in {
-			t.Errorf("MarshalText of %v = %q, want %q", got, b, tt.in)
-		}
-		if (err != nil) != tt.wantErr {
-			t.Errorf("ParseEventTime(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
-			continue
-		}
-		if err != nil {
-			if !strings.Contains(err.Error(), "now, original or shifted") {
-				t.Errorf("ParseEventTime(%q) error %q does not list the choices", tt.in, err)
-			}
-			continue
-		}
-		if got != tt.want {
-			t.Errorf("ParseEventTime(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-		if got.String() != tt.in {
-			t.Errorf("ParseEventTime(%q).String() = %q", tt.in, got.String())
-		}
-	}
+	textenumtest.Check(t, "ParseEventTime", ParseEventTime, "now, original or shifted", []textenumtest.Case[EventTime]{
+		{In: "now", Want: Now},
+		{In: "original", Want: Original},
+		{In: "shifted", Want: Shifted},
+		{In: "", Err: true},
+		{In: "Now", Err: true},
+		{In: "shift", Err: true},
+		{In: " now", Err: true},
+	})
 }
 
 func TestEventTimeString(t *testing.T) {

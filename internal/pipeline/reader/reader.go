@@ -24,6 +24,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/textenum"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 )
 
@@ -81,7 +82,7 @@ func newConsumer(connOpts []kgo.Opt, topic string) (*kgo.Client, error) {
 func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (Result, error) {
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if errors.Is(err, topics.ErrNoTopic) {
-		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+		return Result{}, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --summary-topic", err)
 	}
 	if err != nil {
 		return Result{}, err
@@ -195,26 +196,16 @@ const (
 	CSV
 )
 
-// ParseFormat reads "table", "json" or "csv".
-func ParseFormat(s string) (Format, error) {
-	switch s {
-	case "table":
-		return Table, nil
-	case "json":
-		return JSON, nil
-	case "csv":
-		return CSV, nil
-	}
-	return 0, fmt.Errorf("format %q: want table, json or csv", s)
+// formatNames is Format's table of names, read by ParseFormat and String.
+func formatNames() textenum.Names[Format] {
+	return textenum.Names[Format]{What: "format", Type: "Format", List: []string{"table", "json", "csv"}}
 }
 
+// ParseFormat reads "table", "json" or "csv".
+func ParseFormat(s string) (Format, error) { return formatNames().Parse(s) }
+
 // String returns the format's flag value: table, json or csv.
-func (f Format) String() string {
-	if f >= Table && f <= CSV {
-		return [...]string{"table", "json", "csv"}[f]
-	}
-	return fmt.Sprintf("Format(%d)", int(f))
-}
+func (f Format) String() string { return formatNames().String(f) }
 
 // MarshalText returns the format's flag value.
 func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }

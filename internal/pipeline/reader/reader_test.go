@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/salesstream/salesstream/internal/domain/money"
+	"github.com/salesstream/salesstream/internal/platform/textenum/textenumtest"
 )
 
 var (
@@ -57,38 +58,14 @@ func TestSort(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Format
-		wantErr bool
-	}{
-		{"table", Table, false},
-		{"json", JSON, false},
-		{"csv", CSV, false},
-		{"", 0, true},
-		{"JSON", 0, true},
-		{"yaml", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseFormat(tt.in)
-		var text Format // as flags and environment variables read it
-		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
-			t.Errorf("UnmarshalText(%q) = %v, %v; ParseFormat gives %v, %v", tt.in, text, terr, got, err)
-		}
-		if b, _ := got.MarshalText(); err == nil && string(b) != tt.in {
-			t.Errorf("MarshalText of %v = %q, want %q", got, b, tt.in)
-		}
-		if (err != nil) != tt.wantErr {
-			t.Errorf("ParseFormat(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
-			continue
-		}
-		if err != nil && !strings.Contains(err.Error(), "table, json or csv") {
-			t.Errorf("ParseFormat(%q) error %q does not list the choices", tt.in, err)
-		}
-		if err == nil && got != tt.want {
-			t.Errorf("ParseFormat(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
+	textenumtest.Check(t, "ParseFormat", ParseFormat, "table, json or csv", []textenumtest.Case[Format]{
+		{In: "table", Want: Table},
+		{In: "json", Want: JSON},
+		{In: "csv", Want: CSV},
+		{In: "", Err: true},
+		{In: "JSON", Err: true},
+		{In: "yaml", Err: true},
+	})
 }
 
 var sample = []Row{

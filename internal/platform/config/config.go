@@ -343,51 +343,43 @@ func (v *stringsValue) Set(s string) error {
 }
 func (v *stringsValue) String() string { return strings.Join(*v, ",") }
 
+// setParsed stores in dst what parse reads from s, or refuses s with
+// hint, which says what is wanted: the parser's own error speaks Go, not
+// the user's words.
+func setParsed[T any](dst *T, s string, parse func(string) (T, error), hint string) error {
+	v, err := parse(s)
+	if err != nil {
+		return errors.New(hint)
+	}
+	*dst = v
+	return nil
+}
+
 type durationValue time.Duration
 
 func (v *durationValue) Set(s string) error {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return errors.New("not a duration such as 750ms or 2m")
-	}
-	*v = durationValue(d)
-	return nil
+	return setParsed((*time.Duration)(v), s, time.ParseDuration, "not a duration such as 750ms or 2m")
 }
 func (v *durationValue) String() string { return time.Duration(*v).String() }
 
 type intValue int
 
 func (v *intValue) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return errors.New("not a whole number, such as 3")
-	}
-	*v = intValue(n)
-	return nil
+	return setParsed((*int)(v), s, strconv.Atoi, "not a whole number, such as 3")
 }
 func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
 
 type floatValue float64
 
 func (v *floatValue) Set(s string) error {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return errors.New("not a number, such as 2.5")
-	}
-	*v = floatValue(f)
-	return nil
+	return setParsed((*float64)(v), s, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "not a number, such as 2.5")
 }
 func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
 
 type boolValue bool
 
 func (v *boolValue) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return errors.New("not true or false")
-	}
-	*v = boolValue(b)
-	return nil
+	return setParsed((*bool)(v), s, strconv.ParseBool, "not true or false")
 }
 func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
 func (v *boolValue) IsBoolFlag() bool { return true }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/internal/platform/awsx"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
@@ -33,6 +33,31 @@ func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// connectErr connects with cfg within timeout and returns why it could
+// not, failing t if it could.
+func connectErr(t *testing.T, cfg Config, timeout time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cl, err := NewClient(ctx, cfg)
+	if err == nil {
+		cl.Close()
+		t.Fatal("connected")
+	}
+	t.Log(err)
+	return err
+}
+
+// errorSays fails t for each of want that err's message lacks.
+func errorSays(t *testing.T, err error, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
 }
 
 // roundTrip connects with cfg, produces a record and consumes it back.
@@ -118,17 +143,6 @@ func refuseSASL(c *kfake.Cluster, mechanism string) {
 	})
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestConnectErrors(t *testing.T) {
 	ca := newCA(t, "ca")
 	otherCA := newCA(t, "other-ca")
@@ -172,7 +186,7 @@ func TestConnectErrors(t *testing.T) {
 		{name: "no SASL to a SASL listener", cluster: scram,
 			cfg:  Config{},
 			want: []string{"closed the connection", "--sasl-mechanism"}},
-		{name: "nothing listening", brokers: []string{closedPort(t)},
+		{name: "nothing listening", brokers: []string{addrtest.Free(t)},
 			cfg:  Config{},
 			want: []string{"no broker answered", "--brokers"}},
 	}
@@ -188,19 +202,8 @@ func TestConnectErrors(t *testing.T) {
 				cfg.Brokers = c.ListenAddrs()
 			}
 			cfg.Logger = quiet
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			cl, err := NewClient(ctx, cfg)
-			if err == nil {
-				cl.Close()
-				t.Fatal("connected")
-			}
-			t.Log(err)
-			for _, w := range append(tt.want, "kafka at "+cfg.Brokers[0]) {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
+			err := connectErr(t, cfg, 2*time.Second)
+			errorSays(t, err, append(tt.want, "kafka at "+cfg.Brokers[0])...)
 		})
 	}
 }

@@ -211,22 +211,11 @@ func TestMSKIAMRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newMSKBroker(t, ca, awstest.TestKeys(), 0, tt.skew)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			cl, err := NewClient(ctx, iamConfig(b, ca, tt.keys, tt.region))
-			if err == nil {
-				cl.Close()
-				t.Fatal("connected")
-			}
-			t.Log(err)
+			err := connectErr(t, iamConfig(b, ca, tt.keys, tt.region), 10*time.Second)
 			if !errors.Is(err, kerr.SaslAuthenticationFailed) {
 				t.Errorf("error does not wrap SASL_AUTHENTICATION_FAILED: %v", err)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
+			errorSays(t, err, tt.want...)
 		})
 	}
 }
@@ -299,11 +288,7 @@ func TestMSKIAMNoCredentials(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Kind != awsx.NoCredentials {
 		t.Fatalf("got %v, want a NoCredentials error", err)
 	}
-	for _, w := range []string{"AWS_MSK_IAM", "no AWS credentials", "IRSA"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error lacks %q: %v", w, err)
-		}
-	}
+	errorSays(t, err, "AWS_MSK_IAM", "no AWS credentials", "IRSA")
 }
 
 // TestMSKIAMListenerRejectsOthers checks the test broker itself: it must
@@ -325,16 +310,7 @@ func TestMSKIAMListenerRejectsOthers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Brokers, cfg.Logger = b.ListenAddrs(), quiet
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			cl, err := NewClient(ctx, cfg)
-			if err == nil {
-				cl.Close()
-				t.Fatal("connected")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error lacks %q: %v", tt.want, err)
-			}
+			errorSays(t, connectErr(t, cfg, 5*time.Second), tt.want)
 		})
 	}
 	if n := len(b.tokens()); n != 0 {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/registry/registrytest"
 )
@@ -26,12 +26,7 @@ func TestHint(t *testing.T) {
 	}
 	_, notFound := c.Latest(ctx, "x")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + l.Addr().String()
-	l.Close()
+	dead := "http://" + addrtest.Free(t)
 	d, err := registry.New(dead, registry.WithLogger(quiet), registry.WithRetries(0, time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

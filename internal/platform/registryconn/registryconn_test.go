@@ -2,12 +2,12 @@ package registryconn
 
 import (
 	"context"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/laptop/registryserver"
+	"github.com/salesstream/salesstream/internal/platform/addrtest"
 )
 
 func TestClient(t *testing.T) {
@@ -50,12 +50,7 @@ func TestConnect(t *testing.T) {
 	if _, err := (Config{URL: hs.URL}).Connect(context.Background(), nil); err != nil {
 		t.Errorf("connect to a running registry: %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + l.Addr().String()
-	l.Close()
+	dead := "http://" + addrtest.Free(t)
 	_, err = (Config{URL: dead}).Connect(context.Background(), nil)
 	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "devstack") {
 		t.Errorf("connect to nothing: %v, want an error naming %s and the devstack", err, dead)

@@ -1,0 +1,56 @@
+package textenum
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+type color int
+
+func colors() Names[color] {
+	return Names[color]{What: "color", Type: "color", List: []string{"red", "green", "blue"}}
+}
+
+// TestNames checks that every name of the table parses to its value and
+// back, and that anything else is refused with the list of choices.
+func TestNames(t *testing.T) {
+	n := colors()
+	for i, name := range n.List {
+		v, err := n.Parse(name)
+		if err != nil || v != color(i) {
+			t.Errorf("Parse(%q) = %d, %v; want %d", name, int(v), err, i)
+		}
+		if got := n.String(color(i)); got != name {
+			t.Errorf("String(%d) = %q, want %q", i, got, name)
+		}
+	}
+	for _, in := range []string{"", "Red", " red", "red ", "purple"} {
+		want := fmt.Sprintf("color %q: want red, green or blue", in)
+		if v, err := n.Parse(in); err == nil || err.Error() != want || v != 0 {
+			t.Errorf("Parse(%q) = %d, %v; want 0 and %q", in, int(v), err, want)
+		}
+	}
+	for _, v := range []color{3, -1} {
+		if got, want := n.String(v), fmt.Sprintf("color(%d)", int(v)); got != want {
+			t.Errorf("String(%d) = %q, want %q", int(v), got, want)
+		}
+	}
+}
+
+func TestChoices(t *testing.T) {
+	for list, want := range map[string]string{
+		"":               "",
+		"one":            "one",
+		"one two":        "one or two",
+		"red green blue": "red, green or blue",
+	} {
+		n := Names[color]{}
+		if list != "" {
+			n.List = strings.Fields(list)
+		}
+		if got := n.Choices(); got != want {
+			t.Errorf("Choices of %q = %q, want %q", n.List, got, want)
+		}
+	}
+}
