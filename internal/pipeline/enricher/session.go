@@ -103,8 +103,11 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		// (a drain's end, a share's) is fetched only once the fetch in
 		// flight returns: keep that wait short.
 		kgo.FetchMaxWait(500 * time.Millisecond),
-		kgo.MaxBufferedRecords(10_000),
-		kgo.MaxBufferedBytes(int(c.FetchMaxBytes)),
+		// Room for two fetches, so that the next is fetched while the
+		// poll loop works through the last (one sales fetch holds about
+		// 30,000 records): reading no longer waits for each fetch.
+		kgo.MaxBufferedRecords(40_000),
+		kgo.MaxBufferedBytes(int(2*c.FetchMaxBytes)),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
