@@ -107,7 +107,7 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		// poll loop works through the last (one sales fetch holds about
 		// 30,000 records): reading no longer waits for each fetch.
 		kgo.MaxBufferedRecords(40_000),
-		kgo.MaxBufferedBytes(int(2*c.FetchMaxBytes)),
+		kgo.MaxBufferedBytes(int(2 * c.FetchMaxBytes)),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
