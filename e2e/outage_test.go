@@ -207,7 +207,7 @@ func TestRegistryOutage(t *testing.T) {
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
 	writeSales(t, first, 2000, time.Second)
-	writeSalesFrom(t, second, 3000, time.Second, 99, time.Date(2023, 1, 3, 0, 0, 0, 0, time.UTC))
+	writeSalesSeeded(t, second, 3000, time.Second, 99, time.Date(2023, 1, 3, 0, 0, 0, 0, time.UTC))
 
 	enr, enrOut := startBin(t, s, "enricher", "--trigger", "200ms", "--partitions", "1", "--regions", "../data/regions.csv")
 	mustRun(t, s, "producer", "--input", first, "--event-time", "original", "--delay", "0", "--partitions", "1")
@@ -331,10 +331,4 @@ func assertNoDeadLetters(t *testing.T, s endpoints) {
 	if n > 0 {
 		t.Errorf("%d dead letters, want none", n)
 	}
-}
-
-// writeSalesFrom is writeSales with another seed and start.
-func writeSalesFrom(t *testing.T, path string, n int, gap time.Duration, seed uint64, start time.Time) {
-	t.Helper()
-	writeSalesSeeded(t, path, n, gap, seed, start)
 }

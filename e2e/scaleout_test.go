@@ -199,7 +199,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	leaveGroup(t, s, rest...)
 	more := filepath.Join(t.TempDir(), "more.csv")
-	writeSalesFrom(t, more, 5000, 500*time.Millisecond, 99, time.Date(2023, 1, 2, 8, 0, 0, 0, time.UTC))
+	writeSalesSeeded(t, more, 5000, 500*time.Millisecond, 99, time.Date(2023, 1, 2, 8, 0, 0, 0, time.UTC))
 	mustRun(t, s, "producer", "--input", more, "--event-time", "original", "--delay", "0")
 	once := mustRun(t, s, "enricher", scaleOutArgs(0, "--once")...)
 	if !strings.Contains(once.stdout, "consumed 5000 sales") || !strings.Contains(once.stdout, "0 late") {

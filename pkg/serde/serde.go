@@ -80,6 +80,12 @@ func IsRetryable(err error) bool { return errors.Is(err, ErrRegistryUnavailable)
 // remembered before the registry is asked again.
 const DefaultNegativeTTL = 10 * time.Second
 
+// MaxRemembered bounds the unknown or invalid schema ids remembered at
+// once, so that poison messages naming ever new ids do not grow the cache
+// without end; past it, expired ones are dropped, and an id that finds no
+// room is not remembered (the registry is asked again for it).
+const MaxRemembered = 1024
+
 // Option configures a Serde.
 type Option func(*options)
 
@@ -115,8 +121,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 func WithIDWidth(n int) Option { return func(o *options) { o.width = n } }
 
 // WithNegativeTTL sets how long unknown or invalid schema ids are
-// remembered, so that a flood of poison messages does not become a flood
-// of lookups; 0 asks the registry every time.
+// remembered (at most MaxRemembered of them), so that a flood of poison
+// messages does not become a flood of lookups; 0 asks the registry every
+// time.
 func WithNegativeTTL(d time.Duration) Option { return func(o *options) { o.negTTL = d } }
 
 // WithAvroAPI sets the hamba/avro configuration (for example a larger
@@ -137,6 +144,9 @@ type Serde struct {
 
 	mu    sync.RWMutex
 	cache map[wire.ID]*entry
+	// failed counts the entries of cache that remember a failure; at
+	// most MaxRemembered.
+	failed int
 }
 
 // entry is one schema lookup; done is closed when it has a result.
@@ -346,7 +356,7 @@ func (s *Serde) resolve(ctx context.Context, id wire.ID) (*entry, error) {
 		s.mu.Lock()
 		e = s.cache[id]
 		if e != nil && e.ready() && e.err != nil && !s.now().Before(e.expires) {
-			delete(s.cache, id) // a remembered failure expired
+			s.forget(id) // a remembered failure expired
 			e = nil
 		}
 		if e == nil {
@@ -420,11 +430,37 @@ func (s *Serde) lookup(ctx context.Context, id wire.ID, e *entry) {
 	} else {
 		s.log.Debug("cached schema", "id", id.String(), "schema", describe(e.schema))
 	}
-	if !keep {
-		s.mu.Lock()
-		if s.cache[id] == e {
-			delete(s.cache, id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.cache[id] != e:
+	case !keep:
+		delete(s.cache, id)
+	case e.err != nil:
+		if s.failed >= MaxRemembered {
+			s.forgetExpired()
 		}
-		s.mu.Unlock()
+		if s.failed >= MaxRemembered {
+			delete(s.cache, id) // no room: not remembered
+		} else {
+			s.failed++
+		}
+	}
+}
+
+// forget removes the remembered failure of id. s.mu must be held.
+func (s *Serde) forget(id wire.ID) {
+	delete(s.cache, id)
+	s.failed--
+}
+
+// forgetExpired removes the remembered failures whose time is up. s.mu
+// must be held; entries still being looked up are skipped.
+func (s *Serde) forgetExpired() {
+	now := s.now()
+	for id, e := range s.cache {
+		if e.ready() && e.err != nil && !now.Before(e.expires) {
+			s.forget(id)
+		}
 	}
 }

@@ -630,3 +630,59 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestRememberedFailuresAreBounded: poison messages naming ever new
+// schema ids remember at most MaxRemembered of them, dropping the expired
+// ones first, and an id that finds no room is looked up again.
+func TestRememberedFailuresAreBounded(t *testing.T) {
+	clk := registrytest.NewClock(time.Unix(1e9, 0))
+	f := newFixture(t, serde.WithClock(clk.Now), serde.WithNegativeTTL(10*time.Second))
+	ctx := context.Background()
+	decode := func(id int64) error {
+		var b bool
+		return f.serde.Decode(ctx, append(wire.AppendHeader(nil, id), 1), nil, false, &b)
+	}
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration
+		ids     []int64
+		cached  int
+	}{
+		{"fill", 0, idRange(1000, serde.MaxRemembered), serde.MaxRemembered},
+		{"full: new ids are not remembered", 0, idRange(5000, 10), serde.MaxRemembered},
+		{"expired ones make room", 11 * time.Second, idRange(9000, 10), 10},
+	} {
+		clk.Advance(tc.advance)
+		for _, id := range tc.ids {
+			if err := decode(id); !errors.Is(err, serde.ErrUnknownSchema) {
+				t.Fatalf("%s: id %d: %v, want unknown schema", tc.name, id, err)
+			}
+		}
+		if n := f.serde.Cached(); n != tc.cached {
+			t.Fatalf("%s: %d ids cached, want %d", tc.name, n, tc.cached)
+		}
+	}
+	// An id that found no room is asked again; a remembered one is not.
+	before := f.reg.Count("/ids/contentIds/5000")
+	if err := decode(5000); !errors.Is(err, serde.ErrUnknownSchema) {
+		t.Fatal(err)
+	}
+	if n := f.reg.Count("/ids/contentIds/5000"); n != before+1 {
+		t.Fatalf("id 5000 looked up %d times, want %d", n, before+1)
+	}
+	before = f.reg.Count("/ids/contentIds/9000")
+	if err := decode(9000); !errors.Is(err, serde.ErrUnknownSchema) {
+		t.Fatal(err)
+	}
+	if n := f.reg.Count("/ids/contentIds/9000"); n != before {
+		t.Fatalf("id 9000 looked up %d times, want %d (remembered)", n, before)
+	}
+}
+
+func idRange(from int64, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = from + int64(i)
+	}
+	return out
+}

@@ -115,9 +115,3 @@ func (x *index) removeAt(i int) {
 	x.slots[i] = slot{}
 	x.n--
 }
-
-// reset empties the index, keeping its size.
-func (x *index) reset() {
-	clear(x.slots)
-	x.n = 0
-}

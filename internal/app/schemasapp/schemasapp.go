@@ -4,6 +4,9 @@ package schemasapp
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -25,6 +28,10 @@ func Declare(set *config.Set) cli.Job {
 	rc.Register(set)
 	set.String(&rules.Validity, "validity", rules.Validity, "VALIDITY rule of every artifact: FULL, SYNTAX_ONLY, NONE, or empty to leave it", config.Env("SCHEMAS_VALIDITY"))
 	set.String(&rules.Compatibility, "compatibility", rules.Compatibility, "COMPATIBILITY rule of every artifact: BACKWARD, FORWARD, FULL (and _TRANSITIVE), NONE, or empty to leave it", config.Env("SCHEMAS_COMPATIBILITY"))
+	set.Check(func() error { return checkRule("--validity", rules.Validity, registrar.ValidityConfigs()) })
+	set.Check(func() error {
+		return checkRule("--compatibility", rules.Compatibility, registrar.CompatibilityConfigs())
+	})
 	return func(ctx context.Context, rt cli.Runtime) error {
 		reg, err := rc.Connect(ctx, rt.Log)
 		if err != nil {
@@ -36,4 +43,13 @@ func Declare(set *config.Set) cli.Job {
 		}
 		return err
 	}
+}
+
+// checkRule refuses a rule config the registry does not know before any
+// artifact is registered (a refused rule would stop the run half done).
+func checkRule(flag, config string, known []string) error {
+	if config == "" || slices.Contains(known, config) {
+		return nil
+	}
+	return fmt.Errorf("%s %q: want one of %s, or empty to leave the rule as it is", flag, config, strings.Join(known, ", "))
 }

@@ -118,6 +118,8 @@ func TestReadRegionsErrors(t *testing.T) {
 		{"three fields", "country,region\nChile,Latin America,x\n", "line 2"},
 		{"conflict", "country,region\nChile,A\nChile,B\n", "line 3"},
 		{"empty region", "country,region\nChile,\n", "line 2"},
+		{"bare quote in the first field", "country,region\nChile,A\nFr\"ance,Europe\n", "regions line 3: bare \" in non-quoted-field"},
+		{"unterminated quote", "country,region\n\"Chile,A\n", "regions line 2"},
 	}
 	for _, tt := range tests {
 		_, err := ReadRegions(strings.NewReader(tt.in), []string{"country", "region"})

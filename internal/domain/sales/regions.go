@@ -46,7 +46,6 @@ func ReadRegions(r io.Reader, want []string) (*Regions, error) {
 		if err == io.EOF {
 			return regs, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -54,6 +53,9 @@ func ReadRegions(r io.Reader, want []string) (*Regions, error) {
 			}
 			return nil, fmt.Errorf("read regions: %w", err)
 		}
+		// FieldPos only after a record was read: after a parse error in
+		// its first field it has no position and panics.
+		line, _ := cr.FieldPos(0)
 		if len(rec) != 2 {
 			return nil, fmt.Errorf("regions line %d: %d fields, want 2 (country, region)", line, len(rec))
 		}

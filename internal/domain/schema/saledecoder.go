@@ -41,7 +41,9 @@ func NewSaleDecoder() (*SaleDecoder, error) {
 func (d *SaleDecoder) Schema() avro.Schema { return d.schema }
 
 // Decode decodes payload into v if v is a *SaleValue and payload one
-// valid datum of the schema; it reports whether it did.
+// valid datum of the schema; it reports whether it did. The amount is
+// written into the capacity of v's Amount, if it has enough, so a caller
+// that decodes into one value over and over allocates nothing.
 func (d *SaleDecoder) Decode(payload []byte, v any) bool {
 	sv, ok := v.(*SaleValue)
 	if !ok {
@@ -52,7 +54,7 @@ func (d *SaleDecoder) Decode(payload []byte, v any) bool {
 	out.PaymentID = r.int()
 	out.CustomerID = r.int()
 	if amt := r.bytes(); amt != nil {
-		out.Amount = append(make([]byte, 0, len(amt)), amt...)
+		out.Amount = append(sv.Amount[:0:cap(sv.Amount)], amt...)
 	} else if !r.bad {
 		out.Amount = []byte{}
 	}

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -29,9 +30,10 @@ type Config struct {
 	Long bool
 	// Command is how the report says to rerun it.
 	Command string
-	// Only names the Sections to run; empty runs them all. The report
-	// then holds only those sections.
-	Only []string
+	// Only, if not empty, names the sections to measure (see Sections);
+	// such a partial run writes its report to Stdout instead of Out.
+	Only   []string
+	Stdout io.Writer
 }
 
 // Suite is one `go test -bench` invocation.
@@ -47,7 +49,8 @@ func Suites() []Suite {
 		{"./pkg/window", "ReferenceShape", "20000000x", "windowing alone: 10m/5m windows, 10 regions, 1% late, one op = one event, one core"},
 		{"./pkg/window", "LongStream", "1x", "100 million events through a table with a watermark: state and live heap at start and end"},
 		{"./pkg/serde", "Encode|Decode", "1s", "Avro with the wire header, a 7-field sale, schema cached"},
-		{"./internal/pipeline/enricher", "Process", "500000x", "the enricher's hot path per record: decode, validate, join, repartition record out and back in, window; no Kafka I/O"},
+		{"./internal/pipeline/enricher", "Process$", "500000x", "the enricher's hot path per record on the round trip (several instances): decode, validate, join, repartition record out and back in, window; no Kafka I/O"},
+		{"./internal/pipeline/enricher", "ProcessDirect", "500000x", "the same on the direct path (one instance owning every partition): decode, validate, join, window; no Kafka I/O"},
 	}
 }
 

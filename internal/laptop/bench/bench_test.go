@@ -30,19 +30,23 @@ ok  	github.com/salesstream/salesstream/pkg/window	1.2s
 }
 
 func TestParseSections(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []string
-		err  bool
+	for _, tc := range []struct {
+		in      string
+		want    []string
+		wantErr bool
 	}{
 		{"", nil, false},
-		{"backlog", []string{"backlog"}, false},
-		{" backlog, windows,backlog", []string{"backlog", "windows"}, false},
-		{"backlog,memory", nil, true},
+		{"ceiling", []string{"ceiling"}, false},
+		{" ceiling, memory ", []string{"ceiling", "memory"}, false},
+		{"ceiling,nope", nil, true},
 	} {
-		got, err := ParseSections(c.in)
-		if (err != nil) != c.err || !slices.Equal(got, c.want) {
-			t.Errorf("ParseSections(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.err)
+		got, err := ParseSections(tc.in)
+		if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseSections(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+		cfg := Config{Only: got}
+		if !tc.wantErr && (cfg.Want("ceiling") != (len(got) == 0 || slices.Contains(got, "ceiling"))) {
+			t.Errorf("Want(ceiling) with %v is %v", got, cfg.Want("ceiling"))
 		}
 	}
 }

@@ -176,7 +176,8 @@ func ends(ctx context.Context, adm *kadm.Client, topic string) (int64, error) {
 	return n, nil
 }
 
-// waitFor polls cond every 50 ms until it holds, c ends, or ctx ends.
+// waitFor polls cond every 10 ms (the resolution of the times measured
+// with it) until it holds, c ends, or ctx ends.
 func waitFor(ctx context.Context, c *child, what string, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()
@@ -189,7 +190,7 @@ func waitFor(ctx context.Context, c *child, what string, cond func() (bool, erro
 		case err := <-c.done:
 			c.done <- err
 			return fmt.Errorf("%s ended before %s: %v\n%s", c.cmd.Path, what, err, c.out.String())
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

@@ -6,13 +6,22 @@ import (
 	"strings"
 )
 
-// Sections are the parts of a harness run, by the names -only takes: the
-// Go benchmarks, the backlogs (with the bare-consumer ceilings on the
-// first), the producer against the bare producer, latency, instances in
-// one group, and open windows.
-var Sections = []string{"go", "backlog", "producer", "latency", "scale", "windows"}
+// The sections of a harness run, for Config.Only.
+const (
+	SectionGo       = "go"       // the Go benchmarks
+	SectionCeiling  = "ceiling"  // bare consumer, enricher --once and streaming on 1M sales
+	SectionMemory   = "memory"   // peak RSS on 1M and 3M (and, with Long, 10M) backlogs
+	SectionProducer = "producer" // the producer against a bare producer
+	SectionLatency  = "latency"  // send-to-visible latency
+	SectionScale    = "scale"    // 1, 2 and 3 instances in one group
+	SectionWindows  = "windows"  // RSS and restore time with many open windows
+)
 
-// ParseSections reads a comma list of section names; empty means all.
+// Sections lists every section in the order a run measures them.
+var Sections = []string{SectionGo, SectionCeiling, SectionMemory, SectionProducer, SectionLatency, SectionScale, SectionWindows}
+
+// ParseSections reads a comma-separated list of section names; empty means
+// every section.
 func ParseSections(s string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -21,16 +30,15 @@ func ParseSections(s string) ([]string, error) {
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
 		if !slices.Contains(Sections, name) {
-			return nil, fmt.Errorf("-only %q: unknown section %q; the sections are %s", s, name, strings.Join(Sections, ", "))
+			return nil, fmt.Errorf("-only %q: unknown section %q; want a comma-separated list of %s", s, name, strings.Join(Sections, ", "))
 		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
+		out = append(out, name)
 	}
 	return out, nil
 }
 
-// runs reports whether cfg runs section name.
-func (cfg Config) runs(name string) bool {
-	return len(cfg.Only) == 0 || slices.Contains(cfg.Only, name)
+// Want reports whether the run measures section: every section unless
+// Only names some.
+func (c Config) Want(section string) bool {
+	return len(c.Only) == 0 || slices.Contains(c.Only, section)
 }

@@ -61,9 +61,10 @@ type Config struct {
 	// before taking the cut; 0 audits a consistent cut at once.
 	Wait time.Duration
 	// MaxSales bounds the sales topic offsets the audit holds (one byte
-	// each); a larger cut is refused.
+	// each); a larger cut is refused. 0 means DefaultMaxSales.
 	MaxSales int64
-	Decoder  Decoder
+	// Decoder decodes the sales and the summary rows.
+	Decoder Decoder
 	// Logger, if set, logs the cut taken.
 	Logger *slog.Logger
 }
@@ -166,8 +167,8 @@ func requireTopics(ctx context.Context, cl *kgo.Client, cfg Config) error {
 // checkSettings refuses an audit the settings do not allow.
 func checkSettings(cfg Config, st enricher.Settings) error {
 	if st.SummaryTopic != cfg.SummaryTopic {
-		return cannot(fmt.Sprintf("the enricher writes its summary to %s, not to --topic %s", st.SummaryTopic, cfg.SummaryTopic),
-			"give --topic "+st.SummaryTopic)
+		return cannot(fmt.Sprintf("the enricher writes its summary to %s, not to --summary-topic %s", st.SummaryTopic, cfg.SummaryTopic),
+			"give --summary-topic "+st.SummaryTopic)
 	}
 	if h := cfg.Regions.Hash(); h != st.RegionsHash {
 		return cannot(fmt.Sprintf("--regions %s (%d countries, sha256 %.12s) is not the regions file the enricher joined with (%s, %d countries, sha256 %.12s)",

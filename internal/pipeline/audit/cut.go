@@ -29,6 +29,7 @@ type cut struct {
 	starts    offsets // log start offsets
 	caughtUp  bool    // nothing read but uncommitted, nothing in flight
 	attempts  int
+	pending   bool // the last try found offsets pending in a transaction
 }
 
 // cutTimeout bounds how long takeCut tries for a consistent cut when it
@@ -39,8 +40,9 @@ const cutTimeout = 30 * time.Second
 // offsets, lists the high watermarks of topics, their last stable offsets
 // (the ends), the high watermarks again, and fetches the offsets again. It
 // keeps the cut when both fetches agree and the three listings are equal:
-// then no commit landed in between, as a fetch waits for offsets still
-// being committed (RequireStable), and no transaction was open on any
+// then no commit landed in between, as a fetch that finds offsets still
+// pending in a transaction (RequireStable) makes the try fail, and no
+// transaction was open on any
 // partition, so every transaction below the ends is decided and a
 // committed one is in the offsets (a commit that the offsets hold but
 // whose markers had not all been written leaves a partition open). With
@@ -64,6 +66,9 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 			}
 			c.starts = starts
 			return c, nil
+		case !ok && c.pending && time.Since(start) >= max(wait, cutTimeout):
+			return c, notYet(fmt.Sprintf("a transaction of the group %s is still open, its offsets pending (an enricher stopped in the middle of a commit)", group),
+				"restart that enricher (it aborts the open transaction) or wait for the transaction to time out, then audit again (--audit-wait waits)")
 		case !ok && time.Since(start) >= max(wait, cutTimeout):
 			return c, notYet(fmt.Sprintf("no consistent cut of group %s in %d tries over %v: a commit landed or a transaction was open at every try", group, c.attempts, time.Since(start).Round(time.Second)),
 				"audit again; an enricher stopped in the middle of a commit holds its transaction open until it restarts or the transaction times out")
@@ -80,6 +85,10 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 // try takes one cut into c and reports whether it is consistent.
 func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, topics []string) (bool, error) {
 	before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+	c.pending = errors.Is(err, errUnstable)
+	if c.pending {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -96,6 +105,10 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 		return false, fmt.Errorf("list high watermarks: %w", err)
 	}
 	after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
+	c.pending = errors.Is(err, errUnstable)
+	if c.pending {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -103,38 +116,74 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 		return false, nil
 	}
 	c.committed, c.ends = after, ends
-	c.caughtUp = maps.Equal(after[salesTopic], ends[salesTopic]) && maps.Equal(after[repTopic], ends[repTopic])
+	c.caughtUp = after.reached(ends, salesTopic) && after.reached(ends, repTopic)
 	return true, nil
 }
 
+// errUnstable reports that a transaction holding offsets of the group was
+// still open when they were fetched: the cut must be taken again.
+var errUnstable = errors.New("offsets of the group pending in an open transaction")
+
 // groupOffsets returns the group's committed offsets of the sales and
-// repartition topics, waiting for offsets still being committed; a
-// partition without one has 0 (nothing read yet).
+// repartition topics; a partition without one is absent (nothing read
+// yet, offset 0). Offsets still pending in an open transaction
+// (RequireStable) give errUnstable, for the caller to ask again.
 func groupOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string) (offsets, error) {
 	resp, err := adm.FetchOffsets(kadm.RequireStable(ctx), group)
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		err, resp = nil, nil
 	}
+	if err == nil {
+		return committedOffsets(resp, group, salesTopic, repTopic)
+	}
 	if errors.Is(err, kerr.UnstableOffsetCommit) {
-		return nil, notYet(fmt.Sprintf("a transaction of the group %s is still open, its offsets pending (an enricher stopped in the middle of a commit)", group),
-			"restart that enricher (it aborts the open transaction) or wait for the transaction to time out, then audit again (--audit-wait waits)")
+		return nil, errUnstable
 	}
-	if err != nil {
-		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
-	}
+	return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
+}
+
+// committedOffsets picks the sales and repartition topics' offsets out of
+// a group's fetched offsets. A partition's error is not dropped: a pending
+// transaction (UnstableOffsetCommit, which the broker reports per
+// partition) gives errUnstable, any other error fails.
+func committedOffsets(resp kadm.OffsetResponses, group, salesTopic, repTopic string) (offsets, error) {
 	out := offsets{salesTopic: {}, repTopic: {}}
-	n := 0
+	var perr error
+	unstable := false
 	resp.Each(func(o kadm.OffsetResponse) {
-		if o.Err == nil && o.At >= 0 && out[o.Topic] != nil {
+		switch {
+		case out[o.Topic] == nil:
+		case errors.Is(o.Err, kerr.UnstableOffsetCommit):
+			unstable = true
+		case o.Err != nil:
+			perr = errors.Join(perr, fmt.Errorf("%s[%d]: %w", o.Topic, o.Partition, o.Err))
+		case o.At >= 0:
 			out[o.Topic][o.Partition] = o.At
-			n++
 		}
 	})
-	if n == 0 || len(out[salesTopic]) == 0 {
+	switch {
+	case perr != nil:
+		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, perr)
+	case unstable:
+		return nil, errUnstable
+	case len(out[salesTopic]) == 0:
 		return nil, notYet(fmt.Sprintf("the group %s has no committed offsets of the sales topic %s", group, salesTopic),
 			"give --group the enricher's group, and audit once the enricher has committed a micro-batch (it logs \"micro-batch committed\")")
 	}
 	return out, nil
+}
+
+// reached reports whether the committed offsets of topic have reached
+// its ends on every partition; a partition without a committed offset
+// counts as at 0, so an empty partition that no consumer ever commits
+// does not keep the group from having caught up.
+func (o offsets) reached(ends offsets, topic string) bool {
+	for p, end := range ends[topic] {
+		if o.at(topic, p) != end {
+			return false
+		}
+	}
+	return true
 }
 
 // listed turns listed offsets into offsets, failing on any partition's error.

@@ -24,6 +24,7 @@ type auditor struct {
 	led        *ledger
 	b          *Batch
 	regionPart map[string]int32 // region -> repartition partition
+	direct     windowedRanges   // sales windowed without the round trip
 	watermark  map[int32]int64  // repartition partition -> watermark at the cut
 }
 
@@ -34,17 +35,8 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 		return nil, err
 	}
 	a.watermark = wm
-	var total int64
-	for p, end := range a.c.committed[sales] {
-		if s := a.c.starts.at(sales, p); s > 0 {
-			return nil, cannot(fmt.Sprintf("the sales topic %s partition %d starts at offset %d: the sales before it were deleted (retention), so the summary cannot be recomputed from the input", sales, p, s),
-				"audit a deployment whose sales topic keeps every sale (retention.ms -1), or start afresh with a new --group, --state-topic and summary topic")
-		}
-		total += end
-	}
-	if total > a.cfg.MaxSales {
-		return nil, cannot(fmt.Sprintf("the group has committed %d sales offsets, more than --audit-max-sales %d", total, a.cfg.MaxSales),
-			"raise --audit-max-sales (the audit holds about one byte per sale, plus its windows)")
+	if err := a.checkSalesCut(); err != nil {
+		return nil, err
 	}
 	a.led = newLedger(a.c.starts[sales], a.c.committed[sales])
 	a.b = NewBatch(Spec{Size: a.st.SizeMs, Slide: a.st.SlideMs, Start: a.st.StartMs, Append: a.st.Mode == window.Append.String()})
@@ -79,9 +71,38 @@ func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 	return a.verdict(found), nil
 }
 
+// checkSalesCut refuses a cut of the sales topic the audit cannot read
+// whole: sales deleted below the committed offsets, committed offsets
+// past the topic's end (it was recreated since: reading to them would
+// never end), or more offsets than MaxSales.
+func (a *auditor) checkSalesCut() error {
+	sales := a.st.SalesTopic
+	var total int64
+	for p, end := range a.c.committed[sales] {
+		if s := a.c.starts.at(sales, p); s > 0 {
+			return cannot(fmt.Sprintf("the sales topic %s partition %d starts at offset %d: the sales before it were deleted (retention), so the summary cannot be recomputed from the input", sales, p, s),
+				"audit a deployment whose sales topic keeps every sale (retention.ms -1), or start afresh with a new --group, --state-topic and summary topic")
+		}
+		if e := a.c.ends.at(sales, p); end > e {
+			return cannot(fmt.Sprintf("the group %s has committed offset %d of the sales topic %s partition %d, past the partition's end %d: the topic was deleted and made again since the enricher read it", a.cfg.Group, end, sales, p, e),
+				"start afresh with a new --group, --state-topic and summary topic")
+		}
+		total += end
+	}
+	if total > a.cfg.MaxSales {
+		return cannot(fmt.Sprintf("the group has committed %d sales offsets, more than --audit-max-sales %d", total, a.cfg.MaxSales),
+			"raise --audit-max-sales (the audit holds about one byte per sale, plus its windows)")
+	}
+	return nil
+}
+
 // repartitioned files a repartition record that carries a sale: windowed
 // if below the group's committed offset, in flight otherwise.
 func (a *auditor) repartitioned(r *kgo.Record) error {
+	if p, from, to, ok, err := enricher.WindowedRange(r.Value); ok {
+		a.windowedRange(r, p, from, to, err)
+		return nil
+	}
 	p, off, sale, err := enricher.RepartitionSource(r.Value)
 	switch {
 	case err != nil:
@@ -171,6 +192,9 @@ func (a *auditor) sale(ctx context.Context, r *kgo.Record) error {
 	s := Sale{Partition: r.Partition, Offset: r.Offset}
 	if slot := a.led.slot(r.Partition, r.Offset); slot != nil {
 		*slot |= fRead
+		if a.direct.has(r.Partition, r.Offset) {
+			a.directSale(slot)
+		}
 		s.Fate = *slot
 	}
 	if li, ok := a.led.late[saleAt{r.Partition, r.Offset}]; ok {
@@ -255,6 +279,11 @@ func (a *auditor) closed(k Key) bool {
 		return true
 	}
 	p, ok := a.regionPart[k.Region]
+	if n := int32(len(a.c.ends[a.st.RepartitionTopic])); !ok && n > 0 {
+		// No sale of the region took the round trip: its partition is
+		// the one the enricher windowed it in, by the same hash.
+		p, ok = enricher.RegionPartition(k.Region, n), true
+	}
 	if !ok {
 		return false
 	}

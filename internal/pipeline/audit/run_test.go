@@ -197,3 +197,31 @@ func TestAuditorClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSalesCut checks the cuts of the sales topic the audit refuses:
+// it could not read them whole, or reading them would never end.
+func TestCheckSalesCut(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		committed, starts map[int32]int64
+		ends              map[int32]int64
+		max               int64
+		want              string // empty: no error
+	}{
+		{"readable", map[int32]int64{0: 10, 1: 4}, nil, map[int32]int64{0: 12, 1: 4}, 100, ""},
+		{"retention deleted sales", map[int32]int64{0: 10}, map[int32]int64{0: 3}, map[int32]int64{0: 12}, 100, "partition 0 starts at offset 3"},
+		{"committed past the end", map[int32]int64{0: 10, 1: 4}, nil, map[int32]int64{0: 12, 1: 2}, 100, "committed offset 4 of the sales topic sales partition 1, past the partition's end 2"},
+		{"partition gone", map[int32]int64{0: 10, 1: 4}, nil, map[int32]int64{0: 12}, 100, "past the partition's end 0"},
+		{"too many sales", map[int32]int64{0: 10, 1: 4}, nil, map[int32]int64{0: 12, 1: 4}, 13, "more than --audit-max-sales 13"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTestAuditor("payment_date")
+			a.cfg.Group, a.cfg.MaxSales = "g", tc.max
+			a.c = cut{committed: offsets{"sales": tc.committed}, starts: offsets{"sales": tc.starts}, ends: offsets{"sales": tc.ends}}
+			err := a.checkSalesCut()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("err %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,8 @@ type assignments struct {
 	// onLost, if set, is called when the session is lost (fenced,
 	// expired), from kgo's goroutine.
 	onLost func()
+	// changes counts the changes recorded, taken or not.
+	changes atomic.Int64
 }
 
 // assignment is one change: partitions added, or revoked or lost.
@@ -38,6 +40,7 @@ func (a *assignments) record(m map[string][]int32, added bool) {
 	if len(ps) == 0 {
 		return
 	}
+	a.changes.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, assignment{partitions: slices.Clone(ps), added: added})

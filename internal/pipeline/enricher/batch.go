@@ -34,6 +34,11 @@ type batch struct {
 	// made: the session produces it into the open transaction, so the
 	// batch holds no record until its commit.
 	emit func(*kgo.Record)
+	// fold, set on a batch that takes the direct path (direct.go),
+	// windows a valid sale at once instead of forwarding it.
+	// f is passed by value, so that it need not escape to the heap.
+	fold   func(region string, f forwarded, r *kgo.Record)
+	direct directBatch
 
 	// Kept across batches: region names as record keys, shared by the
 	// records that carry them (kgo does not change a record's key), and

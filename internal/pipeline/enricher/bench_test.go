@@ -25,14 +25,74 @@ import (
 // it and fold it into the reference windows, 10m sliding 5m), with a
 // trigger every 10,000 records. One op is one record; Kafka I/O is not
 // included.
-func BenchmarkProcess(b *testing.B) {
+func BenchmarkProcess(b *testing.B) { benchProcess(b, false) }
+
+// BenchmarkProcessDirect is BenchmarkProcess on the direct path: stage 1
+// folds each sale into its table at once, without the repartition record.
+func BenchmarkProcessDirect(b *testing.B) { benchProcess(b, true) }
+
+func benchProcess(b *testing.B, direct bool) {
 	ctx := context.Background()
+	e, recs := processFixture(ctx, b)
+	newTask := func() *task {
+		tk, err := e.newTask(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tk
+	}
+	tk := newTask()
+	names := regionNames{}
+	var out *kgo.Record
+	bt := batch{emit: func(r *kgo.Record) { out = r }}
+	fold := func(region string, f forwarded, r *kgo.Record) { e.foldSale(&bt, tk, region, &f, r.Headers) }
+	if direct {
+		bt.fold = fold
+	}
+	var v schema.SaleValue
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		j := i % len(recs)
+		if j == 0 && i > 0 {
+			b.StopTimer()
+			tk = newTask()
+			b.StartTimer()
+		}
+		out = nil
+		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
+			b.Fatal(err)
+		}
+		if !direct {
+			e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, names)
+		} else if out != nil {
+			b.Fatalf("a clean stream on the direct path emitted a record to %s", out.Topic)
+		}
+		if bt.records == 10_000 {
+			tk.t.Trigger(nil)
+			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})
+			bt.reset()
+			if direct {
+				bt.fold = fold
+			}
+		}
+	}
+	b.StopTimer()
+	if bt.dead > 0 || bt.late > 0 {
+		b.Fatalf("%d dead, %d late in a clean stream", bt.dead, bt.late)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// processFixture returns an enricher with the reference regions and the
+// registry's codecs, and 100,000 generated sales records.
+func processFixture(ctx context.Context, b *testing.B) (*Enricher, []*kgo.Record) {
 	srv, err := registryserver.New(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	b.Cleanup(hs.Close)
 	reg, err := registry.New(hs.URL)
 	if err != nil {
 		b.Fatal(err)
@@ -72,40 +132,5 @@ func BenchmarkProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	newTask := func() *task {
-		tk, err := e.newTask(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return tk
-	}
-	tk := newTask()
-	names := regionNames{}
-	var out *kgo.Record
-	bt := batch{emit: func(r *kgo.Record) { out = r }}
-	var v schema.SaleValue
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		j := i % n
-		if j == 0 && i > 0 {
-			b.StopTimer()
-			tk = newTask()
-			b.StartTimer()
-		}
-		if err := e.forward(ctx, &bt, recs[j], &v); err != nil {
-			b.Fatal(err)
-		}
-		e.fold(&bt, tk, &kgo.Record{Topic: out.Topic, Key: out.Key, Value: out.Value, Headers: out.Headers}, names)
-		if bt.records == 10_000 {
-			tk.t.Trigger(nil)
-			tk.t.Changes(func(window.Row[string, window.Sum], bool) {})
-			bt.reset()
-		}
-	}
-	b.StopTimer()
-	if bt.dead > 0 || bt.late > 0 {
-		b.Fatalf("%d dead, %d late in a clean stream", bt.dead, bt.late)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	return e, recs
 }

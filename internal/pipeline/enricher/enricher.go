@@ -27,6 +27,12 @@
 // once its transaction has committed, so it reaches the windows one trigger
 // after it was read.
 //
+// An instance that owns every sales and repartition partition takes the
+// direct path instead (direct.go): stage 1 windows each sale at once in the
+// table its region's partition has, and the batch's watermark markers go
+// to the tables before its trigger, with the round trip's results, one
+// trigger sooner. Config.RoundTrip turns it off.
+//
 // The watermark is one for the whole query, as Spark's, whatever the
 // partition counts and however many instances share the group. It crosses
 // the shuffle as Flink carries watermarks through one: in each micro-batch's
@@ -156,6 +162,11 @@ type Config struct {
 	// what the repartition topic holds after that commit, and Run
 	// returns. It expects to be the group's only member.
 	Once bool
+	// RoundTrip makes every micro-batch take the round trip through the
+	// repartition topic, even when this instance owns every partition and
+	// could take the direct path (direct.go), which gives the same
+	// results.
+	RoundTrip bool
 	// MaxRecordsPerTrigger and MaxBytesPerTrigger bound a micro-batch
 	// (Spark's maxOffsetsPerTrigger): one that reaches either commits at
 	// once, whatever the trigger, and the next starts. Records count

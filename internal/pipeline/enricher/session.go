@@ -40,6 +40,11 @@ type session struct {
 	sharesSet bool
 	lastFull  bool
 	behind    bool // a fetch of the open batch showed sales left behind it
+	// regionParts remembers the repartition partition of regions, and
+	// drain the round trip's records left before the direct path, for the
+	// direct path (direct.go, drain.go).
+	regionParts map[string]int32
+	drain       drain
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -94,8 +99,15 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.FetchMaxBytes(int32(c.FetchMaxBytes)),
 		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
 		kgo.MaxConcurrentFetches(2),
-		kgo.MaxBufferedRecords(10_000),
-		kgo.MaxBufferedBytes(int(max(c.FetchMaxBytes, produceBufferBytes))),
+		// A fetch waits up to this for data. A topic or partition resumed
+		// (a drain's end, a share's) is fetched only once the fetch in
+		// flight returns: keep that wait short.
+		kgo.FetchMaxWait(500 * time.Millisecond),
+		// Room for two fetches, so that the next is fetched while the
+		// poll loop works through the last (one sales fetch holds about
+		// 30,000 records): reading no longer waits for each fetch.
+		kgo.MaxBufferedRecords(40_000),
+		kgo.MaxBufferedBytes(int(max(2*c.FetchMaxBytes, produceBufferBytes))),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
@@ -172,6 +184,7 @@ func (s *session) run(ctx context.Context) error {
 		full, sawSales := tr.limits.full(&s.b) || s.sh.full(), s.b.records > 0
 		committed, err := s.commit(ctx)
 		s.endShares(full, sawSales, committed && err == nil)
+		s.endDrain(committed && err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -208,6 +221,10 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
+	if err := s.startDrain(ctx, tr); err != nil {
+		cancel()
+		return err
+	}
 	if err := s.startShares(ctx, tr); err != nil {
 		cancel()
 		return err
@@ -242,25 +259,65 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	if fs.NumRecords() == 0 {
 		return nil
 	}
+	if !s.tx.open && s.b.polled == 0 {
+		// The batch's first records: the partitions owned are known now.
+		if err := s.startDrain(ctx, tr); err != nil {
+			return err
+		}
+	}
 	if err := s.tx.begin(); err != nil {
 		return err
 	}
+	direct := s.decideDirect()
 	defer s.b.f.processed(time.Now())
-	for it := fs.RecordIter(); !it.Done(); {
-		r := it.Next()
-		tr.observe(r)
-		s.b.take(r)
-		s.share(r, tr.limits.records)
-		if r.Attrs.IsControl() {
-			continue
-		}
-		if r.Topic == e.cfg.RepartitionTopic {
-			if tk := s.tasks[r.Partition]; tk != nil {
-				e.fold(&s.b, tk, r, s.names)
+	for _, f := range fs {
+		for _, ft := range f.Topics {
+			for _, fp := range ft.Partitions {
+				if err := s.readPartition(ctx, tr, ft.Topic, fp.Records, direct); err != nil {
+					return err
+				}
 			}
+		}
+	}
+	return nil
+}
+
+// readPartition runs the records of one partition of a fetch through
+// their stage. What is tracked by partition (the trigger's ends, the
+// shares, the direct path's spans) notes only the first and last records.
+func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, recs []*kgo.Record, direct bool) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	e := s.e
+	last := recs[len(recs)-1]
+	tr.observe(last)
+	if !s.drain.active {
+		// A drain reads the repartition topic alone: no shares.
+		s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
+	}
+	if direct && topic == e.cfg.SalesTopic {
+		s.windowedRange(recs[0], last)
+	}
+	s.drain.observe(topic, last, e.cfg)
+	if topic == e.cfg.RepartitionTopic {
+		tk := s.tasks[last.Partition]
+		for _, r := range recs {
+			s.b.take(r)
+			s.b.direct.note(r, e.cfg.RepartitionTopic)
 			// Without a table the partition was revoked after these
 			// records were fetched: the session aborts this micro-batch,
 			// or no longer commits that partition.
+			if tk != nil && !r.Attrs.IsControl() {
+				e.fold(&s.b, tk, r, s.names)
+			}
+		}
+		return nil
+	}
+	for _, r := range recs {
+		s.b.take(r)
+		s.b.direct.note(r, e.cfg.RepartitionTopic)
+		if r.Attrs.IsControl() {
 			continue
 		}
 		if err := e.forward(ctx, &s.b, r, &s.v); err != nil {

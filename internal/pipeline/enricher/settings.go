@@ -96,7 +96,7 @@ func (e *Enricher) settingsRecord(tk *task) *kgo.Record {
 // sale a repartition record's value carries; sale is false, with no
 // error, for a watermark marker, which carries none.
 func RepartitionSource(v []byte) (partition int32, offset int64, sale bool, err error) {
-	if isMarker(v) {
+	if isMarker(v) || isWindowedRange(v) {
 		return 0, 0, false, nil
 	}
 	f, err := parseRepartitionValue(v)

@@ -284,6 +284,9 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 
 // pollMax bounds the next poll, given room in the batch.
 func (s *session) pollMax(room int) int {
+	if s.drain.active {
+		return room // a drain reads the repartition topic alone
+	}
 	if !s.sharesSet && !s.sh.active() {
 		return min(room, minPoll)
 	}
@@ -308,24 +311,26 @@ func (s *session) endShares(full, sawSales, committed bool) {
 	s.sh.end(s.gts.Client())
 }
 
-// share counts polled record r against the shares: a sales partition
-// that took its share is paused; while shares are in force, repartition
-// records count apart (batch.beside), up to budget a batch, after which
-// the repartition topic is paused until the batch ends.
-func (s *session) share(r *kgo.Record, budget int64) {
+// sharePartition counts n polled records of one partition, the last at
+// offset last, against the shares: a sales partition that took its share
+// is paused; while shares are in force, repartition records count apart
+// (batch.beside), up to budget a batch, after which the repartition topic
+// is paused until the batch ends. A share counts offsets up to the largest
+// taken, so the last record of a fetch tells it all.
+func (s *session) sharePartition(topic string, partition int32, last, n, budget int64) {
 	if !s.sh.active() {
 		return
 	}
 	cl := s.gts.Client()
-	if r.Topic == s.sh.topic {
-		if s.sh.take(r.Partition, r.Offset) {
-			cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
+	if topic == s.sh.topic {
+		if s.sh.take(partition, last) {
+			cl.PauseFetchPartitions(map[string][]int32{topic: {partition}})
 		}
 		return
 	}
-	s.b.beside++
+	s.b.beside += n
 	if s.b.beside >= budget && !s.sh.besidePaused {
-		cl.PauseFetchTopics(r.Topic)
+		cl.PauseFetchTopics(topic)
 		s.sh.besidePaused = true
 	}
 }
@@ -336,7 +341,10 @@ func (s *session) share(r *kgo.Record, budget int64) {
 // taken, at its bounds, before its transaction times out, or when the
 // available-now trigger reached its ends.
 func (s *session) due(tr *trigger) bool {
-	if s.sh.met() {
+	if s.drain.active {
+		return s.drain.ends.Done() || tr.limits.full(&s.b) || tr.openTooLong(&s.b)
+	}
+	if s.sh.met() || s.b.bookkeeping() {
 		return true
 	}
 	if !s.sh.active() {

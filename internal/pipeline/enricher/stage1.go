@@ -66,7 +66,9 @@ func headerLookup(r *kgo.Record) func(string) ([]byte, bool) {
 func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *schema.SaleValue) error {
 	b.records++
 	b.noteSource(r.Partition, minInt64)
-	*v = schema.SaleValue{}
+	// The amount's buffer is reused: the sale's amount is read from it
+	// before the next record.
+	*v = schema.SaleValue{Amount: v.Amount[:0]}
 	err := e.decode(ctx, r, v)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -92,6 +94,10 @@ func (e *Enricher) forward(ctx context.Context, b *batch, r *kgo.Record, v *sche
 	region := e.regions.Region(s.Country)
 	if region == sales.Unassigned {
 		b.noRegion.add(s.Country)
+	}
+	if b.fold != nil {
+		b.fold(region, f, r)
+		return nil
 	}
 	b.emit(&kgo.Record{
 		Topic:   e.cfg.RepartitionTopic,

@@ -62,16 +62,31 @@ func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, names regionNames) {
 		e.observeMarker(b, tk, r)
 		return
 	}
-	b.windowed++
-	tk.touched = true
+	if _, _, _, ok, err := WindowedRange(r.Value); ok {
+		if err != nil {
+			e.deadLetter(b, r, err)
+		}
+		return // its sales were windowed by the batch that wrote it
+	}
 	f, err := parseRepartitionValue(r.Value)
 	if err != nil {
+		b.windowed++
+		tk.touched = true
 		e.deadLetter(b, r, err)
 		return
 	}
+	e.foldSale(b, tk, names.intern(r.Key), &f, r.Headers)
+}
+
+// foldSale folds the sale f of region into tk's table, and files it in b
+// as late if a window it belongs to had closed; headers are its original
+// record's.
+func (e *Enricher) foldSale(b *batch, tk *task, region string, f *forwarded, headers []kgo.RecordHeader) {
+	b.windowed++
+	tk.touched = true
 	// As in Spark, an event counts in each of its windows that the
 	// watermark has not closed; it is late if any window refused it.
-	kept, dropped := tk.t.AddWindows(names.intern(r.Key), f.ts, f.cents)
+	kept, dropped := tk.t.AddWindows(region, f.ts, f.cents)
 	if kept > 0 {
 		b.agg++
 	}
@@ -82,7 +97,7 @@ func (e *Enricher) fold(b *batch, tk *task, r *kgo.Record, names regionNames) {
 		if e.cfg.LateTopic != "" {
 			b.emit(&kgo.Record{
 				Topic: e.cfg.LateTopic, Key: f.key, Value: f.value, Timestamp: time.UnixMilli(f.timestamp),
-				Headers: originHeaders(r.Headers, e.cfg.SalesTopic, f.partition, f.offset,
+				Headers: originHeaders(headers, e.cfg.SalesTopic, f.partition, f.offset,
 					kgo.RecordHeader{Key: HeaderWatermark, Value: strconv.AppendInt(nil, tk.t.Watermark(), 10)},
 					kgo.RecordHeader{Key: HeaderLateWindows, Value: strconv.AppendInt(nil, int64(dropped), 10)},
 				),

@@ -100,10 +100,15 @@ func (s *session) commit(ctx context.Context) (bool, error) {
 	if err := s.tx.begin(); err != nil {
 		return false, err
 	}
-	// The markers follow the forwarded sales in the transaction.
-	s.e.emitMarkers(markers, s.partitions, s.b.emit)
+	var directErr error
+	if s.decideDirect() {
+		directErr = s.commitDirect(markers)
+	} else {
+		// The markers follow the forwarded sales in the transaction.
+		s.e.emitMarkers(markers, s.partitions, s.b.emit)
+	}
 	touched, rows, encErr := s.prepare()
-	committed, err := s.tx.end(ctx, encErr)
+	committed, err := s.tx.end(ctx, errors.Join(directErr, encErr))
 	var failed *batchError
 	if errors.As(err, &failed) {
 		s.e.log.Error("micro-batch failed; aborted it", "err", failed.err)

@@ -230,13 +230,20 @@ func (e *Enricher) marksChangelog(tk *task, emit func(*kgo.Record)) {
 
 // observeMarker is stage 2 for one marker record.
 func (e *Enricher) observeMarker(b *batch, tk *task, r *kgo.Record) {
-	tk.touched = true
-	b.markers++
 	mk, err := parseMarker(r.Value)
 	if err != nil {
+		tk.touched = true
+		b.markers++
 		e.deadLetter(b, r, err)
 		return
 	}
+	e.noteMarker(b, tk, mk)
+}
+
+// noteMarker folds marker mk into tk's marks.
+func (e *Enricher) noteMarker(b *batch, tk *task, mk marker) {
+	tk.touched = true
+	b.markers++
 	tk.marks.observe(mk)
 	if !mk.idle {
 		// The query took input: in complete mode every table writes
@@ -332,11 +339,11 @@ func (e *Enricher) emitMarkers(ms []marker, partitions int32, emit func(*kgo.Rec
 type markerPartitioner struct{ kgo.TopicPartitioner }
 
 func (p markerPartitioner) RequiresConsistency(r *kgo.Record) bool {
-	return isMarker(r.Value) || p.TopicPartitioner.RequiresConsistency(r)
+	return isMarker(r.Value) || isWindowedRange(r.Value) || p.TopicPartitioner.RequiresConsistency(r)
 }
 
 func (p markerPartitioner) Partition(r *kgo.Record, n int) int {
-	if isMarker(r.Value) {
+	if isMarker(r.Value) || isWindowedRange(r.Value) {
 		return int(r.Partition)
 	}
 	return p.TopicPartitioner.Partition(r, n)

@@ -136,7 +136,14 @@ func scan(ctx context.Context, cl *kgo.Client, topic string, partition int32, lo
 			return 0, false, ferr
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= hi || r.Offset < pos {
+			switch {
+			case r.Offset >= hi:
+				// Past the range: the rest of it is gone (retention
+				// deleted it under the read, which went on from the
+				// log's new start), so the range is read.
+				pos = hi
+				return
+			case r.Offset < pos:
 				return
 			}
 			pos = r.Offset + 1

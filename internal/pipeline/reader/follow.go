@@ -43,34 +43,11 @@ type Follower struct {
 // ends (nil is then returned) or f fails. Records of aborted transactions
 // never reach f.
 func Follow(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string, f Follower) error {
-	cl, err := newConsumer(connOpts, topic)
-	if err != nil {
+	cl, res, err := initialTable(ctx, connOpts, dec, topic, f)
+	if err != nil || cl == nil {
 		return err
 	}
 	defer cl.Close()
-	var res Result
-	for {
-		if f.Stream {
-			var failed error
-			res, failed, err = streamTable(ctx, cl, dec, topic, f.Committed)
-			if failed != nil {
-				return failed
-			}
-		} else {
-			res, err = readTable(ctx, cl, dec, topic)
-		}
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		f.report(fmt.Errorf("read %s to its end (retrying): %w", topic, err))
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
 	for _, e := range res.Errors {
 		f.report(e)
 	}
@@ -105,6 +82,46 @@ func Follow(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string, 
 		}
 		if err := f.Committed(changes); err != nil {
 			return err
+		}
+	}
+}
+
+// initialTable reads topic to its current end, trying again every second
+// until ctx ends, and returns the client positioned there with the table
+// (with f.Stream, the counts alone: the records went to f.Committed, and
+// a try after a failed one hands them over again from the start).
+// Each try reads from the start with a new client: the one of a failed
+// try has consumed part of the topic, which a re-read with it would leave
+// out of the table. It returns a nil client, and no error, if ctx ends.
+func initialTable(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string, f Follower) (*kgo.Client, Result, error) {
+	for {
+		cl, err := newConsumer(connOpts, topic)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		var res Result
+		if f.Stream {
+			var failed error
+			res, failed, err = streamTable(ctx, cl, dec, topic, f.Committed)
+			if failed != nil {
+				cl.Close()
+				return nil, Result{}, failed
+			}
+		} else {
+			res, err = readTable(ctx, cl, dec, topic)
+		}
+		if err == nil && ctx.Err() == nil {
+			return cl, res, nil
+		}
+		cl.Close()
+		if ctx.Err() != nil {
+			return nil, Result{}, nil
+		}
+		f.report(fmt.Errorf("read %s to its end (retrying): %w", topic, err))
+		select {
+		case <-ctx.Done():
+			return nil, Result{}, nil
+		case <-time.After(time.Second):
 		}
 	}
 }

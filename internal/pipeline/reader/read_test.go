@@ -3,7 +3,6 @@ package reader
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +17,6 @@ import (
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
-
-var quiet = slog.New(slog.DiscardHandler)
 
 // env is an embedded stack with the schemas registered and summary
 // encoders ready.

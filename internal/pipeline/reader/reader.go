@@ -105,7 +105,7 @@ func readTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string) (
 func tableEnds(ctx context.Context, cl *kgo.Client, topic string) (*topics.Ends, error) {
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if errors.Is(err, topics.ErrNoTopic) {
-		return nil, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --topic", err)
+		return nil, fmt.Errorf("%w: the enricher creates the summary topic and writes it: run it first (go run ./cmd/enricher), or check --summary-topic", err)
 	}
 	return ends, err
 }

@@ -44,8 +44,7 @@ func streamTable(ctx context.Context, cl *kgo.Client, dec Decoder, topic string,
 	if failed != nil {
 		return res, failed, nil
 	}
-	// What was read is handed over even if the read failed: a retry
-	// goes on from the client's position.
+	// What was read is handed over even if the read failed.
 	if failed = flush(); failed != nil || err != nil {
 		return res, failed, err
 	}

@@ -28,6 +28,16 @@ type Rules struct {
 	Compatibility string
 }
 
+// ValidityConfigs returns the configs of the VALIDITY rule, as the
+// registry names them.
+func ValidityConfigs() []string { return []string{"FULL", "SYNTAX_ONLY", "NONE"} }
+
+// CompatibilityConfigs returns the configs of the COMPATIBILITY rule, as
+// the registry names them.
+func CompatibilityConfigs() []string {
+	return []string{"BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"}
+}
+
 // DefaultRules are the rules the schemas job sets unless told otherwise:
 // full validity and backward compatibility, so a consumer can read every
 // message written before a new version.

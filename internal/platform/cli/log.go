@@ -15,10 +15,15 @@ type Logging struct {
 	Format string
 }
 
-// Register declares --log-level and --log-format in set.
+// Register declares --log-level and --log-format in set, checked with the
+// other settings (so --print-config refuses what a run would).
 func (l *Logging) Register(set *config.Set) {
 	set.String(&l.Level, "log-level", "info", "debug, info, warn or error", config.Env("LOG_LEVEL"))
 	set.String(&l.Format, "log-format", "text", "text or json", config.Env("LOG_FORMAT"))
+	set.Check(func() error {
+		_, err := l.Logger(io.Discard)
+		return err
+	})
 }
 
 // Logger returns a logger writing to w as configured.

@@ -22,6 +22,8 @@ func TestRun(t *testing.T) {
 		{"runs the job with its settings", []string{"--greeting", "hi"}, true, "", "hi"},
 		{"print-config does not run", []string{"--print-config"}, false, "", "--greeting"},
 		{"bad log level", []string{"--log-level", "loud"}, false, "--log-level", ""},
+		{"print-config checks the log level", []string{"--log-level", "loud", "--print-config"}, false, "--log-level \"loud\"", ""},
+		{"print-config checks the log format", []string{"--log-format", "xml", "--print-config"}, false, "--log-format \"xml\"", ""},
 		{"unknown flag", []string{"--nope"}, false, "nope", ""},
 		{"bad metrics address is reported", []string{"--http-addr", "256.0.0.1:1"}, false, "256.0.0.1:1", ""},
 	}
