@@ -235,7 +235,7 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 			}
 			metas[r.Partition] = &m
 			return nil
-		case bytes.Equal(r.Key, SettingsKey):
+		case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
 			return nil // for reader --audit
 		case isMarksKey(r.Key):
 			sp, mk, err := parseMarksRecord(r.Key, r.Value)
