@@ -168,8 +168,9 @@ func TestProducerResumeLimit(t *testing.T) {
 }
 
 // TestStartingOffsets: a new group started with --starting-offsets latest
-// skips the sales already sent and windows those sent after; earliest
-// (the default) reads them all; a bad value names the flag.
+// skips the sales already sent and windows those sent after, and the
+// audit accounts for those alone; earliest (the default) reads them all;
+// a bad value names the flag.
 func TestStartingOffsets(t *testing.T) {
 	s := schemaStack(t)
 	mustRun(t, s, "producer", "--input", "../data/sales.csv", "--event-time", "original", "--delay", "0", "--limit", "100")
@@ -181,11 +182,18 @@ func TestStartingOffsets(t *testing.T) {
 	if r := mustRun(t, s, "enricher", latest...); !strings.Contains(r.stdout, "consumed 50 sales") || !strings.Contains(r.stdout, "50 aggregated") {
 		t.Errorf("the group at latest did not window the 50 new sales:\n%s", r.stdout)
 	}
+	// The audit reads the sales from where the group began: the 100
+	// before are not the enricher's to account for.
+	r, v := runAudit(t, s, "--regions", "../data/regions.csv", "--group", "g-latest", "--state-topic", "s-latest")
+	if r.code != 0 || !v.Equal || v.Sales != 50 || v.Aggregated != 50 || v.Unaccounted != 0 ||
+		!strings.Contains(r.stdout, "the group began at the latest sales (--starting-offsets latest)") {
+		t.Errorf("audit of the group at latest: exit %d, %+v\n%s%s", r.code, v, r.stdout, r.stderr)
+	}
 	earliest := []string{"--once", "--regions", "../data/regions.csv", "--group", "g-earliest", "--state-topic", "s-earliest", "--transactional-id", "t-earliest"}
 	if r := mustRun(t, s, "enricher", earliest...); !strings.Contains(r.stdout, "consumed 150 sales") {
 		t.Errorf("a new group at earliest did not read all 150 sales:\n%s", r.stdout)
 	}
-	r := runBin(t, s, time.Minute, "enricher", "--once", "--starting-offsets", "newest")
+	r = runBin(t, s, time.Minute, "enricher", "--once", "--starting-offsets", "newest")
 	if r.code == 0 || !strings.Contains(r.stderr, `starting-offsets`) || !strings.Contains(r.stderr, `"newest": want earliest`) {
 		t.Errorf("a bad --starting-offsets exited %d:\n%s", r.code, r.stderr)
 	}

@@ -117,7 +117,7 @@ func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
-		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, log)
+		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, log)
 	}
 	return nil
 }

@@ -125,10 +125,11 @@ func attempt(ctx context.Context, connOpts []kgo.Opt, cfg Config, deadline time.
 	if err != nil {
 		return nil, fmt.Errorf("list end offsets of %s: %w", cfg.StateTopic, err)
 	}
-	st, _, err := readSettings(ctx, connOpts, cfg, now[cfg.StateTopic])
+	sr, err := readSettings(ctx, connOpts, cfg, now[cfg.StateTopic])
 	if err != nil {
 		return nil, err
 	}
+	st := sr.settings
 	if err := checkSettings(cfg, st); err != nil {
 		return nil, err
 	}
@@ -182,15 +183,32 @@ func checkSettings(cfg Config, st enricher.Settings) error {
 	return nil
 }
 
-// readSettings reads the state topic's settings records up to ends and
-// returns the settings all partitions agree on and each partition's
-// watermark.
-func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[int32]int64) (enricher.Settings, map[int32]int64, error) {
+// stateRead is what the audit reads of the state topic: the settings all
+// partitions agree on, each repartition partition's watermark, and where
+// the group began reading the sales topic (nil: at its start).
+type stateRead struct {
+	settings  enricher.Settings
+	watermark map[int32]int64
+	began     map[int32]int64
+}
+
+// readSettings reads the state topic's settings records, and its start
+// record if any, up to ends.
+func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[int32]int64) (stateRead, error) {
 	var (
 		first *enricher.Settings
-		wm    = map[int32]int64{}
+		out   = stateRead{watermark: map[int32]int64{}}
 	)
-	err := readTo(ctx, connOpts, cfg.StateTopic, ends, func(r *kgo.Record) error {
+	err := readTo(ctx, connOpts, cfg.StateTopic, nil, ends, func(r *kgo.Record) error {
+		if string(r.Key) == string(enricher.StartKey) && r.Value != nil {
+			st, err := enricher.ParseStart(r.Value)
+			if err != nil {
+				return cannot(fmt.Sprintf("state topic %s partition %d offset %d: %v", cfg.StateTopic, r.Partition, r.Offset, err),
+					"audit with the reader of the enricher's version")
+			}
+			out.began = st.Offsets
+			return nil
+		}
 		if string(r.Key) != string(enricher.SettingsKey) || r.Value == nil {
 			return nil
 		}
@@ -199,7 +217,7 @@ func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[
 			return cannot(fmt.Sprintf("state topic %s partition %d offset %d: %v", cfg.StateTopic, r.Partition, r.Offset, err),
 				"audit with the reader of the enricher's version")
 		}
-		wm[s.Partition] = s.Watermark
+		out.watermark[s.Partition] = s.Watermark
 		cmpable := s
 		cmpable.Partition, cmpable.Watermark = 0, 0
 		if first == nil {
@@ -211,18 +229,20 @@ func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[
 		return nil
 	})
 	if err != nil {
-		return enricher.Settings{}, nil, err
+		return stateRead{}, err
 	}
 	if first == nil {
-		return enricher.Settings{}, nil, notYet(fmt.Sprintf("state topic %s holds no settings record of the enricher", cfg.StateTopic),
+		return stateRead{}, notYet(fmt.Sprintf("state topic %s holds no settings record of the enricher", cfg.StateTopic),
 			"audit once the enricher has committed a micro-batch that windowed sales (an enricher older than reader --audit writes none: upgrade it and let it run a trigger)")
 	}
-	return *first, wm, nil
+	out.settings = *first
+	return out, nil
 }
 
-// readTo reads topic's partitions from their start to ends (exclusive),
-// read_committed, and calls fn with each data record.
-func readTo(ctx context.Context, connOpts []kgo.Opt, topic string, ends map[int32]int64, fn func(*kgo.Record) error) error {
+// readTo reads topic's partitions from their start, or from from's offset
+// if later, to ends (exclusive), read_committed, and calls fn with each
+// data record.
+func readTo(ctx context.Context, connOpts []kgo.Opt, topic string, from, ends map[int32]int64, fn func(*kgo.Record) error) error {
 	lc, err := kgo.NewClient(connOpts...)
 	if err != nil {
 		return fmt.Errorf("create reader of %s: %w", topic, err)
@@ -232,17 +252,25 @@ func readTo(ctx context.Context, connOpts []kgo.Opt, topic string, ends map[int3
 	if err != nil {
 		return fmt.Errorf("list start offsets of %s: %w", topic, err)
 	}
-	from := map[int32]kgo.Offset{}
-	for p, e := range ends {
-		if s := starts.at(topic, p); s < e {
-			from[p] = kgo.NewOffset().At(s)
+	if len(from) > 0 && starts[topic] == nil {
+		starts[topic] = map[int32]int64{}
+	}
+	for p, f := range from {
+		if f > starts[topic][p] {
+			starts[topic][p] = f
 		}
 	}
-	if len(from) == 0 {
+	at := map[int32]kgo.Offset{}
+	for p, e := range ends {
+		if s := starts.at(topic, p); s < e {
+			at[p] = kgo.NewOffset().At(s)
+		}
+	}
+	if len(at) == 0 {
 		return nil
 	}
 	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: at}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 	)...)

@@ -26,36 +26,48 @@ type auditor struct {
 	regionPart map[string]int32 // region -> repartition partition
 	direct     windowedRanges   // sales windowed without the round trip
 	watermark  map[int32]int64  // repartition partition -> watermark at the cut
+	began      map[int32]int64  // sales partition -> where the group began (nil: at the start)
+}
+
+// salesFrom returns, per sales partition, the first offset to audit: the
+// log's start, or where the group began if later.
+func (a *auditor) salesFrom() map[int32]int64 {
+	from := map[int32]int64{}
+	for p := range a.c.committed[a.st.SalesTopic] {
+		from[p] = max(a.c.starts.at(a.st.SalesTopic, p), a.began[p])
+	}
+	return from
 }
 
 func (a *auditor) run(ctx context.Context) (*Verdict, error) {
 	sales, rep := a.st.SalesTopic, a.st.RepartitionTopic
-	_, wm, err := readSettings(ctx, a.connOpts, a.cfg, a.c.ends[a.cfg.StateTopic])
+	sr, err := readSettings(ctx, a.connOpts, a.cfg, a.c.ends[a.cfg.StateTopic])
 	if err != nil {
 		return nil, err
 	}
-	a.watermark = wm
+	a.watermark, a.began = sr.watermark, sr.began
 	if err := a.checkSalesCut(); err != nil {
 		return nil, err
 	}
-	a.led = newLedger(a.c.starts[sales], a.c.committed[sales])
+	a.led = newLedger(a.salesFrom(), a.c.committed[sales])
 	a.b = NewBatch(Spec{Size: a.st.SizeMs, Slide: a.st.SlideMs, Start: a.st.StartMs, Append: a.st.Mode == window.Append.String()})
 	a.regionPart = map[string]int32{}
 	steps := []struct {
 		topic string
+		from  map[int32]int64
 		ends  map[int32]int64
 		fn    func(*kgo.Record) error
 	}{
-		{rep, a.c.ends[rep], a.repartitioned},
-		{a.st.DeadLetterTopic, a.c.ends[a.st.DeadLetterTopic], a.deadLettered},
-		{a.st.LateTopic, a.c.ends[a.st.LateTopic], a.late},
-		{sales, a.c.committed[sales], func(r *kgo.Record) error { return a.sale(ctx, r) }},
+		{rep, nil, a.c.ends[rep], a.repartitioned},
+		{a.st.DeadLetterTopic, nil, a.c.ends[a.st.DeadLetterTopic], a.deadLettered},
+		{a.st.LateTopic, nil, a.c.ends[a.st.LateTopic], a.late},
+		{sales, a.salesFrom(), a.c.committed[sales], func(r *kgo.Record) error { return a.sale(ctx, r) }},
 	}
 	for _, s := range steps {
 		if s.topic == "" {
 			continue
 		}
-		if err := readTo(ctx, a.connOpts, s.topic, s.ends, s.fn); err != nil {
+		if err := readTo(ctx, a.connOpts, s.topic, s.from, s.ends, s.fn); err != nil {
 			return nil, err
 		}
 	}
@@ -79,7 +91,7 @@ func (a *auditor) checkSalesCut() error {
 	sales := a.st.SalesTopic
 	var total int64
 	for p, end := range a.c.committed[sales] {
-		if s := a.c.starts.at(sales, p); s > 0 {
+		if s := a.c.starts.at(sales, p); s > a.began[p] {
 			return cannot(fmt.Sprintf("the sales topic %s partition %d starts at offset %d: the sales before it were deleted (retention), so the summary cannot be recomputed from the input", sales, p, s),
 				"audit a deployment whose sales topic keeps every sale (retention.ms -1), or start afresh with a new --group, --state-topic and summary topic")
 		}
@@ -87,7 +99,7 @@ func (a *auditor) checkSalesCut() error {
 			return cannot(fmt.Sprintf("the group %s has committed offset %d of the sales topic %s partition %d, past the partition's end %d: the topic was deleted and made again since the enricher read it", a.cfg.Group, end, sales, p, e),
 				"start afresh with a new --group, --state-topic and summary topic")
 		}
-		total += end
+		total += end - max(a.c.starts.at(sales, p), a.began[p])
 	}
 	if total > a.cfg.MaxSales {
 		return cannot(fmt.Sprintf("the group has committed %d sales offsets, more than --audit-max-sales %d", total, a.cfg.MaxSales),
@@ -233,7 +245,7 @@ func (a *auditor) sale(ctx context.Context, r *kgo.Record) error {
 // topic up to the cut.
 func (a *auditor) summary(ctx context.Context) (map[Key]Found, error) {
 	found := map[Key]Found{}
-	err := readTo(ctx, a.connOpts, a.cfg.SummaryTopic, a.c.ends[a.cfg.SummaryTopic], func(r *kgo.Record) error {
+	err := readTo(ctx, a.connOpts, a.cfg.SummaryTopic, nil, a.c.ends[a.cfg.SummaryTopic], func(r *kgo.Record) error {
 		hdr := func(k string) ([]byte, bool) {
 			for _, h := range r.Headers {
 				if h.Key == k {
@@ -292,7 +304,7 @@ func (a *auditor) closed(k Key) bool {
 }
 
 func (a *auditor) verdict(found map[Key]Found) *Verdict {
-	v := &Verdict{Mode: a.st.Mode, LateTopic: a.st.LateTopic, CaughtUp: a.c.caughtUp, Waited: a.cfg.Wait, Attempts: a.c.attempts}
+	v := &Verdict{Mode: a.st.Mode, LateTopic: a.st.LateTopic, CaughtUp: a.c.caughtUp, Waited: a.cfg.Wait, Attempts: a.c.attempts, Began: a.began}
 	v.Differences, v.Checked, v.Pending = a.b.Compare(found, a.closed)
 	v.Counts = a.b.Counts()
 	v.Problems, v.ProblemCount = a.b.Problems()

@@ -3,7 +3,10 @@ package audit
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/salesstream/salesstream/internal/domain/money"
@@ -22,7 +25,11 @@ type Verdict struct {
 	Attempts int
 	// NotRead counts the sales past the group's committed offsets.
 	NotRead int64
-	Counts  Counts
+	// Began holds, per sales partition, where a group started at the
+	// latest sales began reading (nil: at the topic's start); the sales
+	// before are not the enricher's and are not audited.
+	Began  map[int32]int64
+	Counts Counts
 	// Checked counts the windows compared; Pending, in append mode, the
 	// windows that hold sales but that the watermark has not closed.
 	Checked, Pending int
@@ -61,6 +68,9 @@ func (v *Verdict) Write(w io.Writer) error {
 		fmt.Fprintf(w, "cut: a consistent cut at the group's committed offsets, the enricher running (%d sales past them, %d forwarded but not yet windowed; try %d)\n",
 			v.NotRead, v.Counts.InFlight, v.Attempts)
 	}
+	if len(v.Began) > 0 {
+		fmt.Fprintf(w, "start: the group began at the latest sales (--starting-offsets latest), at offsets %v; the sales before are not audited\n", fmtOffsets(v.Began))
+	}
 	fmt.Fprintf(w, "mode: %s", v.Mode)
 	if v.Mode == "append" {
 		fmt.Fprintf(w, " (windows the watermark has closed; %d windows still open not checked)", v.Pending)
@@ -80,6 +90,18 @@ func (v *Verdict) Write(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, v.Line())
 	return err
+}
+
+// fmtOffsets prints offsets by partition, in partition order.
+func fmtOffsets(o map[int32]int64) string {
+	var b strings.Builder
+	for i, p := range slices.Sorted(maps.Keys(o)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d:%d", p, o[p])
+	}
+	return b.String()
 }
 
 func fmtMillis(ms int64) string {

@@ -17,7 +17,8 @@ import (
 //	Key:   SettingsKey ('A')
 //	Value: JSON of Settings
 //
-// The restore skips it.
+// The restore skips it, as it skips the start record (StartKey) of a
+// group started at the latest sales.
 
 // SettingsKey is the key of the settings record in every state partition.
 var SettingsKey = []byte{'A'}

@@ -2,6 +2,7 @@ package enricher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,11 +45,39 @@ func (s *StartingOffsets) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// StartKey is the key of the start record: where a group started at the
+// latest sales began reading, written once to the state topic (the
+// restore skips it), so that reader --audit reads the sales
+// from there and not from the topic's start.
+//
+//	Key:   StartKey ('S')
+//	Value: JSON of Start
+var StartKey = []byte{'S'}
+
+// Start is the start record's value.
+type Start struct {
+	Group string `json:"group"`
+	Topic string `json:"topic"`
+	// Offsets holds, per sales partition, the first offset the group
+	// reads.
+	Offsets map[int32]int64 `json:"offsets"`
+}
+
+// ParseStart reads a start record's value.
+func ParseStart(v []byte) (Start, error) {
+	var s Start
+	if err := json.Unmarshal(v, &s); err != nil {
+		return s, fmt.Errorf("start record: %w", err)
+	}
+	return s, nil
+}
+
 // StartAtEnd makes a group that has committed nothing on topic start at
-// topic's end, by committing the current end offsets for it. The
-// repartition topic is left alone: a group always windows every sale its
-// stage 1 forwarded. A group that has committed offsets keeps them.
-func StartAtEnd(ctx context.Context, cl *kgo.Client, group, topic string, log *slog.Logger) error {
+// topic's end, by committing the current end offsets for it, after
+// writing them as the start record to stateTopic. The repartition topic is
+// left alone: a group always windows every sale its stage 1 forwarded. A
+// group that has committed offsets keeps them.
+func StartAtEnd(ctx context.Context, cl *kgo.Client, group, topic, stateTopic string, log *slog.Logger) error {
 	adm := kadm.NewClient(cl)
 	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
@@ -70,6 +99,15 @@ func StartAtEnd(ctx context.Context, cl *kgo.Client, group, topic string, log *s
 	}
 	if err := ends.Error(); err != nil {
 		return fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	// The start record first: if the commit below fails, the next start
+	// writes a newer one, which the compacted topic keeps.
+	start := Start{Group: group, Topic: topic, Offsets: map[int32]int64{}}
+	ends.Each(func(o kadm.ListedOffset) { start.Offsets[o.Partition] = o.Offset })
+	v, _ := json.Marshal(start) // strings and integers: cannot fail
+	rec := &kgo.Record{Topic: stateTopic, Key: StartKey, Value: v}
+	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		return fmt.Errorf("write the start record of group %s to %s: %w", group, stateTopic, err)
 	}
 	resp, err := adm.CommitOffsets(ctx, group, ends.Offsets())
 	if err == nil {

@@ -268,7 +268,7 @@ func (e *Enricher) restoreRecord(tk *task, ld *window.Loader[string, int64, wind
 		}
 		metas[r.Partition] = &m
 		return nil
-	case bytes.Equal(r.Key, SettingsKey):
+	case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
 		return nil // for reader --audit
 	case isMarksKey(r.Key):
 		sp, mk, err := parseMarksRecord(r.Key, r.Value)
