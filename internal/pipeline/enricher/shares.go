@@ -347,10 +347,21 @@ func (s *session) due(tr *trigger) bool {
 	if s.sh.met() || s.b.bookkeeping() {
 		return true
 	}
-	if !s.sh.active() {
+	if !s.sh.active() && !s.planPending(tr) {
 		return tr.due(&s.b)
 	}
 	return tr.limits.full(&s.b) || tr.openTooLong(&s.b) || (tr.availableNow && tr.ends.Done())
+}
+
+// planPending reports whether the open batch read sales before its shares
+// were decided, though a backlog may wait (at a start, or after a batch
+// that showed one): the poll that returned the group's first records came
+// before the assignment was known. Such a batch does not end at a tick
+// that passed meanwhile, with the few records of that poll, which would
+// let the watermark run ahead of the partitions it did not reach; the
+// next read decides the shares.
+func (s *session) planPending(tr *trigger) bool {
+	return !s.sharesSet && s.lastFull && !tr.availableNow && tr.interval > 0 && s.b.records > 0
 }
 
 // noteBehind notes whether a fetch of a sales partition showed records
