@@ -361,7 +361,8 @@ func (s *session) due(tr *trigger) bool {
 // let the watermark run ahead of the partitions it did not reach; the
 // next read decides the shares.
 func (s *session) planPending(tr *trigger) bool {
-	return !s.sharesSet && s.lastFull && !tr.availableNow && tr.interval > 0 && s.b.records > 0
+	return !s.sharesSet && s.lastFull && !tr.availableNow && tr.interval > 0 && s.b.records > 0 &&
+		len(s.src.lastData) > 0 // with no sales partition left (revoked), no plan can be made
 }
 
 // noteBehind notes whether a fetch of a sales partition showed records
