@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -319,4 +320,65 @@ func runLeftovers(t *testing.T, roundTrip bool) outcome {
 	o := outcome{aggregated: st.Aggregated, nLate: st.Late, windowed: st.Windowed, forwarded: st.Repartitioned}
 	o.read(ctx, t, opts, cfg)
 	return o
+}
+
+// TestDrainYieldsToTheGroup: a drain reads the repartition topic to ends
+// listed while this instance owned every partition, with the sales topic
+// paused. Once the group changes the instance's partitions, or it no
+// longer owns every one, those ends may name partitions it will never
+// read: the drain is abandoned and the sales topic resumed, or the
+// instance would read nothing more (two instances starting together hung
+// so).
+func TestDrainYieldsToTheGroup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(s *session)
+		active bool
+	}{
+		{"nothing changed", func(*session) {}, true},
+		{"the group reassigned", func(s *session) { s.asg.changes.Add(1) }, false},
+		{"a sales partition went", func(s *session) { delete(s.src.lastData, 2) }, false},
+		{"a repartition partition went", func(s *session) { delete(s.tasks, 1) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := drainingSession(t)
+			tc.change(s)
+			s.followDrain()
+			paused := slices.Contains(s.gts.Client().PauseFetchTopics(), s.e.cfg.SalesTopic)
+			if s.drain.active != tc.active || paused != tc.active {
+				t.Errorf("drain active %v, sales paused %v; want both %v", s.drain.active, paused, tc.active)
+			}
+		})
+	}
+}
+
+// drainingSession returns a session owning the three partitions of each
+// topic, in a drain that has not reached its ends.
+func drainingSession(t *testing.T) *session {
+	opts, cl := manualCluster(t)
+	ctx := testContext(t)
+	e, err := New(DefaultConfig(), sales.NewRegions(map[string]string{"France": "Europe"}), fakeDecoder{}, textEncoder{}, textEncoder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topics.Ensure(ctx, cl, e.Topics(3)...); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.openSession(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.gts.Close)
+	e.stats.ready.Store(true)
+	for p := range int32(3) {
+		s.tasks[p] = &task{}
+		s.src.lastData[p] = time.Now()
+	}
+	if !s.ownsAll() {
+		t.Fatal("the session does not own every partition")
+	}
+	ends := topics.EndsAt(e.cfg.RepartitionTopic, map[int32]int64{0: 0, 1: 0, 2: 0}, map[int32]int64{0: 5, 1: 5, 2: 5})
+	s.drain = drain{active: true, ends: ends, at: s.changes()}
+	s.gts.Client().PauseFetchTopics(e.cfg.SalesTopic)
+	return s
 }

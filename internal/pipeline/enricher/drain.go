@@ -72,6 +72,22 @@ func (s *session) startDrain(ctx context.Context, tr *trigger) error {
 	return nil
 }
 
+// followDrain abandons an active drain once the group changed s's
+// partitions or s no longer owns every one: the ends it reads to may then
+// name partitions s will never read, and with the sales topic paused the
+// instance would wait on them for good. The sales topic is resumed; the
+// open batch goes on as a round-trip batch, and the next batch that finds
+// s owning every partition drains again.
+func (s *session) followDrain() {
+	d := &s.drain
+	if !d.active || d.at == s.changes() && s.ownsAll() {
+		return
+	}
+	*d = drain{}
+	s.gts.Client().ResumeFetchTopics(s.e.cfg.SalesTopic)
+	s.e.log.Info("the group changed during the drain: taking the round trip", "topic", s.e.cfg.RepartitionTopic)
+}
+
 // observe notes the last record of a fetched partition during a drain.
 func (d *drain) observe(topic string, last *kgo.Record, c Config) {
 	if !d.active {

@@ -255,6 +255,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	}
 	s.src.apply(time.Now())
 	s.markReady()
+	s.followDrain()
 	s.noteBehind(fs)
 	if fs.NumRecords() == 0 {
 		return nil
