@@ -45,9 +45,11 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hamba/avro/v2"
+	"github.com/modern-go/reflect2"
 
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/wire"
@@ -198,7 +200,19 @@ type Encoder struct {
 	artifactID string
 	meta       registry.VersionMeta
 	schema     avro.Schema
+	api        avro.API
 	writers    sync.Pool
+	// last is the hamba encoder of the Go type encoded last: a caller
+	// encodes one type, and looking its encoder up in hamba's cache
+	// (schema fingerprint and type, in a sync.Map) for every value was a
+	// tenth of a value's encoding time.
+	last atomic.Pointer[typedEncoder]
+}
+
+// typedEncoder is hamba's encoder of e.schema for the Go type rtype.
+type typedEncoder struct {
+	rtype uintptr
+	enc   avro.ValEncoder
 }
 
 // Encoder resolves the latest version of artifactID (its content id and
@@ -217,7 +231,7 @@ func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error
 	if err != nil {
 		return nil, fmt.Errorf("encoder for %s version %s: %w", artifactID, meta.Version, err)
 	}
-	e := &Encoder{artifactID: artifactID, meta: meta, schema: schema}
+	e := &Encoder{artifactID: artifactID, meta: meta, schema: schema, api: s.api}
 	e.writers.New = func() any { return avro.NewWriter(nil, 512, avro.WithWriterConfig(s.api)) }
 	s.log.Debug("resolved schema for encoding", "artifact", artifactID, "version", meta.Version, "content_id", meta.ContentID, "global_id", meta.GlobalID)
 	return e, nil
@@ -230,7 +244,7 @@ func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error
 func (e *Encoder) Append(dst []byte, v any) ([]byte, error) {
 	w := e.writers.Get().(*avro.Writer)
 	w.Reset(nil)
-	w.WriteVal(e.schema, v)
+	e.encoderOf(v).Encode(reflect2.PtrOf(v), w) // what w.WriteVal(e.schema, v) does, less its lookup
 	if err := w.Error; err != nil {
 		w.Error = nil
 		e.writers.Put(w)
@@ -240,6 +254,18 @@ func (e *Encoder) Append(dst []byte, v any) ([]byte, error) {
 	dst = append(dst, w.Buffer()...)
 	e.writers.Put(w)
 	return dst, nil
+}
+
+// encoderOf returns hamba's encoder of e's schema for v's type, as
+// avro.Writer.WriteVal finds it.
+func (e *Encoder) encoderOf(v any) avro.ValEncoder {
+	rt := reflect2.RTypeOf(v)
+	if t := e.last.Load(); t != nil && t.rtype == rt {
+		return t.enc
+	}
+	enc := e.api.EncoderOf(e.schema, reflect2.TypeOf(v))
+	e.last.Store(&typedEncoder{rtype: rt, enc: enc})
+	return enc
 }
 
 // Schema returns the writer schema of the encoder.

@@ -48,19 +48,15 @@ func (e *RowError) Unwrap() error { return e.Err }
 // Empty city, district and country fields are absent values; a sale
 // without a country counts under Unassigned.
 type Reader struct {
-	r    *csv.Reader
+	r    *lineReader
 	line int
 }
 
 // NewReader reads the header from r and checks it against want, the field
 // names of the registered CSV schema, before any row is read.
 func NewReader(r io.Reader, want []string) (*Reader, error) {
-	cr := csv.NewReader(r)
-	cr.Comma = Comma
-	cr.LazyQuotes = true
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	head, err := cr.Read()
+	lr := newLineReader(r)
+	head, _, err := lr.read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%w: the file is empty; want header %q", ErrHeader, strings.Join(want, string(Comma)))
 	}
@@ -73,7 +69,7 @@ func NewReader(r io.Reader, want []string) (*Reader, error) {
 	if len(want) != 7 {
 		return nil, fmt.Errorf("%w: the sales reader needs 7 columns, the schema has %d", ErrHeader, len(want))
 	}
-	return &Reader{r: cr, line: 1}, nil
+	return &Reader{r: lr, line: 1}, nil
 }
 
 func checkHeader(got, want []string, sep string) error {
@@ -95,11 +91,7 @@ func checkHeader(got, want []string, sep string) error {
 // Next returns the next sale. At the end of the file it returns io.EOF. A
 // row that does not parse yields a *RowError; the reader stays usable.
 func (r *Reader) Next() (Sale, error) {
-	rec, err := r.r.Read()
-	line, _ := r.r.FieldPos(0)
-	if line == 0 {
-		line = r.line + 1
-	}
+	rec, line, err := r.r.read()
 	r.line = line
 	if err == io.EOF {
 		return Sale{}, io.EOF

@@ -214,15 +214,13 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 	start := p.now()
 	st := Stats{}
 	var (
-		amt        []byte
 		first      time.Time
 		progressAt = start
 		pace       = pacer{cfg: p.cfg, start: start}
 		tp         = Partitioner().ForTopic(p.cfg.Topic)
-		cv         carver
+		rm         = newRecordMaker(p.keyEnc, p.valEnc, p.cfg.Topic, p.cfg.SourceName)
 		lines, _   = src.(interface{ Line() int })
-		srcName    = []byte(p.cfg.SourceName) // shared by every record's header
-		s          sales.Sale
+		ack        = p.ack // a method value made once: made per row, each would be an allocation
 	)
 	paced := pace.paced()
 	report := func(final bool) {
@@ -244,11 +242,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		if err := p.err(); err != nil {
 			return p.finish(ctx, st, start, report, err)
 		}
-		// s is declared once, outside the loop: the value made from it
-		// points into it, which would otherwise move every row's sale
-		// to the heap. The value is encoded before the next row.
-		var err error
-		s, err = src.Next()
+		s, err := src.Next()
 		if err == io.EOF {
 			break
 		}
@@ -274,8 +268,7 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		if lines != nil {
 			line = lines.Line()
 		}
-		key, err := p.keyEnc.Append(cv.tail(), &schema.SaleKey{CustomerID: s.CustomerID})
-		key = cv.keep(key)
+		key, err := rm.key(s.CustomerID)
 		if err != nil {
 			return p.finish(ctx, st, start, report, fmt.Errorf("encode key of payment %d: %w", s.PaymentID, err))
 		}
@@ -302,21 +295,11 @@ func (p *Producer) Run(ctx context.Context, src Source) (Stats, error) {
 		case Shifted:
 			s.PaymentDate = start.Add(off).UTC()
 		}
-		v := schema.SaleValueOf(&s, amt)
-		amt = v.Amount
-		val, err := p.valEnc.Append(cv.tail(), &v)
-		val = cv.keep(val)
+		rec, err := rm.record(key, &s, line)
 		if err != nil {
-			return p.finish(ctx, st, start, report, fmt.Errorf("encode payment %d: %w", s.PaymentID, err))
+			return p.finish(ctx, st, start, report, err)
 		}
-		rec := &kgo.Record{Topic: p.cfg.Topic, Key: key, Value: val}
-		if line > 0 {
-			h := cv.headers(2)
-			h[0] = kgo.RecordHeader{Key: HeaderSource, Value: srcName}
-			h[1] = kgo.RecordHeader{Key: HeaderLine, Value: cv.keep(strconv.AppendInt(cv.tail(), int64(line), 10))}
-			rec.Headers = h
-		}
-		p.cl.Produce(ctx, rec, p.ack)
+		p.cl.Produce(ctx, rec, ack)
 		p.cfg.Metrics.onSent()
 		report(false)
 	}
