@@ -47,3 +47,13 @@ func BenchmarkParseTime(b *testing.B) {
 		}
 	}
 }
+
+func TestDaysIn(t *testing.T) {
+	for _, y := range []int{1, 4, 100, 400, 1900, 2000, 2023, 2024, 2100, 9999} {
+		for m := time.January; m <= time.December; m++ {
+			if got, want := daysIn(m, y), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Errorf("daysIn(%v, %d) = %d, want %d", m, y, got, want)
+			}
+		}
+	}
+}
