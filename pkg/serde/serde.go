@@ -31,7 +31,9 @@
 // whose writer schema has that schema's canonical form, and the general
 // decoder for every other writer schema (schema evolution keeps working)
 // and for any payload the fast decoder refuses (so errors are the general
-// decoder's).
+// decoder's). WithFastEncoder is its counterpart for writing: an Encoder
+// whose schema has the fast encoder's canonical form uses it for values of
+// its type, and the general encoder for anything else.
 //
 // A payload must be exactly one Avro datum: bytes left over after it are
 // ErrBadPayload, since they mean the message was written with another
@@ -98,6 +100,8 @@ type options struct {
 	api    avro.API
 	now    func() time.Time
 	fast   []FastDecoder
+	// fastEnc are the fast encoders, for the Encoders of their schemas.
+	fastEnc []FastEncoder
 }
 
 // FastDecoder decodes the Avro of one writer schema into one Go type
@@ -113,6 +117,24 @@ type FastDecoder interface {
 
 // WithFastDecoder adds a fast path for messages written with d's schema.
 func WithFastDecoder(d FastDecoder) Option { return func(o *options) { o.fast = append(o.fast, d) } }
+
+// FastEncoder encodes one Go type with one writer schema without
+// reflection, writing exactly the bytes the general encoder writes. It
+// must be safe for concurrent use.
+type FastEncoder interface {
+	// Schema returns the writer schema it writes.
+	Schema() avro.Schema
+	// Append appends the Avro encoding of v to dst and reports true; or,
+	// when v is not its type, returns dst unchanged and reports false,
+	// leaving v to the general encoder.
+	Append(dst []byte, v any) ([]byte, bool)
+}
+
+// WithFastEncoder adds a fast path for the Encoders whose schema has the
+// canonical form of e's schema.
+func WithFastEncoder(e FastEncoder) Option {
+	return func(o *options) { o.fastEnc = append(o.fastEnc, e) }
+}
 
 // WithLogger sets the logger of schema lookups.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -143,6 +165,7 @@ type Serde struct {
 	now     func() time.Time
 	readers sync.Pool
 	fast    map[[32]byte][]FastDecoder // by schema fingerprint
+	fastEnc []FastEncoder
 
 	mu    sync.RWMutex
 	cache map[wire.ID]*entry
@@ -190,6 +213,7 @@ func New(reg *registry.Client, opts ...Option) *Serde {
 		fp := d.Schema().Fingerprint()
 		s.fast[fp] = append(s.fast[fp], d)
 	}
+	s.fastEnc = o.fastEnc
 	s.readers.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(s.api)) }
 	return s
 }
@@ -201,6 +225,7 @@ type Encoder struct {
 	meta       registry.VersionMeta
 	schema     avro.Schema
 	api        avro.API
+	fast       []FastEncoder // for schema
 	writers    sync.Pool
 	// last is the hamba encoder of the Go type encoded last: a caller
 	// encodes one type, and looking its encoder up in hamba's cache
@@ -232,8 +257,13 @@ func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error
 		return nil, fmt.Errorf("encoder for %s version %s: %w", artifactID, meta.Version, err)
 	}
 	e := &Encoder{artifactID: artifactID, meta: meta, schema: schema, api: s.api}
+	for _, f := range s.fastEnc {
+		if f.Schema().Fingerprint() == schema.Fingerprint() {
+			e.fast = append(e.fast, f)
+		}
+	}
 	e.writers.New = func() any { return avro.NewWriter(nil, 512, avro.WithWriterConfig(s.api)) }
-	s.log.Debug("resolved schema for encoding", "artifact", artifactID, "version", meta.Version, "content_id", meta.ContentID, "global_id", meta.GlobalID)
+	s.log.Debug("resolved schema for encoding", "artifact", artifactID, "version", meta.Version, "content_id", meta.ContentID, "global_id", meta.GlobalID, "fast", e.Fast())
 	return e, nil
 }
 
@@ -242,6 +272,11 @@ func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error
 // better a pointer to one (a pointer avoids an allocation), whose avro tags
 // name the schema's fields. On error dst is returned unchanged.
 func (e *Encoder) Append(dst []byte, v any) ([]byte, error) {
+	for _, f := range e.fast {
+		if out, ok := f.Append(wire.AppendHeader(dst, e.meta.ContentID), v); ok {
+			return out, nil
+		}
+	}
 	w := e.writers.Get().(*avro.Writer)
 	w.Reset(nil)
 	e.encoderOf(v).Encode(reflect2.PtrOf(v), w) // what w.WriteVal(e.schema, v) does, less its lookup
@@ -267,6 +302,10 @@ func (e *Encoder) encoderOf(v any) avro.ValEncoder {
 	e.last.Store(&typedEncoder{rtype: rt, enc: enc})
 	return enc
 }
+
+// Fast reports whether a fast encoder (see WithFastEncoder) serves e's
+// schema.
+func (e *Encoder) Fast() bool { return len(e.fast) > 0 }
 
 // Schema returns the writer schema of the encoder.
 func (e *Encoder) Schema() avro.Schema { return e.schema }

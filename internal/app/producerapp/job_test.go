@@ -1,6 +1,7 @@
 package producerapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -229,4 +230,39 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 		t.Fatalf("read %s: %v", topic, err)
 	}
 	return out
+}
+
+// TestNewSerdeEncodesSalesFast: the registered sales key and value
+// schemas get the fast encoders, which write what hamba writes.
+func TestNewSerdeEncodesSalesFast(t *testing.T) {
+	_, reg := devstacktest.Start(t, true)
+	ctx := context.Background()
+	sd, err := newSerde(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, val, err := app.Encoders(ctx, sd, schema.SalesTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !key.Fast() || !val.Fast() {
+		t.Fatalf("fast encoders: key %v, value %v; want both", key.Fast(), val.Fast())
+	}
+	gkey, gval, err := app.Encoders(ctx, serde.New(reg), schema.SalesTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	city := "Lyon"
+	v := schema.SaleValue{PaymentID: 1, CustomerID: 2, Amount: schema.AppendDecimal(nil, 499), PaymentDate: 1672617600000, City: &city}
+	k := schema.SaleKey{CustomerID: 2}
+	for _, c := range []struct {
+		fast, general *serde.Encoder
+		v             any
+	}{{key, gkey, &k}, {val, gval, &v}} {
+		got, err1 := c.fast.Append(nil, c.v)
+		want, err2 := c.general.Append(nil, c.v)
+		if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
+			t.Errorf("%T: fast %x (%v), general %x (%v)", c.v, got, err1, want, err2)
+		}
+	}
 }

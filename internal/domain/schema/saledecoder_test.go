@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -105,6 +106,46 @@ func TestSaleDecoderRefusesWhatGeneralRefuses(t *testing.T) {
 			var g SaleValue
 			gerr := avro.Unmarshal(d.Schema(), p, &g)
 			t.Errorf("%s: the fast decoder took %x (general: %+v, %v)", name, p, g, gerr)
+		}
+	}
+}
+
+// TestSaleEncoderMatchesGeneral: on random sales and keys, the fast
+// encoders write the bytes hamba's general encoder writes, and leave any
+// other type to it.
+func TestSaleEncoderMatchesGeneral(t *testing.T) {
+	ke, err := NewSaleKeyEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ve, err := NewSaleValueEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		v := randomSale(rng)
+		k := SaleKey{CustomerID: v.CustomerID}
+		for _, c := range []struct {
+			enc *SaleEncoder
+			v   any
+		}{{ke, &k}, {ve, &v}} {
+			want, err := avro.Marshal(c.enc.Schema(), c.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := c.enc.Append([]byte{0xff}, c.v)
+			if !ok || got[0] != 0xff || !bytes.Equal(got[1:], want) {
+				t.Fatalf("%v of %+v: %x, %v; hamba writes %x", c.enc, c.v, got, ok, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		enc *SaleEncoder
+		v   any
+	}{{ke, SaleKey{}}, {ke, &SaleValue{}}, {ve, SaleValue{}}, {ve, &SaleKey{}}, {ve, &SummaryValue{}}, {ve, nil}} {
+		if got, ok := c.enc.Append([]byte{1}, c.v); ok || !bytes.Equal(got, []byte{1}) {
+			t.Errorf("%v took %T: %x, %v", c.enc, c.v, got, ok)
 		}
 	}
 }

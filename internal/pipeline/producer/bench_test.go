@@ -3,8 +3,8 @@ package producer
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,14 +78,29 @@ func BenchmarkRunPerRow(b *testing.B) {
 // BenchmarkProducerEncode measures the producer's per-row work short of
 // Kafka, one op a row: read and parse a row of the harness's CSV
 // (datagen.WriteSales), encode key and value with the registered Avro
-// schemas (hamba/avro through serde), and build the record with its
-// source and line headers. Run with -benchmem for allocations per row;
+// schemas, and build the record with its source and line headers; with
+// the fast sales encoders, as the producer runs, and with hamba/avro's
+// general encoder. Run with -benchmem for allocations per row;
 // cpu-ns/op is the CPU time of the benchmark's thread per row, which the
 // other processes of a shared machine disturb less than ns/op.
 func BenchmarkProducerEncode(b *testing.B) {
 	_, reg := devstacktest.Start(b, true)
+	ke, err := schema.NewSaleKeyEncoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ve, err := schema.NewSaleValueEncoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		benchmarkEncode(b, serde.New(reg, serde.WithFastEncoder(ke), serde.WithFastEncoder(ve)))
+	})
+	b.Run("hamba", func(b *testing.B) { benchmarkEncode(b, serde.New(reg)) })
+}
+
+func benchmarkEncode(b *testing.B, sd *serde.Serde) {
 	ctx := context.Background()
-	sd := serde.New(reg)
 	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
 	if err != nil {
 		b.Fatal(err)
