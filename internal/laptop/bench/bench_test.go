@@ -3,6 +3,7 @@ package bench
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestParseBench(t *testing.T) {
@@ -47,6 +48,17 @@ func TestParseSections(t *testing.T) {
 		cfg := Config{Only: got}
 		if !tc.wantErr && (cfg.Want("ceiling") != (len(got) == 0 || slices.Contains(got, "ceiling"))) {
 			t.Errorf("Want(ceiling) with %v is %v", got, cfg.Want("ceiling"))
+		}
+	}
+}
+
+func TestFastest(t *testing.T) {
+	tests := []struct{ a, b, want time.Duration }{
+		{0, 3, 3}, {5, 3, 3}, {2, 3, 2}, {4, 4, 4},
+	}
+	for _, tt := range tests {
+		if got := fastest(tt.a, tt.b); got != tt.want {
+			t.Errorf("fastest(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
