@@ -16,31 +16,24 @@ import (
 func csvRecords(in string) []string {
 	cr := csv.NewReader(strings.NewReader(in))
 	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = Comma, true, -1
-	var out []string
-	for {
+	return records(func() ([]string, int, error) {
 		rec, err := cr.Read()
-		if err == io.EOF {
-			return out
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			out = append(out, fmt.Sprintf("line %d: error %v", pe.Line, pe.Err))
-			continue
-		}
 		if err != nil {
-			return append(out, "error "+err.Error())
+			return nil, 0, err
 		}
 		line, _ := cr.FieldPos(0)
-		out = append(out, fmt.Sprintf("line %d: %q", line, rec))
-	}
+		return rec, line, nil
+	})
 }
 
 // lineRecords is csvRecords with lineReader.
-func lineRecords(in string) []string {
-	r := newLineReader(strings.NewReader(in))
+func lineRecords(in string) []string { return records(newLineReader(strings.NewReader(in)).read) }
+
+// records describes what read returns, to the end.
+func records(read func() ([]string, int, error)) []string {
 	var out []string
 	for {
-		rec, line, err := r.read()
+		rec, line, err := read()
 		if err == io.EOF {
 			return out
 		}

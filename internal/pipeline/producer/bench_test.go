@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -100,12 +101,7 @@ func BenchmarkProducerEncode(b *testing.B) {
 }
 
 func benchmarkEncode(b *testing.B, sd *serde.Serde) {
-	ctx := context.Background()
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		b.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	keyEnc, valEnc, err := app.Encoders(context.Background(), sd, schema.SalesTopic)
 	if err != nil {
 		b.Fatal(err)
 	}
