@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -150,8 +149,7 @@ type Producer struct {
 	cfg      Config
 	now      func() time.Time
 	log      *slog.Logger
-	mu       sync.Mutex
-	firstErr error
+	firstErr atomic.Pointer[error] // read for every row: no lock
 	sent     atomic.Int64
 	bad      atomic.Int64
 	blank    atomic.Int64
@@ -333,11 +331,8 @@ func (p *Producer) finish(ctx context.Context, st Stats, start time.Time, report
 
 func (p *Producer) ack(r *kgo.Record, err error) {
 	if err != nil {
-		p.mu.Lock()
-		if p.firstErr == nil {
-			p.firstErr = fmt.Errorf("produce to %s: %w", r.Topic, err)
-		}
-		p.mu.Unlock()
+		err = fmt.Errorf("produce to %s: %w", r.Topic, err)
+		p.firstErr.CompareAndSwap(nil, &err)
 		return
 	}
 	if r.Topic == p.cfg.Topic {
@@ -347,9 +342,10 @@ func (p *Producer) ack(r *kgo.Record, err error) {
 }
 
 func (p *Producer) err() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.firstErr
+	if err := p.firstErr.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // RejectTopic names the topic that keeps the bad rows.
