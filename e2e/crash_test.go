@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
@@ -28,7 +29,8 @@ import (
 // the direct path, so both are killed and each restart may find the other
 // path's batches: the direct path idles between the producer's sales, so
 // kills rarely land in its short transactions, while the round trip, whose
-// every batch windows the one before, is nearly always in one.
+// every batch windows the one before, is nearly always in one; a round
+// trip's kill waits a little for one to be open.
 func TestEnricherSurvivesKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: kills and restarts the enricher over 100,000 sales")
@@ -41,9 +43,12 @@ func TestEnricherSurvivesKills(t *testing.T) {
 	// it with their own partition counts. The producer runs while the
 	// enricher is killed, so kills land mid-stream.
 	ensureTopic(t, s, schema.SalesTopic, 1)
-	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "8000", "--partitions", "1")
+	prod, prodOut := startBin(t, s, "producer", "--input", salesPath, "--event-time", "original", "--rate", "5000", "--partitions", "1")
 	prodDone := watchExit(prod)
 
+	admCl := newClient(t, s)
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("kill timing seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
@@ -60,6 +65,12 @@ func TestEnricherSurvivesKills(t *testing.T) {
 		case err := <-exited:
 			t.Fatalf("enricher exited by itself (%v):\n%s", err, out)
 		case <-time.After(d):
+		}
+		if kills%2 == 1 {
+			// The round trip's kills wait, a little, for a transaction
+			// of the enricher's to be open, so that some land in one
+			// whatever the machine's speed.
+			awaitOpenTransaction(t, adm, 3*time.Second, repartitionTopic, schema.SummaryTopic, "salesstream-enricher-state")
 		}
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
@@ -193,6 +204,35 @@ func abortMarkers(t *testing.T, s endpoints, topic string) int {
 		}
 	}
 	return aborts
+}
+
+// awaitOpenTransaction waits, up to wait, until a partition of one of
+// topics has records beyond its last stable offset: a transaction is open
+// on it.
+func awaitOpenTransaction(t *testing.T, adm *kadm.Client, wait time.Duration, topics ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		hw, err1 := adm.ListEndOffsets(ctx, topics...)
+		lso, err2 := adm.ListCommittedOffsets(ctx, topics...)
+		if err1 == nil && err2 == nil {
+			open := false
+			hw.Each(func(o kadm.ListedOffset) {
+				if c, ok := lso.Lookup(o.Topic, o.Partition); ok && o.Err == nil && c.Err == nil && o.Offset > c.Offset {
+					open = true
+				}
+			})
+			if open {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // readAll reads every record of topic, control records included, up to its

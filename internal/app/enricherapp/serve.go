@@ -1,15 +1,33 @@
 package enricherapp
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher/dashboard"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
+	"github.com/salesstream/salesstream/internal/platform/topics"
 )
+
+// summaryPartitions returns the summary topic's partition count, or, if it
+// cannot be listed, the count the job creates topics with.
+func (j Job) summaryPartitions(ctx context.Context, opts []kgo.Opt) int32 {
+	n := cmp.Or(j.Partitions, app.DefaultPartitions)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return n
+	}
+	defer cl.Close()
+	if parts, err := topics.Partitions(ctx, cl, j.Enricher.SummaryTopic); err == nil {
+		n = parts[j.Enricher.SummaryTopic]
+	}
+	return n
+}
 
 // followFetchBytes bounds a fetch of the dashboard's follower.
 const followFetchBytes = 256 << 10
@@ -32,7 +50,7 @@ func (j Job) serve(ctx context.Context, e *enricher.Enricher, opts []kgo.Opt, de
 		// The dashboard keeps the latest windows only: the summary topic
 		// streams through it, in small fetches, rather than being
 		// gathered whole, so its memory does not grow with the topic.
-		err := reader.Follow(ctx, append(slices.Clone(opts), kgo.FetchMaxBytes(followFetchBytes), kgo.FetchMaxPartitionBytes(followFetchBytes)),
+		err := reader.Follow(ctx, append(slices.Clone(opts), topics.CommittedFetch(followFetchBytes, int(j.summaryPartitions(ctx, opts)))...),
 			dec, j.Enricher.SummaryTopic,
 			reader.Follower{Stream: true, Table: sales.Table, Committed: sales.Committed, Error: sales.Error})
 		if err != nil && j.Logger != nil {

@@ -177,9 +177,10 @@ type Config struct {
 	// (shares.go), so such a batch holds at most twice as many records.
 	MaxRecordsPerTrigger int64
 	MaxBytesPerTrigger   int64
-	// FetchMaxBytes bounds what one fetch brings (two may be buffered)
-	// and, with 4 MiB at least, what the producer buffers; 0 means the
-	// default. A fetch's records take several times its bytes in memory
+	// FetchMaxBytes bounds what one fetch brings (two may be buffered;
+	// each partition gets its share, and a fetch may bring one record
+	// batch beyond, see topics.CommittedFetch) and, with 4 MiB at least,
+	// what the producer buffers; 0 means the default. A fetch's records take several times its bytes in memory
 	// once decompressed and decoded (a kgo.Record is some 200 bytes).
 	FetchMaxBytes int64
 	Time          TimeSource

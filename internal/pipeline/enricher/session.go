@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/topics"
 )
 
 // session is one consumer session: the group membership and transactional
@@ -79,9 +80,9 @@ func (s *session) abandon() {
 // clientOpts are the options of the session's client besides connOpts.
 // Fetches and produce buffers are bounded so that what the client holds
 // does not grow with the backlog.
-func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
+func (e *Enricher) clientOpts(asg *assignments, src *sourceClock, partitions int) []kgo.Opt {
 	c := &e.cfg
-	return []kgo.Opt{
+	return append(topics.CommittedFetch(int32(c.FetchMaxBytes), partitions),
 		kgo.ConsumerGroup(c.Group),
 		kgo.ConsumeTopics(c.SalesTopic, c.RepartitionTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -96,13 +97,11 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(),
-		kgo.FetchMaxBytes(int32(c.FetchMaxBytes)),
-		kgo.FetchMaxPartitionBytes(int32(min(c.FetchMaxBytes, 1<<20))),
 		kgo.MaxConcurrentFetches(2),
 		// A fetch waits up to this for data. A topic or partition resumed
 		// (a drain's end, a share's) is fetched only once the fetch in
 		// flight returns: keep that wait short.
-		kgo.FetchMaxWait(500 * time.Millisecond),
+		kgo.FetchMaxWait(500*time.Millisecond),
 		// Room for two fetches, so that the next is fetched while the
 		// poll loop works through the last (one sales fetch holds about
 		// 30,000 records): reading no longer waits for each fetch.
@@ -112,7 +111,23 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
 		kgo.OnPartitionsLost(both(asg.lost, src.asg.revoked)),
+	)
+}
+
+// sourcePartitions returns how many partitions the sales and repartition
+// topics have in all: the session's fetches are bounded by them
+// (topics.CommittedFetch).
+func (e *Enricher) sourcePartitions(ctx context.Context, connOpts []kgo.Opt) (int, error) {
+	cl, err := kgo.NewClient(connOpts...)
+	if err != nil {
+		return 0, fmt.Errorf("create client: %w", err)
 	}
+	defer cl.Close()
+	n, err := topics.Partitions(ctx, cl, e.cfg.SalesTopic, e.cfg.RepartitionTopic)
+	if err != nil {
+		return 0, err
+	}
+	return int(n[e.cfg.SalesTopic] + n[e.cfg.RepartitionTopic]), nil
 }
 
 // openSession joins the group with a transactional producer, fences a
@@ -121,7 +136,11 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
 	asg := &assignments{topic: e.cfg.RepartitionTopic, onLost: func() { e.stats.ready.Store(false) }}
 	src := newSourceClock(e.cfg.SalesTopic)
-	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src)...)...)
+	parts, err := e.sourcePartitions(ctx, connOpts)
+	if err != nil {
+		return nil, err
+	}
+	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src, parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create transactional session: %w", err)
 	}

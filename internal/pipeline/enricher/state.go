@@ -198,15 +198,13 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 	for _, p := range parts {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(append(slices.Clone(connOpts),
+	cl, err := kgo.NewClient(append(append(slices.Clone(connOpts), topics.CommittedFetch(restoreFetchBytes, len(parts))...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.cfg.StateTopic: offsets}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 		// Small fetches: changelog records are small and compress well,
 		// so a fetch decodes to many times its bytes (a kgo.Record is
 		// some 200 bytes); the restore holds the tables and little more.
-		kgo.FetchMaxBytes(restoreFetchBytes),
-		kgo.FetchMaxPartitionBytes(restoreFetchBytes),
 		kgo.MaxConcurrentFetches(1),
 	)...)
 	if err != nil {
