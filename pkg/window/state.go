@@ -60,7 +60,7 @@ func (t *Table[K, V, A]) Restore(s State[K, A]) error {
 		return fmt.Errorf("restore window state: watermark %d is ahead of event time %d minus delay %dms; the state was written with another delay or is corrupt",
 			s.Watermark, followed, t.sp.delay)
 	}
-	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf}
+	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf &^ fSaved}
 	n.reset()
 	n.wm, n.maxEvent, n.wmEvent = s.Watermark, s.MaxEventTime, followed
 	if n.sp.mode != Complete {
@@ -70,6 +70,9 @@ func (t *Table[K, V, A]) Restore(s State[K, A]) error {
 		if err := n.restoreRow(r); err != nil {
 			return fmt.Errorf("restore window state: row %d (key %v, window [%d, %d)): %w", i, r.Key, r.Start, r.End, err)
 		}
+	}
+	if t.undo.on {
+		n.Checkpoint()
 	}
 	*t = *n
 	return nil

@@ -51,6 +51,8 @@ type Table[K comparable, V any, A any] struct {
 	gone    []Row[K, A] // rows reported by Changes and dropped since
 	scratch []int32
 	ups     []int32
+
+	undo undoLog[K, A] // since the last Checkpoint (undo.go)
 }
 
 type row[A any] struct {
@@ -65,7 +67,8 @@ const (
 	fDirty   uint8 = 1 << iota // updated since the last Trigger (Update mode only)
 	fChanged                   // upserted since the last Changes
 	fLogged                    // known to Changes' consumer, so its removal must be reported
-	fMark                      // scratch mark while compacting the changed list
+	fMark                      // scratch mark while compacting the changed list or rolling back
+	fSaved                     // recorded in the undo log since the last Checkpoint
 )
 
 type bucket struct {
@@ -153,10 +156,10 @@ func (t *Table[K, V, A]) AddWindows(key K, ts int64, v V) (kept, dropped int) {
 			r = t.newRow(id, s)
 		}
 		rw := &t.rows[r]
-		t.add(&rw.agg, v)
 		if rw.flags&t.touchIf != t.touchIf {
-			t.touch(r)
+			t.touch(r) // before the value: the undo log keeps the aggregate before it
 		}
+		t.add(&rw.agg, v)
 		kept++
 	}
 	return kept, dropped
@@ -182,6 +185,19 @@ func (t *Table[K, V, A]) intern(key K) int32 {
 
 // newRow adds an empty row for (key id, start), which must not exist.
 func (t *Table[K, V, A]) newRow(id int32, start int64) int32 {
+	r := t.allocRow(id, start)
+	b := t.bucketFor(start)
+	t.rows[r].next = t.buckets[b].head
+	t.buckets[b].head = r
+	if t.undo.on {
+		t.save(r, false)
+	}
+	return r
+}
+
+// allocRow adds an empty row for (key id, start), which must not exist,
+// to the index and its key, but to no bucket.
+func (t *Table[K, V, A]) allocRow(id int32, start int64) int32 {
 	var r int32
 	if t.free >= 0 {
 		r = t.free
@@ -194,9 +210,6 @@ func (t *Table[K, V, A]) newRow(id int32, start int64) int32 {
 		r = int32(len(t.rows))
 		t.rows = append(t.rows, row[A]{start: start, key: id})
 	}
-	b := t.bucketFor(start)
-	t.rows[r].next = t.buckets[b].head
-	t.buckets[b].head = r
 	t.idx.insert(id, start, r)
 	t.keyRows[id]++
 	t.live++
@@ -218,6 +231,9 @@ func (t *Table[K, V, A]) bucketFor(start int64) int {
 // touch records that row r took a value.
 func (t *Table[K, V, A]) touch(r int32) {
 	rw := &t.rows[r]
+	if t.undo.on && rw.flags&fSaved == 0 {
+		t.save(r, true)
+	}
 	if t.sp.mode == Update && rw.flags&fDirty == 0 {
 		rw.flags |= fDirty
 		t.dirty = append(t.dirty, r)
@@ -361,6 +377,9 @@ func (t *Table[K, V, A]) rowAt(r int32) Row[K, A] {
 // freeRow drops row r from the index and its key; the caller drops its bucket.
 func (t *Table[K, V, A]) freeRow(r int32) {
 	rw := &t.rows[r]
+	if t.undo.on && rw.flags&fSaved == 0 {
+		t.save(r, true)
+	}
 	id := rw.key
 	t.idx.remove(id, rw.start)
 	if rw.flags&fLogged != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,8 +145,14 @@ func TestRestore(t *testing.T) {
 		}
 	}
 	// The rollback point is the restored state.
-	if len(tk.good.Rows) != 2 || tk.good.Watermark != want.Watermark {
-		t.Errorf("good = %+v, want the restored state", tk.good)
+	tk.t.Add("Europe", t0+6*minute, 100)
+	tk.t.Add("Asia", t0+6*minute, 100)
+	tk.t.TriggerAt(t0+30*minute, nil)
+	if err := tk.t.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if back := tk.t.Snapshot(); !slices.Equal(back.Rows, got.Rows) || back.Watermark != want.Watermark {
+		t.Errorf("rolled back to %+v, want the restored state %+v", back, got)
 	}
 }
 

@@ -17,15 +17,14 @@ import (
 type table = window.Table[string, int64, window.Sum]
 
 // task is stage 2 for one partition of the repartition topic that this
-// instance owns: its window table and the table's state as of the last
-// commit.
+// instance owns: its window table, checkpointed at each commit (the
+// table keeps what the open micro-batch changed, to roll it back).
 type task struct {
 	partition int32
 	t         *table
-	good      window.State[string, window.Sum] // as of the last commit, for rollback
-	touched   bool                             // took input in the current micro-batch
-	read      int                              // changelog records read to restore it
-	marks     *marks                           // the sales partitions' event times, for the watermark
+	touched   bool   // took input in the current micro-batch
+	read      int    // changelog records read to restore it
+	marks     *marks // the sales partitions' event times, for the watermark
 	// updated and removed count the rows the last changelog wrote and
 	// dropped, for the batch's progress.
 	updated, removed int64

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -218,91 +217,90 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[int32]map[string]window.Row[string, window.Sum], len(parts))
-	metas := make(map[int32]*meta, len(parts))
-	sources := make(map[int32]map[int32]sourceMark, len(parts))
-	read := make(map[int32]int, len(parts))
-	for _, p := range parts {
-		rows[p] = map[string]window.Row[string, window.Sum]{}
-	}
-	size := e.cfg.Window.Size.Milliseconds()
-	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
-		read[r.Partition]++
-		at := func(err error) error {
-			return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
-		}
-		switch {
-		case bytes.Equal(r.Key, oldMetaKey):
-			return at(fmt.Errorf("the state was written by an older enricher (one table for the whole sales topic); " +
-				"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)"))
-		case bytes.Equal(r.Key, metaKey):
-			m, err := parseMeta(r.Value)
-			if err != nil {
-				return at(err)
-			}
-			metas[r.Partition] = &m
-			return nil
-		case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
-			return nil // for reader --audit
-		case isMarksKey(r.Key):
-			sp, mk, err := parseMarksRecord(r.Key, r.Value)
-			if err != nil {
-				return at(err)
-			}
-			if sources[r.Partition] == nil {
-				sources[r.Partition] = map[int32]sourceMark{}
-			}
-			sources[r.Partition][sp] = mk
-			return nil
-		}
-		region, start, err := parseWindowKey(r.Key)
-		if err != nil {
-			return at(err)
-		}
-		k := string(r.Key)
-		if r.Value == nil {
-			delete(rows[r.Partition], k)
-			return nil
-		}
-		if len(r.Value) != 16 {
-			return at(fmt.Errorf("window value of %d bytes, want 16", len(r.Value)))
-		}
-		rows[r.Partition][k] = window.Row[string, window.Sum]{Key: region, Start: start, End: start + size, Agg: window.Sum{
-			Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
-		}}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	// Each partition's records go straight into its table as they are
+	// read, the last record of a window winning and a tombstone deleting
+	// it, so the restore holds no more than the tables it builds.
 	tasks := make(map[int32]*task, len(parts))
+	loads := make(map[int32]*window.Loader[string, int64, window.Sum], len(parts))
 	for _, p := range parts {
 		tk, err := e.newTask(p)
 		if err != nil {
 			return nil, err
 		}
-		if err := e.restoreTask(tk, metas[p], rows[p], partitions); err != nil {
+		tasks[p], loads[p] = tk, tk.t.Load()
+	}
+	metas := make(map[int32]*meta, len(parts))
+	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
+		tk := tasks[r.Partition]
+		tk.read++
+		if err := e.restoreRecord(tk, loads[r.Partition], metas, r); err != nil {
+			return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		tk := tasks[p]
+		if err := e.restoreTask(tk, metas[p], loads[p], partitions); err != nil {
 			return nil, err
 		}
-		if sources[p] != nil {
-			tk.marks.cur = sources[p]
-			tk.marks.commit()
-		}
-		tk.read = read[p]
-		tasks[p] = tk
+		tk.marks.commit()
 	}
 	return tasks, nil
 }
 
-// restoreTask loads a changelog partition's meta record m (nil if none)
-// and rows into tk's table.
-func (e *Enricher) restoreTask(tk *task, m *meta, rows map[string]window.Row[string, window.Sum], partitions int32) error {
+// restoreRecord applies one changelog record of tk's partition: a window
+// record to the table being loaded, a marks record to tk's marks, a meta
+// record to metas.
+func (e *Enricher) restoreRecord(tk *task, ld *window.Loader[string, int64, window.Sum], metas map[int32]*meta, r *kgo.Record) error {
+	switch {
+	case bytes.Equal(r.Key, oldMetaKey):
+		return errors.New("the state was written by an older enricher (one table for the whole sales topic); " +
+			"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)")
+	case bytes.Equal(r.Key, metaKey):
+		m, err := parseMeta(r.Value)
+		if err != nil {
+			return err
+		}
+		metas[r.Partition] = &m
+		return nil
+	case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
+		return nil // for reader --audit
+	case isMarksKey(r.Key):
+		sp, mk, err := parseMarksRecord(r.Key, r.Value)
+		if err != nil {
+			return err
+		}
+		tk.marks.cur[sp] = mk
+		return nil
+	}
+	region, start, err := parseWindowKey(r.Key)
+	if err != nil {
+		return err
+	}
+	if r.Value == nil {
+		ld.Delete(region, start)
+		return nil
+	}
+	if len(r.Value) != 16 {
+		return fmt.Errorf("window value of %d bytes, want 16", len(r.Value))
+	}
+	return ld.Put(region, start, window.Sum{
+		Total: int64(binary.BigEndian.Uint64(r.Value)), Count: int64(binary.BigEndian.Uint64(r.Value[8:])),
+	})
+}
+
+// restoreTask checks a changelog partition's meta record m (nil if none)
+// against the configuration and ends the load of tk's table with it.
+func (e *Enricher) restoreTask(tk *task, m *meta, ld *window.Loader[string, int64, window.Sum], partitions int32) error {
 	p := tk.partition
 	if m == nil {
-		if len(rows) > 0 {
+		if ld.Len() > 0 {
 			return &fatalError{fmt.Errorf("state topic %s partition %d holds windows but no meta record: it was not written by this enricher", e.cfg.StateTopic, p)}
 		}
-		tk.good = tk.t.Snapshot()
+		tk.t.Checkpoint()
 		return nil
 	}
 	if m.partition != p || m.partitions != partitions {
@@ -315,20 +313,11 @@ func (e *Enricher) restoreTask(tk *task, m *meta, rows map[string]window.Row[str
 			"restore the old settings, or start afresh with a new --group, --state-topic and --summary-topic (the summary holds rows of the old windows)",
 			e.cfg.StateTopic, ms(m.size), ms(m.slide), ms(m.start), m.mode, ms(want.size), ms(want.slide), ms(want.start), want.mode)}
 	}
-	st := window.State[string, window.Sum]{Watermark: m.watermark, MaxEventTime: m.maxEvent, EventTime: m.eventTime}
-	for _, r := range rows {
-		st.Rows = append(st.Rows, r)
-	}
-	slices.SortFunc(st.Rows, func(a, b window.Row[string, window.Sum]) int {
-		if a.Start != b.Start {
-			return cmpInt(a.Start, b.Start)
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	if err := tk.t.Restore(st); err != nil {
+	if err := ld.Done(m.watermark, m.maxEvent, m.eventTime); err != nil {
 		return &fatalError{fmt.Errorf("restore state from %s partition %d: %w", e.cfg.StateTopic, p, err)}
 	}
-	tk.good = st
+	// The rollback point of the first micro-batch.
+	tk.t.Checkpoint()
 	return nil
 }
 

@@ -157,7 +157,7 @@ func (s *session) rollback() error {
 	e.stats.aborts.Add(1)
 	e.log.Warn("micro-batch aborted; replaying it from the last committed offsets", "records", b.records, "windowed", b.windowed)
 	for p, tk := range s.tasks {
-		if err := tk.t.Restore(tk.good); err != nil {
+		if err := tk.t.Rollback(); err != nil {
 			return fmt.Errorf("roll window state of partition %d back: %w", p, err)
 		}
 		tk.marks.rollback()
@@ -173,7 +173,7 @@ func (s *session) rollback() error {
 func (s *session) settle(touched []*task, rows int64) {
 	e, b := s.e, &s.b
 	for _, tk := range touched {
-		tk.good = tk.t.Snapshot()
+		tk.t.Checkpoint()
 		tk.marks.commit()
 		tk.touched = false
 	}
