@@ -38,7 +38,7 @@ func (l *Loader[K, V, A]) Put(key K, start int64, agg A) error {
 			key, start, n.sp.slide, n.sp.start)
 	}
 	id := n.intern(key)
-	r := n.idx.find(id, start)
+	r := n.find(id, start)
 	if r < 0 {
 		r = n.allocRow(id, start)
 	}
@@ -55,7 +55,7 @@ func (l *Loader[K, V, A]) Delete(key K, start int64) {
 	if !ok {
 		return
 	}
-	if r := n.idx.find(id, start); r >= 0 {
+	if r := n.find(id, start); r >= 0 {
 		n.rows[r].flags = 0 // not reported to Changes
 		n.freeRow(r)
 	}

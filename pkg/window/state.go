@@ -94,7 +94,7 @@ func (t *Table[K, V, A]) restoreRow(r Row[K, A]) error {
 		return fmt.Errorf("window is closed by watermark %d yet still held; the state is corrupt", t.closed)
 	}
 	id := t.intern(r.Key)
-	if t.idx.find(id, r.Start) >= 0 {
+	if t.find(id, r.Start) >= 0 {
 		return fmt.Errorf("duplicate row")
 	}
 	i := t.newRow(id, r.Start)

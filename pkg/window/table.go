@@ -151,7 +151,7 @@ func (t *Table[K, V, A]) AddWindows(key K, ts int64, v V) (kept, dropped int) {
 			dropped = int(t.sp.count(ts, s))
 			break
 		}
-		r := t.idx.find(id, s)
+		r := t.find(id, s)
 		if r < 0 {
 			r = t.newRow(id, s)
 		}
@@ -381,7 +381,7 @@ func (t *Table[K, V, A]) freeRow(r int32) {
 		t.save(r, true)
 	}
 	id := rw.key
-	t.idx.remove(id, rw.start)
+	t.remove(id, rw.start)
 	if rw.flags&fLogged != 0 {
 		t.gone = append(t.gone, Row[K, A]{Key: t.keys[id], Start: rw.start, End: rw.start + t.sp.size})
 	}

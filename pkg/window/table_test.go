@@ -350,7 +350,9 @@ func TestAddDoesNotAllocate(t *testing.T) {
 
 func TestIndex(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
-	x := newIndex()
+	// The index confirms a match against the row: give it rows.
+	tab := mustNew[string](t, Config{Size: time.Minute})
+	x := &tab.idx
 	type k struct {
 		key   int32
 		start int64
@@ -360,15 +362,17 @@ func TestIndex(t *testing.T) {
 		// Few keys and starts, so probe runs collide and wrap around.
 		e := k{int32(r.IntN(40)), int64(r.IntN(60)) * 300_000}
 		if _, ok := m[e]; ok && r.IntN(2) == 0 {
-			x.remove(e.key, e.start)
+			tab.remove(e.key, e.start)
 			delete(m, e)
 		} else if !ok {
+			tab.rows = append(tab.rows, make([]row[Sum], i+1-len(tab.rows))...)
+			tab.rows[i] = row[Sum]{key: e.key, start: e.start}
 			x.insert(e.key, e.start, int32(i))
 			m[e] = int32(i)
 		}
 		if i%1000 == 0 {
 			for e, want := range m {
-				if got := x.find(e.key, e.start); got != want {
+				if got := tab.find(e.key, e.start); got != want {
 					t.Fatalf("step %d: find(%v) = %d, want %d", i, e, got, want)
 				}
 			}
@@ -377,8 +381,8 @@ func TestIndex(t *testing.T) {
 			}
 		}
 	}
-	x.remove(1000, 1) // absent: no effect
-	if x.n != len(m) || x.find(1000, 1) != -1 {
+	tab.remove(1000, 1) // absent: no effect
+	if x.n != len(m) || tab.find(1000, 1) != -1 {
 		t.Error("removing an absent entry changed the index")
 	}
 }

@@ -89,7 +89,7 @@ func (t *Table[K, V, A]) Rollback() error {
 		}
 		r := int32(-1)
 		if id, ok := t.ids[e.key]; ok {
-			r = t.idx.find(id, e.start)
+			r = t.find(id, e.start)
 		}
 		if r < 0 {
 			r = t.newRow(t.intern(e.key), e.start)
@@ -124,7 +124,7 @@ func (t *Table[K, V, A]) dropAdded() {
 		if !ok {
 			continue
 		}
-		if r := t.idx.find(id, e.start); r >= 0 {
+		if r := t.find(id, e.start); r >= 0 {
 			t.rows[r].flags |= fMark
 			starts = append(starts, e.start)
 		}
