@@ -95,7 +95,18 @@
 // the same Config; taken after a Trigger, a restored Table's later output
 // equals the uninterrupted one's. Changes reports the rows upserted or
 // dropped since its previous call, for an incremental changelog (such as a
-// compacted Kafka topic) from which Snapshot's rows can be rebuilt.
+// compacted Kafka topic) from which Snapshot's rows can be rebuilt; Load
+// rebuilds a Table from such a changelog record by record, holding only
+// the rows live so far.
+//
+// For a micro-batch that may fail, Checkpoint marks the state to return
+// to and Rollback returns to it, as Restore of a Snapshot taken at the
+// Checkpoint would, at the cost of one saved row per row the batch
+// changed: neither copies the table.
+//
+// A row costs its aggregate and 16 bytes (32 for Sum), 16 to 32 of index
+// (8-byte slots, at most half full), and its key once per key; a Table
+// holds at most 2^27 keys at once.
 //
 // A Table is not safe for concurrent use.
 package window

@@ -51,7 +51,7 @@ func (t *Table[K, V, A]) findSlot(key int32, start int64) int {
 			return -1
 		}
 		if s.tag == tag {
-			if rw := &t.rows[s.ref-1]; rw.start == start && rw.key == key {
+			if rw := &t.rows[s.ref-1]; rw.start == start && rw.id() == key {
 				return i
 			}
 		}

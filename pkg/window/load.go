@@ -43,7 +43,7 @@ func (l *Loader[K, V, A]) Put(key K, start int64, agg A) error {
 		r = n.allocRow(id, start)
 	}
 	n.rows[r].agg = agg
-	n.rows[r].flags = fLogged
+	n.rows[r].setFlags(fLogged)
 	return nil
 }
 
@@ -56,7 +56,7 @@ func (l *Loader[K, V, A]) Delete(key K, start int64) {
 		return
 	}
 	if r := n.find(id, start); r >= 0 {
-		n.rows[r].flags = 0 // not reported to Changes
+		n.rows[r].setFlags(0) // not reported to Changes
 		n.freeRow(r)
 	}
 }
@@ -89,16 +89,16 @@ func (l *Loader[K, V, A]) Done(watermark, maxEventTime, eventTime int64) error {
 	}
 	for r := range n.rows {
 		rw := &n.rows[r]
-		if rw.flags&fLogged == 0 {
+		if rw.flags()&fLogged == 0 {
 			continue // free
 		}
 		switch {
 		case rw.start > n.maxEvent:
 			return fmt.Errorf("restore window state: window [%d, %d) of key %v starts after the largest event time %d, so no event put it there",
-				rw.start, rw.start+n.sp.size, n.keys[rw.key], n.maxEvent)
+				rw.start, rw.start+n.sp.size, n.keys[rw.id()], n.maxEvent)
 		case rw.start+n.sp.size <= n.closed:
 			return fmt.Errorf("restore window state: window [%d, %d) of key %v is closed by watermark %d yet still held; the state is corrupt",
-				rw.start, rw.start+n.sp.size, n.keys[rw.key], n.closed)
+				rw.start, rw.start+n.sp.size, n.keys[rw.id()], n.closed)
 		}
 		b := n.bucketFor(rw.start)
 		rw.next = n.buckets[b].head

@@ -99,7 +99,7 @@ func (t *Table[K, V, A]) restoreRow(r Row[K, A]) error {
 	}
 	i := t.newRow(id, r.Start)
 	t.rows[i].agg = r.Agg
-	t.rows[i].flags = fLogged
+	t.rows[i].setFlags(fLogged)
 	return nil
 }
 
@@ -114,8 +114,8 @@ func (t *Table[K, V, A]) Changes(fn func(r Row[K, A], deleted bool)) {
 	ups := t.ups[:0]
 	for _, r := range t.changed {
 		rw := &t.rows[r]
-		if rw.flags&fChanged != 0 {
-			rw.flags = rw.flags&^fChanged | fLogged
+		if f := rw.flags(); f&fChanged != 0 {
+			rw.setFlags(f&^fChanged | fLogged)
 			ups = append(ups, r)
 		}
 	}
@@ -148,5 +148,5 @@ func (t *Table[K, V, A]) goneFirst(g Row[K, A], r int32) bool {
 	if g.Start != rw.start {
 		return g.Start < rw.start
 	}
-	return t.compare(g.Key, t.keys[rw.key]) <= 0
+	return t.compare(g.Key, t.keys[rw.id()]) <= 0
 }

@@ -57,11 +57,32 @@ type Table[K comparable, V any, A any] struct {
 
 type row[A any] struct {
 	start int64
-	next  int32 // next row of the same bucket, or of the free list
-	key   int32
-	flags uint8
+	next  int32  // next row of the same bucket, or of the free list
+	kf    uint32 // key id in the low 27 bits, flags in the high 5: 32 bytes a row for Sum, not 40
 	agg   A
 }
+
+const (
+	flagShift        = 27
+	idMask    uint32 = 1<<flagShift - 1
+	// maxKeys is the most keys a table holds at once.
+	maxKeys = 1 << flagShift
+)
+
+func newRowOf[A any](start int64, id int32) row[A] { return row[A]{start: start, kf: uint32(id)} }
+
+// id returns the row's key id.
+func (r *row[A]) id() int32 { return int32(r.kf & idMask) }
+
+// flags returns the row's flags.
+func (r *row[A]) flags() uint8 { return uint8(r.kf >> flagShift) }
+
+// setFlags sets the row's flags to f.
+func (r *row[A]) setFlags(f uint8) { r.kf = r.kf&idMask | uint32(f)<<flagShift }
+
+// on sets flags f; off clears them.
+func (r *row[A]) on(f uint8)  { r.kf |= uint32(f) << flagShift }
+func (r *row[A]) off(f uint8) { r.kf &^= uint32(f) << flagShift }
 
 const (
 	fDirty   uint8 = 1 << iota // updated since the last Trigger (Update mode only)
@@ -156,7 +177,7 @@ func (t *Table[K, V, A]) AddWindows(key K, ts int64, v V) (kept, dropped int) {
 			r = t.newRow(id, s)
 		}
 		rw := &t.rows[r]
-		if rw.flags&t.touchIf != t.touchIf {
+		if rw.flags()&t.touchIf != t.touchIf {
 			t.touch(r) // before the value: the undo log keeps the aggregate before it
 		}
 		t.add(&rw.agg, v)
@@ -175,6 +196,9 @@ func (t *Table[K, V, A]) intern(key K) int32 {
 		t.freeKeys = t.freeKeys[:n-1]
 		t.keys[id] = key
 	} else {
+		if len(t.keys) == maxKeys {
+			panic("window: table holds 2^27 keys, its limit")
+		}
 		id = int32(len(t.keys))
 		t.keys = append(t.keys, key)
 		t.keyRows = append(t.keyRows, 0)
@@ -202,13 +226,13 @@ func (t *Table[K, V, A]) allocRow(id int32, start int64) int32 {
 	if t.free >= 0 {
 		r = t.free
 		t.free = t.rows[r].next
-		t.rows[r] = row[A]{start: start, key: id}
+		t.rows[r] = newRowOf[A](start, id)
 	} else {
 		if len(t.rows) == math.MaxInt32 {
 			panic("window: table holds 2^31-1 rows, its limit")
 		}
 		r = int32(len(t.rows))
-		t.rows = append(t.rows, row[A]{start: start, key: id})
+		t.rows = append(t.rows, newRowOf[A](start, id))
 	}
 	t.idx.insert(id, start, r)
 	t.keyRows[id]++
@@ -231,15 +255,15 @@ func (t *Table[K, V, A]) bucketFor(start int64) int {
 // touch records that row r took a value.
 func (t *Table[K, V, A]) touch(r int32) {
 	rw := &t.rows[r]
-	if t.undo.on && rw.flags&fSaved == 0 {
+	if t.undo.on && rw.flags()&fSaved == 0 {
 		t.save(r, true)
 	}
-	if t.sp.mode == Update && rw.flags&fDirty == 0 {
-		rw.flags |= fDirty
+	if t.sp.mode == Update && rw.flags()&fDirty == 0 {
+		rw.on(fDirty)
 		t.dirty = append(t.dirty, r)
 	}
-	if rw.flags&fChanged == 0 {
-		rw.flags |= fChanged
+	if rw.flags()&fChanged == 0 {
+		rw.on(fChanged)
 		t.changed = append(t.changed, r)
 		if len(t.changed) > 2*t.live+64 {
 			t.compactChanged()
@@ -252,14 +276,14 @@ func (t *Table[K, V, A]) touch(r int32) {
 func (t *Table[K, V, A]) compactChanged() {
 	out := t.changed[:0]
 	for _, r := range t.changed {
-		f := &t.rows[r].flags
-		if *f&fChanged != 0 && *f&fMark == 0 {
-			*f |= fMark
+		rw := &t.rows[r]
+		if f := rw.flags(); f&fChanged != 0 && f&fMark == 0 {
+			rw.on(fMark)
 			out = append(out, r)
 		}
 	}
 	for _, r := range out {
-		t.rows[r].flags &^= fMark
+		t.rows[r].off(fMark)
 	}
 	t.changed = out
 }
@@ -299,7 +323,7 @@ func (t *Table[K, V, A]) TriggerAt(eventTime int64, emit func(Row[K, A])) {
 	case Update:
 		t.sortRows(t.dirty)
 		for _, r := range t.dirty {
-			t.rows[r].flags &^= fDirty
+			t.rows[r].off(fDirty)
 			if emit != nil {
 				emit(t.rowAt(r))
 			}
@@ -362,27 +386,27 @@ func (t *Table[K, V, A]) sortRows(rs []int32) {
 		if ra.start != rb.start {
 			return cmp.Compare(ra.start, rb.start)
 		}
-		if ra.key == rb.key {
+		if ra.id() == rb.id() {
 			return 0
 		}
-		return t.compare(t.keys[ra.key], t.keys[rb.key])
+		return t.compare(t.keys[ra.id()], t.keys[rb.id()])
 	})
 }
 
 func (t *Table[K, V, A]) rowAt(r int32) Row[K, A] {
 	rw := &t.rows[r]
-	return Row[K, A]{Key: t.keys[rw.key], Start: rw.start, End: rw.start + t.sp.size, Agg: rw.agg}
+	return Row[K, A]{Key: t.keys[rw.id()], Start: rw.start, End: rw.start + t.sp.size, Agg: rw.agg}
 }
 
 // freeRow drops row r from the index and its key; the caller drops its bucket.
 func (t *Table[K, V, A]) freeRow(r int32) {
 	rw := &t.rows[r]
-	if t.undo.on && rw.flags&fSaved == 0 {
+	if t.undo.on && rw.flags()&fSaved == 0 {
 		t.save(r, true)
 	}
-	id := rw.key
+	id := rw.id()
 	t.remove(id, rw.start)
-	if rw.flags&fLogged != 0 {
+	if rw.flags()&fLogged != 0 {
 		t.gone = append(t.gone, Row[K, A]{Key: t.keys[id], Start: rw.start, End: rw.start + t.sp.size})
 	}
 	if t.keyRows[id]--; t.keyRows[id] == 0 {

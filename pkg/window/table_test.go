@@ -366,7 +366,7 @@ func TestIndex(t *testing.T) {
 			delete(m, e)
 		} else if !ok {
 			tab.rows = append(tab.rows, make([]row[Sum], i+1-len(tab.rows))...)
-			tab.rows[i] = row[Sum]{key: e.key, start: e.start}
+			tab.rows[i] = newRowOf[Sum](e.start, e.key)
 			x.insert(e.key, e.start, int32(i))
 			m[e] = int32(i)
 		}

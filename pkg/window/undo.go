@@ -35,7 +35,7 @@ type undoRow[K comparable, A any] struct {
 func (t *Table[K, V, A]) Checkpoint() {
 	u := &t.undo
 	for _, r := range u.saved {
-		t.rows[r].flags &^= fSaved
+		t.rows[r].off(fSaved)
 	}
 	u.saved = shrink(u.saved)
 	clear(u.rows) // let go of the keys
@@ -59,10 +59,10 @@ func shrink[T any](s []T) []T {
 // Checkpoint.
 func (t *Table[K, V, A]) save(r int32, existed bool) {
 	rw := &t.rows[r]
-	rw.flags |= fSaved
+	rw.on(fSaved)
 	u := &t.undo
 	u.saved = append(u.saved, r)
-	u.rows = append(u.rows, undoRow[K, A]{key: t.keys[rw.key], start: rw.start, agg: rw.agg, existed: existed})
+	u.rows = append(u.rows, undoRow[K, A]{key: t.keys[rw.id()], start: rw.start, agg: rw.agg, existed: existed})
 }
 
 // errNoCheckpoint is Rollback's error without a Checkpoint.
@@ -100,7 +100,7 @@ func (t *Table[K, V, A]) Rollback() error {
 	t.pending = false
 	for _, b := range t.buckets {
 		for r := b.head; r >= 0; r = t.rows[r].next {
-			t.rows[r].flags = fLogged
+			t.rows[r].setFlags(fLogged)
 		}
 	}
 	t.dirty, t.changed = t.dirty[:0], t.changed[:0]
@@ -125,7 +125,7 @@ func (t *Table[K, V, A]) dropAdded() {
 			continue
 		}
 		if r := t.find(id, e.start); r >= 0 {
-			t.rows[r].flags |= fMark
+			t.rows[r].on(fMark)
 			starts = append(starts, e.start)
 		}
 	}
@@ -142,7 +142,7 @@ func (t *Table[K, V, A]) dropAdded() {
 		var drop []int32
 		prev := int32(-1)
 		for r := b.head; r >= 0; r = t.rows[r].next {
-			if t.rows[r].flags&fMark == 0 {
+			if t.rows[r].flags()&fMark == 0 {
 				prev = r
 				continue
 			}
@@ -154,7 +154,7 @@ func (t *Table[K, V, A]) dropAdded() {
 			}
 		}
 		for _, r := range drop {
-			t.rows[r].flags = 0 // unreported: Changes is not to hear of it
+			t.rows[r].setFlags(0) // unreported: Changes is not to hear of it
 			t.freeRow(r)
 		}
 	}
