@@ -103,11 +103,14 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		// (a drain's end, a share's) is fetched only once the fetch in
 		// flight returns: keep that wait short.
 		kgo.FetchMaxWait(500 * time.Millisecond),
-		// Room for two fetches, so that the next is fetched while the
-		// poll loop works through the last (one sales fetch holds about
-		// 30,000 records): reading no longer waits for each fetch.
+		// Room for two fetches (one sales fetch holds about 18,000
+		// records; the next is fetched once the poll loop took all of
+		// the last).
 		kgo.MaxBufferedRecords(40_000),
 		kgo.MaxBufferedBytes(int(max(2*c.FetchMaxBytes, produceBufferBytes))),
+		// Fetched records are decoded into pooled blocks, which the poll
+		// loop hands back as it is done with them (readPartition).
+		kgo.WithPools(&recordPool{}),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
@@ -313,6 +316,7 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 				e.fold(&s.b, tk, r, s.names)
 			}
 		}
+		recycle(recs)
 		return nil
 	}
 	for _, r := range recs {
@@ -325,6 +329,7 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 			return err // ctx ended while waiting for the registry
 		}
 	}
+	recycle(recs)
 	return nil
 }
 
