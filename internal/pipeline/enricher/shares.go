@@ -281,7 +281,10 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	s.sh.set(tr.limits.records, lag, end, !tr.availableNow && tr.interval > 0)
+	// The budget is what the batch has room for: a batch that read
+	// records before its plan (planPending) counts them, so that it is
+	// full when its shares are taken, not one partition short of them.
+	s.sh.set(int64(tr.limits.room(&s.b)), lag, end, !tr.availableNow && tr.interval > 0)
 	return nil
 }
 
