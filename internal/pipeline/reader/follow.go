@@ -37,6 +37,13 @@ type Follower struct {
 	Stream bool
 }
 
+// The wait after a poll that failed and read nothing starts at
+// followRetryMin and doubles, up to followRetryMax, until a poll succeeds.
+const (
+	followRetryMin = 100 * time.Millisecond
+	followRetryMax = 5 * time.Second
+)
+
 // Follow reads topic read_committed from its start with a client of its
 // own, made with connOpts: first up to its current end, which it hands to
 // f.Table, then every record as it is committed, to f.Committed, until ctx
@@ -54,16 +61,31 @@ func Follow(ctx context.Context, connOpts []kgo.Opt, dec Decoder, topic string, 
 	if err := f.Table(res); err != nil {
 		return err
 	}
+	var wait time.Duration // after a poll that failed and read nothing
 	for {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		failed := false
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
+				failed = true
 				f.report(fmt.Errorf("read %s[%d]: %w", t, p, err))
 			}
 		})
+		if failed && fs.NumRecords() == 0 {
+			// A lasting error (an ACL taken away, say) comes back from
+			// every poll at once: space the polls out, and the reports.
+			wait = min(max(2*wait, followRetryMin), followRetryMax)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			continue
+		}
+		wait = 0
 		var changes []Change
 		for it := fs.RecordIter(); !it.Done(); {
 			r := it.Next()

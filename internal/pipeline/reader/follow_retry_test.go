@@ -34,40 +34,16 @@ func TestFollowRetriesTheTableFromTheStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := td[topic].ID
 	// The second fetch of the topic fails with an error the client hands
 	// to the poll; the others pass.
 	var fetches atomic.Int32
-	c := e.stack.Cluster()
-	c.ControlKey(int16(kmsg.Fetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		req := kr.(*kmsg.FetchRequest)
-		if !slices.ContainsFunc(req.Topics, func(t kmsg.FetchRequestTopic) bool { return t.Topic == topic || t.TopicID == id }) || fetches.Add(1) != 2 {
-			return nil, nil, false
-		}
-		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		for _, rt := range req.Topics {
-			st := kmsg.NewFetchResponseTopic()
-			st.Topic, st.TopicID = rt.Topic, rt.TopicID
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewFetchResponseTopicPartition()
-				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		return resp, nil, true
-	})
+	failFetches(ctx, t, e, cl, topic, func() bool { return fetches.Add(1) == 2 })
 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var table Result
 	var reported []string
-	err = Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.FetchMaxPartitionBytes(1), kgo.FetchMaxBytes(1)}, e.sd, topic, Follower{
+	err := Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.FetchMaxPartitionBytes(1), kgo.FetchMaxBytes(1)}, e.sd, topic, Follower{
 		Table:     func(r Result) error { table = r; cancel(); return nil },
 		Committed: func([]Change) error { return nil },
 		Error:     func(err error) { reported = append(reported, err.Error()) },
@@ -88,4 +64,89 @@ func TestFollowRetriesTheTableFromTheStart(t *testing.T) {
 	if !slices.Equal(regions, []string{"Europe", "Asia"}) {
 		t.Fatalf("table rows %v, want Europe and Asia", regions)
 	}
+}
+
+// TestFollowSpacesOutALastingError: once the table is read, every fetch
+// of the topic fails at once (an authorization taken away). Follow reports
+// the error and polls again after a wait that doubles, not in a loop that
+// reports it thousands of times a second.
+func TestFollowSpacesOutALastingError(t *testing.T) {
+	const topic = "summary-follow-lasting"
+	e := newEnv(t)
+	ctx := testContext(t)
+	cl := e.client(t)
+	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1, Compacted: true}); err != nil {
+		t.Fatal(err)
+	}
+	var failing atomic.Bool
+	failFetches(ctx, t, e, cl, topic, failing.Load)
+
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var reports atomic.Int64
+	first := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.FetchMaxWait(100 * time.Millisecond),
+			// Every fetch names the topic, so that each can fail.
+			kgo.DisableFetchSessions()}, e.sd, topic, Follower{
+			Table:     func(Result) error { failing.Store(true); return nil },
+			Committed: func([]Change) error { return nil },
+			Error: func(error) {
+				if reports.Add(1) == 1 {
+					close(first)
+				}
+			},
+		})
+	}()
+	select {
+	case <-first:
+	case err := <-done:
+		t.Fatalf("Follow ended before the error: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no error reported before the deadline")
+	}
+	// Waits of 0.1, 0.2, 0.4 and 0.8 s fit in the next 2 s: at most 5
+	// reports, however fast or slow the machine.
+	time.Sleep(2 * time.Second)
+	n := reports.Load()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n > 5 {
+		t.Errorf("%d reports of the error within 2 s of the first: the polls are not spaced out", n)
+	}
+}
+
+// failFetches makes every fetch of topic for which fail returns true
+// answer with TOPIC_AUTHORIZATION_FAILED, an error the client hands to the
+// poll.
+func failFetches(ctx context.Context, t *testing.T, e *env, cl *kgo.Client, topic string, fail func() bool) {
+	t.Helper()
+	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := td[topic].ID
+	c := e.stack.Cluster()
+	c.ControlKey(int16(kmsg.Fetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kr.(*kmsg.FetchRequest)
+		if !slices.ContainsFunc(req.Topics, func(t kmsg.FetchRequestTopic) bool { return t.Topic == topic || t.TopicID == id }) || !fail() {
+			return nil, nil, false
+		}
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
 }
