@@ -45,9 +45,6 @@ type session struct {
 	// direct path (direct.go, drain.go).
 	regionParts map[string]int32
 	drain       drain
-	// chunks are the records of the poll being read, by partition (and
-	// of the poll ahead, ahead.go).
-	chunks []chunk
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -239,41 +236,6 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 	fs := s.gts.PollRecords(pollCtx, s.pollMax(tr.limits.room(&s.b)))
 	cancel()
 	s.b.f.polled(t0, fs)
-	if err := s.afterPoll(ctx, fs); err != nil {
-		return err
-	}
-	if fs.NumRecords() == 0 {
-		return nil
-	}
-	if !s.tx.open && s.b.polled == 0 {
-		// The batch's first records: the partitions owned are known now.
-		if err := s.startDrain(ctx, tr); err != nil {
-			return err
-		}
-	}
-	if err := s.tx.begin(); err != nil {
-		return err
-	}
-	direct := s.decideDirect()
-	defer s.b.f.processed(time.Now())
-	s.chunks = s.noteFetches(tr, fs, direct, s.chunks[:0])
-	if err := s.pollAhead(ctx, tr, fs.NumRecords(), direct); err != nil {
-		return err
-	}
-	defer clear(s.chunks) // the records go back to the client's pool
-	for _, c := range s.chunks {
-		if err := s.readPartition(ctx, c.topic, c.recs); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// afterPoll follows a poll: it ends the session if another instance
-// fenced it, applies the group's changes of assignment, and notes what
-// the fetches tell of the sales partitions.
-func (s *session) afterPoll(ctx context.Context, fs kgo.Fetches) error {
-	e := s.e
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -298,15 +260,52 @@ func (s *session) afterPoll(ctx context.Context, fs kgo.Fetches) error {
 	s.markReady()
 	s.followDrain()
 	s.noteBehind(fs)
+	if fs.NumRecords() == 0 {
+		return nil
+	}
+	if !s.tx.open && s.b.polled == 0 {
+		// The batch's first records: the partitions owned are known now.
+		if err := s.startDrain(ctx, tr); err != nil {
+			return err
+		}
+	}
+	if err := s.tx.begin(); err != nil {
+		return err
+	}
+	direct := s.decideDirect()
+	defer s.b.f.processed(time.Now())
+	for _, f := range fs {
+		for _, ft := range f.Topics {
+			for _, fp := range ft.Partitions {
+				if err := s.readPartition(ctx, tr, ft.Topic, fp.Records, direct); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 
-// readPartition runs the records of one partition of a fetch, noted
-// already (notePartition), through their stage.
-func (s *session) readPartition(ctx context.Context, topic string, recs []*kgo.Record) error {
+// readPartition runs the records of one partition of a fetch through
+// their stage. What is tracked by partition (the trigger's ends, the
+// shares, the direct path's spans) notes only the first and last records.
+func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, recs []*kgo.Record, direct bool) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	e := s.e
+	last := recs[len(recs)-1]
+	tr.observe(last)
+	if !s.drain.active {
+		// A drain reads the repartition topic alone: no shares.
+		s.sharePartition(topic, last.Partition, last.Offset, int64(len(recs)), tr.limits.records)
+	}
+	if direct && topic == e.cfg.SalesTopic {
+		s.windowedRange(recs[0], last)
+	}
+	s.drain.observe(topic, last, e.cfg)
 	if topic == e.cfg.RepartitionTopic {
-		tk := s.tasks[recs[0].Partition]
+		tk := s.tasks[last.Partition]
 		for _, r := range recs {
 			s.b.take(r)
 			s.b.direct.note(r, e.cfg.RepartitionTopic)

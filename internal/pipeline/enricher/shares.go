@@ -109,9 +109,6 @@ type shares struct {
 	// capped says the budget cut the shares below the lags: a batch that
 	// takes them is full, and a backlog remains.
 	capped bool
-	// pausedNew says a partition was paused for its share since the
-	// session last looked (pollAhead).
-	pausedNew bool
 }
 
 // set puts shares of budget in force for partitions lagging by lag
@@ -331,7 +328,6 @@ func (s *session) sharePartition(topic string, partition int32, last, n, budget 
 	if topic == s.sh.topic {
 		if s.sh.take(partition, last) {
 			cl.PauseFetchPartitions(map[string][]int32{topic: {partition}})
-			s.sh.pausedNew = true
 		}
 		return
 	}
