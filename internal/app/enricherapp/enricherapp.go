@@ -80,12 +80,7 @@ func Declare(set *config.Set) cli.Job {
 			debug.SetMemoryLimit(int64(memMiB) << 20)
 		}
 		job.Partitions = int32(parts)
-		if rt.Ops != nil && rt.Ops.Addr() != "" {
-			// Metrics, progress and the dashboard only with --http-addr:
-			// the dashboard's follower of the summary topic costs about a
-			// tenth of the CPU of a run, for nobody to see without it.
-			job.Ops = rt.Ops
-		}
+		job.Ops = rt.Ops
 		var enr *enricher.Enricher
 		job.Started = func(e *enricher.Enricher) { enr = e }
 		start := time.Now()

@@ -207,13 +207,7 @@ type Config struct {
 const (
 	DefaultMaxRecordsPerTrigger = 100_000
 	DefaultMaxBytesPerTrigger   = 32 << 20
-	// DefaultFetchMaxBytes is about 18,000 sales: the client fetches
-	// from a broker again only once the poll loop has taken all of the
-	// last fetch, and a poll under shares takes at most the least share
-	// left, so a fetch well under a share is mostly taken by one poll and
-	// the next is on its way while the loop works (1 MiB fetches were
-	// waited for about twice as long).
-	DefaultFetchMaxBytes = 512 << 10
+	DefaultFetchMaxBytes        = 1 << 20
 	// produceBufferBytes is the least the producer may buffer.
 	produceBufferBytes = 4 << 20
 )

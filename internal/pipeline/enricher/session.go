@@ -103,9 +103,9 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock) []kgo.Opt {
 		// (a drain's end, a share's) is fetched only once the fetch in
 		// flight returns: keep that wait short.
 		kgo.FetchMaxWait(500 * time.Millisecond),
-		// Room for two fetches (one sales fetch holds about 18,000
-		// records; the next is fetched once the poll loop took all of
-		// the last).
+		// Room for two fetches, so that the next is fetched while the
+		// poll loop works through the last (one sales fetch holds about
+		// 30,000 records): reading no longer waits for each fetch.
 		kgo.MaxBufferedRecords(40_000),
 		kgo.MaxBufferedBytes(int(max(2*c.FetchMaxBytes, produceBufferBytes))),
 		// Fetched records are decoded into pooled blocks, which the poll

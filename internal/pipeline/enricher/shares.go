@@ -278,10 +278,7 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	// The budget is what the batch has room for: a batch that read
-	// records before its plan (planPending) counts them, so that it is
-	// full when its shares are taken, not one partition short of them.
-	s.sh.set(int64(tr.limits.room(&s.b)), lag, end, !tr.availableNow && tr.interval > 0)
+	s.sh.set(tr.limits.records, lag, end, !tr.availableNow && tr.interval > 0)
 	return nil
 }
 
