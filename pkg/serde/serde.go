@@ -172,10 +172,15 @@ type Serde struct {
 	// failed counts the entries of cache that remember a failure; at
 	// most MaxRemembered.
 	failed int
+	// last is the entry resolved last, if it found its schema: a stream
+	// of one writer schema resolves without taking mu. Found entries are
+	// never removed from cache, so it stays right.
+	last atomic.Pointer[entry]
 }
 
 // entry is one schema lookup; done is closed when it has a result.
 type entry struct {
+	id     wire.ID
 	done   chan struct{}
 	schema avro.Schema
 	fast   []FastDecoder // for schema
@@ -411,10 +416,14 @@ func (s *Serde) Schema(ctx context.Context, id wire.ID) (avro.Schema, error) {
 // resolve returns the cache entry of id, with its schema, or the error of
 // its lookup.
 func (s *Serde) resolve(ctx context.Context, id wire.ID) (*entry, error) {
+	if e := s.last.Load(); e != nil && e.id == id {
+		return e, nil
+	}
 	s.mu.RLock()
 	e := s.cache[id]
 	s.mu.RUnlock()
 	if e != nil && e.ready() && e.err == nil {
+		s.last.Store(e)
 		return e, nil
 	}
 	for {
@@ -425,7 +434,7 @@ func (s *Serde) resolve(ctx context.Context, id wire.ID) (*entry, error) {
 			e = nil
 		}
 		if e == nil {
-			e = &entry{done: make(chan struct{})}
+			e = &entry{id: id, done: make(chan struct{})}
 			s.cache[id] = e
 			s.mu.Unlock()
 			s.lookup(ctx, id, e)

@@ -149,3 +149,41 @@ func TestSaleEncoderMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestSaleDecoderInternsManyNames: names that share their length and
+// first and last bytes (so their recent slot), and more names than there
+// are slots or than the decoder interns, all decode to themselves, and a
+// repeated name decodes to the same string as before.
+func TestSaleDecoderInternsManyNames(t *testing.T) {
+	d, err := NewSaleDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i := range 3 * maxNames {
+		names = append(names, "abcd"+string(rune('A'+i%26))+string(rune('a'+i/26%26))+string(rune('0'+i/676))+"wxyz")
+	}
+	names = append(names, "", "a", "ab", "abc", "abcd", "東京")
+	decode := func(name string) *string {
+		t.Helper()
+		in := SaleValue{Amount: AppendDecimal(nil, 1), City: &name}
+		payload, err := avro.Marshal(d.Schema(), &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out SaleValue
+		if !d.Decode(payload, &out) || out.City == nil || *out.City != name {
+			t.Fatalf("decoded %q as %v", name, out.City)
+		}
+		return out.City
+	}
+	for round := range 2 {
+		for _, name := range names {
+			decode(name)
+		}
+		t.Logf("round %d: %d names", round, len(names))
+	}
+	if a, b := decode("Lethbridge"), decode("Lethbridge"); a != b {
+		t.Errorf("a repeated name decoded to two strings")
+	}
+}

@@ -107,6 +107,9 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock, partitions int
 		// 30,000 records): reading no longer waits for each fetch.
 		kgo.MaxBufferedRecords(40_000),
 		kgo.MaxBufferedBytes(int(max(2*c.FetchMaxBytes, produceBufferBytes))),
+		// Fetched records are decoded into pooled blocks, which the poll
+		// loop hands back as it is done with them (readPartition).
+		kgo.WithPools(&recordPool{}),
 		kgo.RecordPartitioner(newPartitioner(c.StateTopic, c.RepartitionTopic)),
 		kgo.OnPartitionsAssigned(both(asg.assigned, src.asg.assigned)),
 		kgo.OnPartitionsRevoked(both(asg.revoked, src.asg.revoked)),
@@ -332,6 +335,7 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 				e.fold(&s.b, tk, r, s.names)
 			}
 		}
+		recycle(recs)
 		return nil
 	}
 	for _, r := range recs {
@@ -344,6 +348,7 @@ func (s *session) readPartition(ctx context.Context, tr *trigger, topic string, 
 			return err // ctx ended while waiting for the registry
 		}
 	}
+	recycle(recs)
 	return nil
 }
 
