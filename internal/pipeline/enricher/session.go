@@ -46,6 +46,10 @@ type session struct {
 	// direct path (direct.go, drain.go).
 	regionParts map[string]int32
 	drain       drain
+	// ahead, if not nil, brings the sales partitions' ends the next
+	// batch plans from, asked for when the last one committed
+	// (prefetch.go).
+	ahead chan listed
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -207,6 +211,10 @@ func (s *session) run(ctx context.Context) error {
 		committed, err := s.commit(ctx)
 		s.endShares(full, sawSales, committed && err == nil)
 		s.endDrain(committed && err == nil)
+		s.ahead = nil // a listing is for the batch right after the one it followed
+		if committed && err == nil {
+			s.listAhead(ctx, tr)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -228,15 +228,10 @@ func (s *session) lagAtStart(ctx context.Context, tr *trigger) (lag, end map[int
 		}
 		return ownedLag(tr.ends.Lag(sales), owned), tr.ends.Offsets()[sales], nil
 	}
-	cl := s.gts.Client()
-	from := map[int32]int64{}
-	for p, o := range cl.CommittedOffsets()[sales] {
-		from[p] = o.Offset
+	ends, ok, err := s.takeAhead(ctx)
+	if !ok {
+		ends, err = topics.ListEnds(ctx, s.gts.Client(), map[string]map[int32]int64{sales: s.salesPositions()}, sales)
 	}
-	for p, o := range cl.UncommittedOffsets()[sales] {
-		from[p] = o.Offset
-	}
-	ends, err := topics.ListEnds(ctx, cl, map[string]map[int32]int64{sales: from}, sales)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -60,13 +60,22 @@ func ListPartitionEnds(ctx context.Context, cl *kgo.Client, topic string, partit
 
 func listEnds(ctx context.Context, cl *kgo.Client, from map[string]map[int32]int64, only map[int32]bool, topics []string) (*Ends, error) {
 	adm := kadm.NewClient(cl)
+	// The two lists are asked for at once: a streaming batch that plans
+	// its backlog waits for them.
+	var starts kadm.ListedOffsets
+	var serr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		starts, serr = adm.ListStartOffsets(ctx, topics...)
+	}()
 	ends, err := adm.ListCommittedOffsets(ctx, topics...)
+	<-listed
 	if err != nil {
 		return nil, fmt.Errorf("list end offsets of %v: %w", topics, err)
 	}
-	starts, err := adm.ListStartOffsets(ctx, topics...)
-	if err != nil {
-		return nil, fmt.Errorf("list start offsets of %v: %w", topics, err)
+	if serr != nil {
+		return nil, fmt.Errorf("list start offsets of %v: %w", topics, serr)
 	}
 	e := &Ends{end: map[string]map[int32]int64{}, pos: map[string]map[int32]int64{}}
 	var lerr error
