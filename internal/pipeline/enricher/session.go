@@ -121,33 +121,17 @@ func (e *Enricher) clientOpts(asg *assignments, src *sourceClock, partitions int
 	)
 }
 
-// sourcePartitions returns how many partitions the sales and repartition
-// topics have in all: the session's fetches are bounded by them
-// (topics.CommittedFetch).
-func (e *Enricher) sourcePartitions(ctx context.Context, connOpts []kgo.Opt) (int, error) {
-	cl, err := kgo.NewClient(connOpts...)
-	if err != nil {
-		return 0, fmt.Errorf("create client: %w", err)
-	}
-	defer cl.Close()
-	n, err := topics.Partitions(ctx, cl, e.cfg.SalesTopic, e.cfg.RepartitionTopic)
-	if err != nil {
-		return 0, err
-	}
-	return int(n[e.cfg.SalesTopic] + n[e.cfg.RepartitionTopic]), nil
-}
-
 // openSession joins the group with a transactional producer, fences a
 // previous instance of the same transactional id, and checks the layout
 // of the repartition and state topics.
 func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*session, error) {
 	asg := &assignments{topic: e.cfg.RepartitionTopic, onLost: func() { e.stats.ready.Store(false) }}
 	src := newSourceClock(e.cfg.SalesTopic)
-	parts, err := e.sourcePartitions(ctx, connOpts)
+	sales, n, err := e.readLayout(ctx, connOpts)
 	if err != nil {
 		return nil, err
 	}
-	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src, parts)...)...)
+	gts, err := kgo.NewGroupTransactSession(append(slices.Clone(connOpts), e.clientOpts(asg, src, int(sales+n))...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create transactional session: %w", err)
 	}
@@ -164,16 +148,6 @@ func (e *Enricher) openSession(ctx context.Context, connOpts []kgo.Opt) (*sessio
 	if _, _, err := gts.Client().ProducerID(ctx); err != nil {
 		gts.Close()
 		return nil, fmt.Errorf("initialize transactional producer %s: %w", e.cfg.TransactionalID, err)
-	}
-	n, err := e.checkLayout(ctx, gts.Client())
-	if err != nil {
-		gts.Close()
-		return nil, err
-	}
-	sales, err := e.salesPartitions(ctx, gts.Client())
-	if err != nil {
-		gts.Close()
-		return nil, err
 	}
 	s := &session{e: e, gts: gts, connOpts: connOpts, partitions: n, asg: asg,
 		tasks: map[int32]*task{}, names: regionNames{}, src: src, sales: sales,

@@ -168,6 +168,30 @@ func (e *Enricher) checkLayout(ctx context.Context, cl *kgo.Client) (int32, erro
 	if err != nil {
 		return 0, err
 	}
+	return e.checkCounts(n)
+}
+
+// readLayout lists, in one request of a short-lived client, the partition
+// counts of the sales, repartition and state topics, checks them as
+// checkLayout does, and returns the sales and repartition topics' counts.
+// The session's client is made with them (its fetch bounds).
+func (e *Enricher) readLayout(ctx context.Context, connOpts []kgo.Opt) (sales, repartition int32, err error) {
+	cl, err := kgo.NewClient(connOpts...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("create client: %w", err)
+	}
+	defer cl.Close()
+	n, err := topics.Partitions(ctx, cl, e.cfg.SalesTopic, e.cfg.RepartitionTopic, e.cfg.StateTopic)
+	if err != nil {
+		return 0, 0, err
+	}
+	repartition, err = e.checkCounts(n)
+	return n[e.cfg.SalesTopic], repartition, err
+}
+
+// checkCounts checks that the state topic has as many partitions as the
+// repartition topic, in partition counts n, and returns that count.
+func (e *Enricher) checkCounts(n map[string]int32) (int32, error) {
 	r, s := n[e.cfg.RepartitionTopic], n[e.cfg.StateTopic]
 	if r != s {
 		return 0, &fatalError{fmt.Errorf("state topic %s has %d partitions but the repartition topic %s has %d, and the state of each repartition partition lives in the state partition of the same number: "+

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/salesstream/salesstream/internal/platform/topics"
 )
 
 // The query's watermark crosses the shuffle as Flink carries watermarks
@@ -355,16 +353,6 @@ func both(a, b func(context.Context, *kgo.Client, map[string][]int32)) func(cont
 		a(ctx, cl, m)
 		b(ctx, cl, m)
 	}
-}
-
-// salesPartitions returns the partition count of the sales topic, which
-// the min policy waits to hear from.
-func (e *Enricher) salesPartitions(ctx context.Context, cl *kgo.Client) (int32, error) {
-	n, err := topics.Partitions(ctx, cl, e.cfg.SalesTopic)
-	if err != nil {
-		return 0, err
-	}
-	return n[e.cfg.SalesTopic], nil
 }
 
 // eventTimes publishes, per sales partition, the largest event time the
