@@ -273,8 +273,27 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	s.sh.set(tr.limits.records, lag, end, !tr.availableNow && tr.interval > 0)
+	s.sh.set(shareBudget(int64(tr.limits.room(&s.b)), lag), lag, end, !tr.availableNow && tr.interval > 0)
 	return nil
+}
+
+// shareBudget is what the shares of a batch that begins sum to at most:
+// the records the batch has room for, less what polls may take past the
+// shares (under minPoll a partition with lag). So the batch ends by its
+// shares being taken, within its record bound, and not by that bound a
+// few records short of them, which would leave those few records to a
+// micro-batch, and a transaction, of their own.
+func shareBudget(room int64, lag map[int32]int64) int64 {
+	var lagging int64
+	for _, l := range lag {
+		if l > 0 {
+			lagging++
+		}
+	}
+	if slack := (minPoll - 1) * lagging; room > 2*slack {
+		return room - slack
+	}
+	return max(room/2, 1)
 }
 
 // pollMax bounds the next poll, given room in the batch.

@@ -2,6 +2,7 @@ package enricher
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,4 +118,28 @@ func testReplayWithoutLateSales(t *testing.T, rp replay) {
 	if want := n / rp.budget; st.Batches < want {
 		t.Errorf("%d batches committed, want at least %d of at most %d records", st.Batches, want, rp.budget)
 	}
+	// A batch ends when its shares are taken, within its bound: none but
+	// the last to read sales leaves a few of them to a batch of its own.
+	took := slices.DeleteFunc(batchReads(e, cfg.SalesTopic), func(n int64) bool { return n == 0 })
+	for i, n := range took[:max(len(took)-1, 0)] {
+		if least := rp.budget - (minPoll-1)*parts; n < least {
+			t.Errorf("batch %d of %d read %d sales, want %d to %d: %v", i+1, len(took), n, least, rp.budget, took)
+		}
+	}
+}
+
+// batchReads returns the offsets each batch that e's progress keeps read
+// of topic, oldest first.
+func batchReads(e *Enricher, topic string) []int64 {
+	var out []int64
+	for _, p := range e.Progress().Recent() {
+		var n int64
+		for _, src := range p.Sources {
+			if src.Topic == topic {
+				n += src.EndOffset - src.StartOffset
+			}
+		}
+		out = append(out, n)
+	}
+	return out
 }
