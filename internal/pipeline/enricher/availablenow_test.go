@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 )
 
@@ -21,18 +21,8 @@ func (textEncoder) Append(dst []byte, v any) ([]byte, error) { return fmt.Append
 // to reach it and a client that writes to the partition a record names.
 func manualCluster(t *testing.T) ([]kgo.Opt, *kgo.Client) {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	cl, err := kgo.NewClient(append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return opts, cl
+	brokers := kafkatest.Cluster(t).ListenAddrs()
+	return []kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkatest.Client(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 }
 
 // TestOnceWorksOffABacklogInBoundedBatches: with the available-now

@@ -13,6 +13,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -52,7 +53,7 @@ func testContext(t *testing.T) context.Context {
 
 func (e *env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	return devstacktest.Client(t, e.stack.Brokers(), opts...)
+	return kafkatest.Client(t, e.stack.Brokers(), opts...)
 }
 
 func (e *env) key(t *testing.T, region string, start time.Time) []byte {
