@@ -2,6 +2,7 @@ package kafkatest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -9,27 +10,43 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TestClusterAndClient: a record produced through a Client of a Cluster's
-// addresses is read back by another Client, and the seed topics asked for
-// exist with their partition count.
-func TestClusterAndClient(t *testing.T) {
+// TestClosedWhenTheTestEnds: within the test that started it, the cluster
+// serves a record produced through one Client and read back through
+// another; once that test has ended, nothing listens on its address any
+// more.
+func TestClosedWhenTheTestEnds(t *testing.T) {
+	var addr string
+	t.Run("in use", func(t *testing.T) {
+		brokers := Cluster(t, kfake.SeedTopics(2, "t")).ListenAddrs()
+		addr = brokers[0]
+		if got := roundTrip(t, brokers, "t"); got != "v" {
+			t.Fatalf("read back %q, want v", got)
+		}
+	})
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Fatalf("%s still listens after the test that started the cluster ended", addr)
+	}
+}
+
+// roundTrip produces the value "v" to topic through one client of brokers
+// and returns the value of the first record another client reads there.
+func roundTrip(t *testing.T, brokers []string, topic string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c := Cluster(t, kfake.SeedTopics(2, "t"))
-	w := Client(t, c.ListenAddrs(), kgo.DefaultProduceTopic("t"))
+	w := Client(t, brokers, kgo.DefaultProduceTopic(topic))
 	if err := w.ProduceSync(ctx, &kgo.Record{Value: []byte("v")}).FirstErr(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("produce to %s: %v", topic, err)
 	}
-	r := Client(t, c.ListenAddrs(), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	fs := r.PollFetches(ctx)
+	r := Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	fs := r.PollRecords(ctx, 1)
 	if err := fs.Err0(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("fetch %s: %v", topic, err)
 	}
 	recs := fs.Records()
-	if len(recs) != 1 || string(recs[0].Value) != "v" {
-		t.Fatalf("read %v, want the one record v", recs)
+	if len(recs) != 1 {
+		t.Fatalf("read %d records of %s, want 1", len(recs), topic)
 	}
-	if recs[0].Partition < 0 || recs[0].Partition > 1 {
-		t.Fatalf("record in partition %d of a topic of 2", recs[0].Partition)
-	}
+	return string(recs[0].Value)
 }
