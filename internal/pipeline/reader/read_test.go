@@ -56,6 +56,17 @@ func (e *env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	return kafkatest.Client(t, e.stack.Brokers(), opts...)
 }
 
+// writer creates the topics of specs on the stack and returns a client
+// of it to write them with, closed when t ends.
+func (e *env) writer(ctx context.Context, t *testing.T, specs ...topics.Spec) *kgo.Client {
+	t.Helper()
+	cl := e.client(t)
+	if err := topics.Ensure(ctx, cl, specs...); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 func (e *env) key(t *testing.T, region string, start time.Time) []byte {
 	t.Helper()
 	k, err := e.keyEnc.Append(nil, &schema.SummaryKey{Region: region, WindowStart: start.UnixMilli()})
@@ -106,10 +117,7 @@ func TestRead(t *testing.T) {
 	const topic = "summary-test"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 3, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 3, Compacted: true})
 	plain := []*kgo.Record{
 		e.summary(t, topic, "Europe", w0, 1000, 1),
 		e.summary(t, topic, "Asia", w0, 300, 1),
@@ -186,11 +194,8 @@ func TestRead(t *testing.T) {
 func TestReadEdges(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: "empty", Partitions: 3, Compacted: true},
-		topics.Spec{Name: "aborted-only", Partitions: 1, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	e.writer(ctx, t, topics.Spec{Name: "empty", Partitions: 3, Compacted: true},
+		topics.Spec{Name: "aborted-only", Partitions: 1, Compacted: true})
 	e.transact(t, "edge", false, e.summary(t, "aborted-only", "Europe", w0, 100, 1))
 	tests := []struct {
 		name    string
@@ -229,10 +234,7 @@ func TestReadUndecodableCap(t *testing.T) {
 	const topic = "junk"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 1})
 	var recs []*kgo.Record
 	for range 25 {
 		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte{9, 9}, Value: []byte("x")})
