@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
@@ -34,11 +35,7 @@ func newEnv(t *testing.T) *env {
 	ctx := testContext(t)
 	s, reg := devstacktest.Start(t, true)
 	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, schema.SummaryTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
