@@ -3,10 +3,8 @@ package enricher
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -259,9 +257,6 @@ func runLeftovers(t *testing.T, roundTrip bool) outcome {
 	// Small batches: the sales take several, and the repartition records
 	// may come after some of them.
 	f.cfg.MaxRecordsPerTrigger = 20
-	if os.Getenv("ZZLOG") != "" {
-		f.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	e := f.enricher(t, true)
 	rep := f.cfg.Group + "-repartition"
 	countries := []string{"France", "Japan", "Peru", "Kenya"}
