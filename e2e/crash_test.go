@@ -15,6 +15,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -239,11 +240,8 @@ func awaitOpenTransaction(t *testing.T, adm *kadm.Client, wait time.Duration, to
 // end at the time of the call.
 func readAll(ctx context.Context, t *testing.T, s endpoints, topic string, iso kgo.IsolationLevel) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.ConsumeTopics(topic),
+	cl := kafkatest.Client(t, s.Brokers(), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso), kgo.KeepControlRecords())
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	ends := endOffsets(ctx, t, cl, topic, iso)
 	pos := map[int32]int64{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // jsonLinesOf decodes JSON lines; a trailing partial line is ignored.
@@ -49,10 +50,7 @@ func summaryTransaction(t *testing.T, s endpoints, region string, commit bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.TransactionalID("follow-test-"+region))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := kafkatest.Client(t, s.Brokers(), kgo.TransactionalID("follow-test-"+region))
 	defer cl.Close()
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatal(err)

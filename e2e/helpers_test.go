@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/app"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -112,14 +113,11 @@ func compareRows(t *testing.T, jsonLines string, want map[summaryKey]summary) {
 	}
 }
 
-// newClient returns a plain client of s's brokers; the caller closes it.
+// newClient returns a plain client of s's brokers, closed when t ends if
+// the caller has not closed it before.
 func newClient(t *testing.T, s endpoints) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	return kafkatest.Client(t, s.Brokers())
 }
 
 // topicEncoders returns the encoders of topic's registered key and value
@@ -142,12 +140,7 @@ func topicEncoders(ctx context.Context, t *testing.T, s endpoints, topic string)
 func topicWriter(ctx context.Context, t *testing.T, s endpoints, topic string) (*kgo.Client, *serde.Encoder, *serde.Encoder) {
 	t.Helper()
 	keyEnc, valEnc := topicEncoders(ctx, t, s, topic)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl, keyEnc, valEnc
+	return kafkatest.Client(t, s.Brokers(), kgo.DefaultProduceTopic(topic)), keyEnc, valEnc
 }
 
 // watchExit waits for cmd to exit in the background; the channel receives

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // TestKcatSeesOnlyCommittedRows reads the summary topic with kcat, a
@@ -35,11 +36,7 @@ func TestKcatSeesOnlyCommittedRows(t *testing.T) {
 
 	// An aborted transaction on the summary topic, as a crashed enricher
 	// would leave.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.TransactionalID("kcat-test"), kgo.DefaultProduceTopic(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := kafkatest.Client(t, s.Brokers(), kgo.TransactionalID("kcat-test"), kgo.DefaultProduceTopic(schema.SummaryTopic))
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -230,13 +231,9 @@ type tail struct {
 
 func newTail(t *testing.T, s endpoints, topic string) *tail {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.ConsumeTopics(topic),
+	cl := kafkatest.Client(t, s.Brokers(), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
 	return &tail{s: s, topic: topic, cl: cl, pos: map[int32]int64{}}
 }
 

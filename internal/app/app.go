@@ -12,12 +12,27 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // DefaultPartitions is the partition count of the topics the producer and
 // the enricher create when --partitions is not given.
 const DefaultPartitions = 3
+
+// Partitions returns n, or DefaultPartitions when n is not positive: the
+// partition count of the topics a job creates, given its Partitions.
+func Partitions(n int32) int32 {
+	if n <= 0 {
+		return DefaultPartitions
+	}
+	return n
+}
+
+// Hint returns a job's result v and its error with what a user of the
+// binaries can do about a registry failure added (registryconn.Hint): a
+// job's Run returns Hint(j.run(ctx)).
+func Hint[T any](v T, err error) (T, error) { return v, registryconn.Hint(err) }
 
 // CheckPartitions refuses a --partitions of less than one.
 func CheckPartitions(n int) error {

@@ -2,13 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/registryconn"
+	"github.com/salesstream/salesstream/pkg/registry"
 )
 
 func TestTopicSettings(t *testing.T) {
@@ -54,5 +58,38 @@ func TestTopicSettings(t *testing.T) {
 				t.Fatalf("got %q (%s), %q (%s), %v; want %q (%s), %q (%s)", sales, s1, summary, s2, err, tt.sales, tt.salesSrc, tt.summary, tt.sumSrc)
 			}
 		})
+	}
+}
+
+// TestPartitions: a job's Partitions is its topics' partition count, the
+// default when it is not positive.
+func TestPartitions(t *testing.T) {
+	for n, want := range map[int32]int32{-1: DefaultPartitions, 0: DefaultPartitions, 1: 1, 12: 12} {
+		if got := Partitions(n); got != want {
+			t.Errorf("Partitions(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// TestHint: a job's result passes through Hint as it is; a registry's
+// not-found error gains the hint to register the schemas, other errors
+// and nil are left alone.
+func TestHint(t *testing.T) {
+	other := errors.New("disk full")
+	for _, tc := range []struct {
+		err  error
+		want string // in the error; empty: nil
+	}{
+		{nil, ""},
+		{other, "disk full"},
+		{fmt.Errorf("read schema: %w", registry.ErrNotFound), registryconn.RegisterHint},
+	} {
+		v, err := Hint(42, tc.err)
+		if v != 42 {
+			t.Errorf("Hint(42, %v) gave the result %d", tc.err, v)
+		}
+		if (err == nil) != (tc.want == "") || err != nil && (!strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.err)) {
+			t.Errorf("Hint(42, %v) error = %v, want one with %q", tc.err, err, tc.want)
+		}
 	}
 }

@@ -21,17 +21,7 @@ type change struct {
 // gives the table Restore of a Snapshot gives: same rows, and the same
 // output for the rest of the stream.
 func TestLoadChangelog(t *testing.T) {
-	cases := 2000
-	if testing.Short() {
-		cases = 200
-	}
-	for seed := range uint64(cases) {
-		r := rand.New(rand.NewPCG(seed, 4))
-		cfg, ops := genCase(r)
-		if err := runLoadCase(r, cfg, ops); err != nil {
-			t.Fatalf("seed %d, config %+v: %v", seed, cfg, err)
-		}
-	}
+	forEachCase(t, 2000, 4, runLoadCase)
 }
 
 func runLoadCase(r *rand.Rand, cfg Config, ops []op) error {

@@ -152,6 +152,24 @@ type op struct {
 	ts, v   int64
 }
 
+// forEachCase checks cases random cases (a tenth as many with -short):
+// case seed is the configuration and stream genCase draws from the PCG
+// source (seed, stream), and check gets that source to draw more from.
+// The first case check fails ends the test, naming its seed.
+func forEachCase(t *testing.T, cases int, stream uint64, check func(r *rand.Rand, cfg Config, ops []op) error) {
+	t.Helper()
+	if testing.Short() {
+		cases /= 10
+	}
+	for seed := range uint64(cases) {
+		r := rand.New(rand.NewPCG(seed, stream))
+		cfg, ops := genCase(r)
+		if err := check(r, cfg, ops); err != nil {
+			t.Fatalf("seed %d, config %+v: %v", seed, cfg, err)
+		}
+	}
+}
+
 // genCase draws a random configuration and stream: out-of-order and
 // duplicate times, late events, bursts, gaps of days and negative times.
 func genCase(r *rand.Rand) (Config, []op) {
@@ -253,33 +271,14 @@ func runCase(cfg Config, ops []op) error {
 }
 
 func TestTableMatchesOracle(t *testing.T) {
-	cases := 4000
-	if testing.Short() {
-		cases = 400
-	}
-	for seed := range uint64(cases) {
-		cfg, ops := genCase(rand.New(rand.NewPCG(seed, 1)))
-		if err := runCase(cfg, ops); err != nil {
-			t.Fatalf("seed %d, config %+v: %v", seed, cfg, err)
-		}
-	}
+	forEachCase(t, 4000, 1, func(_ *rand.Rand, cfg Config, ops []op) error { return runCase(cfg, ops) })
 }
 
 // TestRestoreAndChanges checks that restoring a snapshot into a fresh table
 // at random trigger boundaries gives the same output as an uninterrupted
 // run, and that applying Changes to a map reproduces Snapshot.
 func TestRestoreAndChanges(t *testing.T) {
-	cases := 2000
-	if testing.Short() {
-		cases = 200
-	}
-	for seed := range uint64(cases) {
-		r := rand.New(rand.NewPCG(seed, 2))
-		cfg, ops := genCase(r)
-		if err := runRestoreCase(r, cfg, ops); err != nil {
-			t.Fatalf("seed %d, config %+v: %v", seed, cfg, err)
-		}
-	}
+	forEachCase(t, 2000, 2, runRestoreCase)
 }
 
 func runRestoreCase(r *rand.Rand, cfg Config, ops []op) error {

@@ -13,17 +13,7 @@ import (
 // Snapshot taken at the last Checkpoint: same Add results, Trigger rows,
 // Changes and Snapshot from then on.
 func TestRollbackIsRestoreOfCheckpoint(t *testing.T) {
-	cases := 2000
-	if testing.Short() {
-		cases = 200
-	}
-	for seed := range uint64(cases) {
-		r := rand.New(rand.NewPCG(seed, 3))
-		cfg, ops := genCase(r)
-		if err := runRollbackCase(r, cfg, ops); err != nil {
-			t.Fatalf("seed %d, config %+v: %v", seed, cfg, err)
-		}
-	}
+	forEachCase(t, 2000, 3, runRollbackCase)
 }
 
 func runRollbackCase(r *rand.Rand, cfg Config, ops []op) error {

@@ -3,7 +3,6 @@ package enricherapp
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/sales"
@@ -12,7 +11,6 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/source"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -47,8 +45,7 @@ type Job struct {
 // Run runs the job and returns the enricher's committed counts. Its
 // registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (enricher.Stats, error) {
-	st, err := j.run(ctx)
-	return st, registryconn.Hint(err)
+	return app.Hint(j.run(ctx))
 }
 
 func (j Job) run(ctx context.Context) (enricher.Stats, error) {
@@ -105,19 +102,11 @@ func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
 		return err
 	}
 	defer cl.Close()
-	parts := j.Partitions
-	if parts <= 0 {
-		parts = app.DefaultPartitions
-	}
-	if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: parts}, e.Topics); err != nil {
+	if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: app.Partitions(j.Partitions)}, e.Topics); err != nil {
 		return err
 	}
 	if j.StartingOffsets == enricher.StartLatest {
-		log := j.Enricher.Logger
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
-		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, log)
+		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, j.Log())
 	}
 	return nil
 }

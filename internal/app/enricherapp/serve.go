@@ -1,7 +1,6 @@
 package enricherapp
 
 import (
-	"cmp"
 	"context"
 	"slices"
 
@@ -17,7 +16,7 @@ import (
 // summaryPartitions returns the summary topic's partition count, or, if it
 // cannot be listed, the count the job creates topics with.
 func (j Job) summaryPartitions(ctx context.Context, opts []kgo.Opt) int32 {
-	n := cmp.Or(j.Partitions, app.DefaultPartitions)
+	n := app.Partitions(j.Partitions)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return n

@@ -19,7 +19,6 @@ import (
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 	"github.com/salesstream/salesstream/internal/platform/ops"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -48,8 +47,7 @@ type Job struct {
 
 // Run runs the job. Its registry errors say what to do about them.
 func (j Job) Run(ctx context.Context) (producer.Stats, error) {
-	st, err := j.run(ctx)
-	return st, registryconn.Hint(err)
+	return app.Hint(j.run(ctx))
 }
 
 func (j Job) run(ctx context.Context) (producer.Stats, error) {
@@ -130,11 +128,7 @@ func (j Job) run(ctx context.Context) (producer.Stats, error) {
 		}
 		log.Info("resuming", "input", j.Input, "last_lines", r.Lines, "last_rejected", r.Rejected)
 	}
-	parts := j.Partitions
-	if parts <= 0 {
-		parts = app.DefaultPartitions
-	}
-	if err := topics.Ensure(ctx, cl, p.Topics(parts)...); err != nil {
+	if err := topics.Ensure(ctx, cl, p.Topics(app.Partitions(j.Partitions))...); err != nil {
 		return producer.Stats{}, err
 	}
 	log.Info("producing", "input", j.Producer.SourceName, "topic", j.Producer.Topic, "event_time", j.Producer.EventTime)

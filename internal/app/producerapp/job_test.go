@@ -20,6 +20,7 @@ import (
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/pipeline/producer"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
@@ -53,7 +54,7 @@ func TestJobStrictRefusesBadInput(t *testing.T) {
 		t.Fatalf("stats read %d bad %d sent %d, want 7, 3, 0", st.Read, st.Bad, st.Sent)
 	}
 	// Nothing was sent: the job did not even create the sales topic.
-	adm := kadm.NewClient(devstacktest.Client(t, s.Brokers()))
+	adm := kadm.NewClient(kafkatest.Client(t, s.Brokers()))
 	tds, err := adm.ListTopics(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestJobSendsCSV(t *testing.T) {
 			if st.Sent != int64(tt.sent) || st.Bad != tt.bad {
 				t.Fatalf("sent %d bad %d, want %d and %d", st.Sent, st.Bad, tt.sent, tt.bad)
 			}
-			adm := kadm.NewClient(devstacktest.Client(t, s.Brokers()))
+			adm := kadm.NewClient(kafkatest.Client(t, s.Brokers()))
 			tds, err := adm.ListTopics(ctx, schema.SalesTopic, schema.SalesCSV+".dlq")
 			if err != nil {
 				t.Fatal(err)
@@ -219,7 +220,7 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := devstacktest.Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	cl := kafkatest.Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	ends, err := topics.ListEnds(ctx, cl, nil, topic)
 	if err != nil {

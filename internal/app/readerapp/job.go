@@ -5,7 +5,6 @@ import (
 
 	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/pipeline/reader"
-	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
@@ -22,8 +21,7 @@ func (j Job) Run(ctx context.Context) (reader.Result, error) {
 	if err != nil {
 		return reader.Result{}, err
 	}
-	res, err := reader.Read(ctx, opts, serde.New(j.Registry), j.Topic)
-	return res, registryconn.Hint(err)
+	return app.Hint(reader.Read(ctx, opts, serde.New(j.Registry), j.Topic))
 }
 
 // Follow prints the summary table as it stands, then every row as it is

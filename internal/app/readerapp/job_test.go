@@ -14,6 +14,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
@@ -45,7 +46,7 @@ func TestJobReadsCommittedRows(t *testing.T) {
 		}
 		return &kgo.Record{Topic: topic, Key: k, Value: v}
 	}
-	cl := devstacktest.Client(t, s.Brokers(), kgo.TransactionalID("readerapp-test"))
+	cl := kafkatest.Client(t, s.Brokers(), kgo.TransactionalID("readerapp-test"))
 	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 2, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/platform/addrtest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -45,12 +46,7 @@ func start(t *testing.T, cfg Config) *Stack {
 
 func client(t *testing.T, s *Stack, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.Brokers()...)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
+	return kafkatest.Client(t, s.Brokers(), opts...)
 }
 
 func registryClient(t *testing.T, s *Stack) *registry.Client {

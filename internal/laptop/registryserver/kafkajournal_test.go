@@ -14,18 +14,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 const journalTopic = "registry-journal-test"
 
 func newKfake(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return kafkatest.Cluster(t, opts...)
 }
 
 func seeds(c *kfake.Cluster) []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)} }
@@ -44,12 +41,7 @@ func openKafkaJournal(t *testing.T, c *kfake.Cluster) *KafkaJournal {
 
 func admin(t *testing.T, c *kfake.Cluster) *kadm.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(seeds(c)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return kadm.NewClient(cl)
+	return kadm.NewClient(kafkatest.Client(t, c.ListenAddrs()))
 }
 
 func TestKafkaJournalRoundTrip(t *testing.T) {
@@ -185,13 +177,9 @@ func TestKafkaJournalServerReopen(t *testing.T) {
 // persisted in its data directory.
 func TestKafkaJournalSurvivesBrokerRestart(t *testing.T) {
 	dir := t.TempDir()
-	c1, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir), kfake.Ports(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c1 := newKfake(t, kfake.DataDir(dir), kfake.Ports(0))
 	_, portText, err := net.SplitHostPort(c1.ListenAddrs()[0])
 	if err != nil {
-		c1.Close()
 		t.Fatal(err)
 	}
 	port, _ := strconv.Atoi(portText)
@@ -252,11 +240,7 @@ func TestKafkaJournalReplayErrors(t *testing.T) {
 			c := newKfake(t)
 			j := openKafkaJournal(t, c)
 			appendEvents(t, j, "a")
-			cl, err := kgo.NewClient(seeds(c)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
+			cl := kafkatest.Client(t, c.ListenAddrs())
 			if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: journalTopic, Value: []byte(tt.value)}).FirstErr(); err != nil {
 				t.Fatal(err)
 			}

@@ -299,15 +299,7 @@ func (s *Server) v2SearchArtifacts(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) v2GetLatest(w http.ResponseWriter, r *http.Request) error {
-	if _, err := queryBool(r.URL.Query(), "dereference"); err != nil {
-		return err
-	}
-	v, err := s.getVersion(r.PathValue("groupId"), r.PathValue("artifactId"), "branch=latest")
-	if err != nil {
-		return err
-	}
-	writeContent(w, v.typ, v.contentType, v.content)
-	return nil
+	return s.v2WriteContent(w, r, "branch=latest")
 }
 
 func (s *Server) v2GetArtifactMeta(w http.ResponseWriter, r *http.Request) error {
@@ -371,10 +363,16 @@ func (s *Server) v2CreateVersion(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) v2GetVersion(w http.ResponseWriter, r *http.Request) error {
+	return s.v2WriteContent(w, r, r.PathValue("version"))
+}
+
+// v2WriteContent answers a v2 GET of an artifact's content: that of the
+// version the expression version names.
+func (s *Server) v2WriteContent(w http.ResponseWriter, r *http.Request, version string) error {
 	if _, err := queryBool(r.URL.Query(), "dereference"); err != nil {
 		return err
 	}
-	v, err := s.getVersion(r.PathValue("groupId"), r.PathValue("artifactId"), r.PathValue("version"))
+	v, err := s.getVersion(r.PathValue("groupId"), r.PathValue("artifactId"), version)
 	if err != nil {
 		return err
 	}

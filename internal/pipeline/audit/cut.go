@@ -84,12 +84,8 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 
 // try takes one cut into c and reports whether it is consistent.
 func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, topics []string) (bool, error) {
-	before, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
-	c.pending = errors.Is(err, errUnstable)
-	if c.pending {
-		return false, nil
-	}
-	if err != nil {
+	before, ok, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
+	if !ok {
 		return false, err
 	}
 	hwBefore, err := listed(adm.ListEndOffsets(ctx, topics...))
@@ -104,12 +100,8 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 	if err != nil {
 		return false, fmt.Errorf("list high watermarks: %w", err)
 	}
-	after, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
-	c.pending = errors.Is(err, errUnstable)
-	if c.pending {
-		return false, nil
-	}
-	if err != nil {
+	after, ok, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
+	if !ok {
 		return false, err
 	}
 	if !before.equal(after) || !hwBefore.equal(ends) || !hwAfter.equal(ends) {
@@ -118,6 +110,18 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 	c.committed, c.ends = after, ends
 	c.caughtUp = after.reached(ends, salesTopic) && after.reached(ends, repTopic)
 	return true, nil
+}
+
+// stableOffsets returns the group's offsets (groupOffsets). If some are
+// still pending in an open transaction, it sets c.pending and returns ok
+// false and no error: the cut must be taken again.
+func (c *cut) stableOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string) (o offsets, ok bool, err error) {
+	o, err = groupOffsets(ctx, adm, group, salesTopic, repTopic)
+	c.pending = errors.Is(err, errUnstable)
+	if c.pending {
+		return nil, false, nil
+	}
+	return o, err == nil, err
 }
 
 // errUnstable reports that a transaction holding offsets of the group was

@@ -12,11 +12,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 func offsetResponse(topic string, p int32, at int64, err error) kadm.OffsetResponse {
@@ -132,16 +132,8 @@ func TestTakeCutWaitsOutPendingOffsets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	names := []string{"sales", "rep", "summary"}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, names...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, names...))
+	cl := kafkatest.Client(t, c.ListenAddrs())
 	adm := kadm.NewClient(cl)
 	var os kadm.Offsets
 	os.Add(kadm.Offset{Topic: "sales", Partition: 0, At: 0})

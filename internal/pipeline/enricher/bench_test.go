@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -105,11 +106,7 @@ func processFixture(ctx context.Context, b *testing.B) (*Enricher, []*kgo.Record
 		b.Fatal(err)
 	}
 	sd := serde.New(reg, serde.WithFastDecoder(fast))
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
-	if err != nil {
-		b.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SalesTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, schema.SalesTopic)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,8 +123,10 @@ func processFixture(ctx context.Context, b *testing.B) (*Enricher, []*kgo.Record
 		}
 		recs[i] = &kgo.Record{Topic: schema.SalesTopic, Key: key, Value: val, Offset: int64(i)}
 	}
-	sumKey, _ := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	sumVal, _ := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
+	sumKey, sumVal, err := app.Encoders(ctx, sd, schema.SummaryTopic)
+	if err != nil {
+		b.Fatal(err)
+	}
 	e, err := New(DefaultConfig(), sales.NewRegions(datagen.Regions()), sd, sumKey, sumVal)
 	if err != nil {
 		b.Fatal(err)

@@ -3,10 +3,8 @@ package enricher
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -138,43 +136,25 @@ func directBatches() [][]directSale {
 // runBatches runs each batch through an available-now run and reads what
 // the runs left.
 func runBatches(t *testing.T, batches [][]directSale, roundTrip bool, mode window.Mode) outcome {
-	opts, cl := manualCluster(t)
-	ctx := testContext(t)
-	dec := fakeDecoder{}
-	regions := sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia", "Peru": "Americas", "Kenya": "Africa"})
-	cfg := DefaultConfig()
-	cfg.Once, cfg.RoundTrip, cfg.LateTopic = true, roundTrip, "late"
-	cfg.Window.Mode = mode
+	f := newOnceFixture(t, roundTrip)
+	f.cfg.LateTopic = "late"
+	f.cfg.Window.Mode = mode
 	var o outcome
 	for k, batch := range batches {
-		e, err := New(cfg, regions, dec, textEncoder{}, textEncoder{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if k == 0 {
-			if err := topics.Ensure(ctx, cl, e.Topics(3)...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e := f.enricher(t, k == 0)
 		var recs []*kgo.Record
 		for i, s := range batch {
 			v := fmt.Sprintf("sale-%d-%d", k, i)
-			dec[v] = saleValue(s.country, s.ts, s.cents)
-			recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: s.partition, Value: []byte(v)})
+			f.dec[v] = saleValue(s.country, s.ts, s.cents)
+			recs = append(recs, &kgo.Record{Topic: f.cfg.SalesTopic, Partition: s.partition, Value: []byte(v)})
 		}
-		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Run(ctx, opts); err != nil {
-			t.Fatal(err)
-		}
-		st := e.Stats()
+		st := f.run(t, e, recs)
 		o.aggregated += st.Aggregated
 		o.nLate += st.Late
 		o.windowed += st.Windowed
 		o.forwarded += st.Repartitioned
 	}
-	o.read(ctx, t, opts, cfg)
+	o.read(f.ctx, t, f.opts, f.cfg)
 	return o
 }
 
@@ -272,33 +252,20 @@ func TestDirectPathDrainsTheRoundTripFirst(t *testing.T) {
 // to the repartition topic, 90 sales of [T0+1h, T0+1h10m) to the sales
 // topic, and runs an available-now enricher.
 func runLeftovers(t *testing.T, roundTrip bool) outcome {
-	opts, cl := manualCluster(t)
-	ctx := testContext(t)
-	dec := fakeDecoder{}
-	regions := sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia", "Peru": "Americas", "Kenya": "Africa"})
-	cfg := DefaultConfig()
-	cfg.Once, cfg.RoundTrip, cfg.LateTopic = true, roundTrip, "late"
+	f := newOnceFixture(t, roundTrip)
+	f.cfg.LateTopic = "late"
 	// Small batches: the sales take several, and the repartition records
 	// may come after some of them.
-	cfg.MaxRecordsPerTrigger = 20
-	if os.Getenv("ZZLOG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	e, err := New(cfg, regions, dec, textEncoder{}, textEncoder{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := topics.Ensure(ctx, cl, e.Topics(3)...); err != nil {
-		t.Fatal(err)
-	}
-	rep := cfg.Group + "-repartition"
+	f.cfg.MaxRecordsPerTrigger = 20
+	e := f.enricher(t, true)
+	rep := f.cfg.Group + "-repartition"
 	countries := []string{"France", "Japan", "Peru", "Kenya"}
 	var recs []*kgo.Record
 	for i := range 60 {
 		c := countries[i%4]
-		region := regions.Region(c)
-		f := forwarded{ts: t0 + int64(i)*10_000, cents: 100 + int64(i), timestamp: t0, partition: int32(i % 3), offset: int64(1000 + i), value: []byte("old")}
-		recs = append(recs, &kgo.Record{Topic: rep, Partition: RegionPartition(region, 3), Key: []byte(region), Value: appendRepartitionValue(nil, &f)})
+		region := f.regions.Region(c)
+		fw := forwarded{ts: t0 + int64(i)*10_000, cents: 100 + int64(i), timestamp: t0, partition: int32(i % 3), offset: int64(1000 + i), value: []byte("old")}
+		recs = append(recs, &kgo.Record{Topic: rep, Partition: RegionPartition(region, 3), Key: []byte(region), Value: appendRepartitionValue(nil, &fw)})
 	}
 	for sp := range int32(3) {
 		for p := range int32(3) {
@@ -307,18 +274,12 @@ func runLeftovers(t *testing.T, roundTrip bool) outcome {
 	}
 	for i := range 90 {
 		v := fmt.Sprintf("new-%d", i)
-		dec[v] = saleValue(countries[i%4], t0+60*minute+int64(i)*6_000, 7)
-		recs = append(recs, &kgo.Record{Topic: cfg.SalesTopic, Partition: int32(i % 3), Value: []byte(v)})
+		f.dec[v] = saleValue(countries[i%4], t0+60*minute+int64(i)*6_000, 7)
+		recs = append(recs, &kgo.Record{Topic: f.cfg.SalesTopic, Partition: int32(i % 3), Value: []byte(v)})
 	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(ctx, opts); err != nil {
-		t.Fatal(err)
-	}
-	st := e.Stats()
+	st := f.run(t, e, recs)
 	o := outcome{aggregated: st.Aggregated, nLate: st.Late, windowed: st.Windowed, forwarded: st.Repartitioned}
-	o.read(ctx, t, opts, cfg)
+	o.read(f.ctx, t, f.opts, f.cfg)
 	return o
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/window"
 )
@@ -33,11 +34,7 @@ type restoreFixture struct {
 
 func newRestoreFixture(t *testing.T, statePartitions int32) *restoreFixture {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := kafkatest.Cluster(t)
 	f := &restoreFixture{cluster: c, opts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}}
 	cl := f.client(t)
 	if err := topics.Ensure(testContext(t), cl,
@@ -47,20 +44,17 @@ func newRestoreFixture(t *testing.T, statePartitions int32) *restoreFixture {
 	}
 	cfg := DefaultConfig()
 	cfg.StateTopic, cfg.RepartitionTopic = testState, testRepartition
-	if f.e, err = New(cfg, nil, nil, nil, nil); err != nil {
+	e, err := New(cfg, nil, nil, nil, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.e = e
 	return f
 }
 
 func (f *restoreFixture) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, f.opts...), opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
+	return kafkatest.Client(t, f.cluster.ListenAddrs(), opts...)
 }
 
 func testContext(t *testing.T) context.Context {
@@ -360,16 +354,7 @@ func TestEnsureTopics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
+			cl := kafkatest.Client(t, kafkatest.Cluster(t).ListenAddrs())
 			ctx := testContext(t)
 			cfg := DefaultConfig()
 			if tt.existing > 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
@@ -46,17 +47,8 @@ func benchCSV(n int) string {
 // its source headers, and produce it (acks=all, idempotent) to an
 // in-process kfake broker. Run with -benchmem for allocations per row.
 func BenchmarkRunPerRow(b *testing.B) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "bench.sales"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RequiredAcks(kgo.AllISRAcks()),
+	cl := kafkatest.Client(b, kafkatest.Cluster(b, kfake.SeedTopics(3, "bench.sales")).ListenAddrs(), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.RecordPartitioner(Partitioner()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
 	text := benchCSV(b.N)
 	cfg := DefaultConfig()
 	cfg.Topic, cfg.EventTime, cfg.Delay, cfg.SourceName = "bench.sales", Original, 0, "/data/sales.csv"

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/metricstest"
 )
 
@@ -16,7 +17,7 @@ func TestMetricsOfARun(t *testing.T) {
 	brokers := newCluster(t, salesTopic, rejectTopic)
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	p, err := New(newClient(t, brokers), testKeyEnc{}, testValEnc{}, Config{
+	p, err := New(kafkatest.Client(t, brokers), testKeyEnc{}, testValEnc{}, Config{
 		Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Original, Metrics: m,
 	})
 	if err != nil {

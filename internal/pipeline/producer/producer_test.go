@@ -20,7 +20,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
-	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/textenum/textenumtest"
 )
 
@@ -330,17 +330,7 @@ const (
 
 func newCluster(t *testing.T, topics ...string) []string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topics...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
-}
-
-func newClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	return devstacktest.Client(t, brokers, opts...)
+	return kafkatest.Cluster(t, kfake.SeedTopics(2, topics...)).ListenAddrs()
 }
 
 // consumeAll returns every record of topic, waiting until as many were
@@ -349,7 +339,7 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := newClient(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := kafkatest.Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +434,7 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			brokers := newCluster(t, salesTopic, rejectTopic)
-			cl := newClient(t, brokers)
+			cl := kafkatest.Client(t, brokers)
 			var progress []Stats
 			p, err := New(cl, testKeyEnc{}, testValEnc{}, Config{
 				Topic: salesTopic, RejectTopic: rejectTopic, SourceName: "sales.csv",
@@ -555,7 +545,7 @@ func deref(s *string) string {
 // that a bad row is kept on the reject topic as its original text.
 func TestRejectKeepsOriginalRow(t *testing.T) {
 	brokers := newCluster(t, salesTopic, rejectTopic)
-	p, err := New(newClient(t, brokers), testKeyEnc{}, testValEnc{}, Config{Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Original})
+	p, err := New(kafkatest.Client(t, brokers), testKeyEnc{}, testValEnc{}, Config{Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Original})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +588,7 @@ func TestRunFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			brokers := newCluster(t, salesTopic, rejectTopic)
-			p, err := New(newClient(t, brokers, tt.opts...), tt.keyEnc, tt.valEnc, Config{
+			p, err := New(kafkatest.Client(t, brokers, tt.opts...), tt.keyEnc, tt.valEnc, Config{
 				Topic: salesTopic, RejectTopic: rejectTopic, SourceName: "in.csv", EventTime: Original,
 			})
 			if err != nil {
@@ -624,7 +614,7 @@ func TestRunFailures(t *testing.T) {
 // of a slow rate.
 func TestRunCancelled(t *testing.T) {
 	brokers := newCluster(t, salesTopic, rejectTopic)
-	p, err := New(newClient(t, brokers), testKeyEnc{}, testValEnc{}, Config{
+	p, err := New(kafkatest.Client(t, brokers), testKeyEnc{}, testValEnc{}, Config{
 		Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Now, Rate: 1.0 / 3600,
 	})
 	if err != nil {
@@ -665,7 +655,7 @@ func TestRunPacesRealTime(t *testing.T) {
 	// A rate of 100 a second spreads five sales over at least 40ms of the
 	// real clock; with no pacing they would go out at once.
 	brokers := newCluster(t, salesTopic, rejectTopic)
-	p, err := New(newClient(t, brokers), testKeyEnc{}, testValEnc{}, Config{
+	p, err := New(kafkatest.Client(t, brokers), testKeyEnc{}, testValEnc{}, Config{
 		Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Now, Rate: 100,
 	})
 	if err != nil {

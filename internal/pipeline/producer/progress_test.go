@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // TestProgressIsReported: Progress is called about twice a second, also
@@ -38,7 +39,7 @@ func TestProgressIsReported(t *testing.T) {
 			}
 			calls := 0
 			brokers := newCluster(t, salesTopic, rejectTopic)
-			p, err := New(newClient(t, brokers), testKeyEnc{}, testValEnc{}, Config{
+			p, err := New(kafkatest.Client(t, brokers), testKeyEnc{}, testValEnc{}, Config{
 				Topic: salesTopic, RejectTopic: rejectTopic, EventTime: Original, Delay: tc.delay,
 				Clock: clock, Progress: func(Stats) { calls++ },
 			})

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // TestScan checks the read back of a range of a partition: the last line
@@ -30,7 +32,7 @@ func TestScan(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			brokers := newCluster(t, salesTopic)
-			cl := newClient(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.KeepControlRecords())
+			cl := kafkatest.Client(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.KeepControlRecords())
 			for i := 1; i <= 12; i++ {
 				src := "a.csv"
 				if i > 10 {

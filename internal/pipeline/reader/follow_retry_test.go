@@ -24,10 +24,7 @@ func TestFollowRetriesTheTableFromTheStart(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
 	start := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 1, Compacted: true})
 	// Two batches, so that a fetch bounded to one byte returns one.
 	for _, r := range []*kgo.Record{e.summary(t, topic, "Asia", start, 100, 1), e.summary(t, topic, "Europe", start, 200, 2)} {
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
@@ -74,10 +71,7 @@ func TestFollowSpacesOutALastingError(t *testing.T) {
 	const topic = "summary-follow-lasting"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 1, Compacted: true})
 	var failing atomic.Bool
 	failFetches(ctx, t, e, cl, topic, failing.Load)
 

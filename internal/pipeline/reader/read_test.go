@@ -9,10 +9,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
@@ -33,11 +35,7 @@ func newEnv(t *testing.T) *env {
 	ctx := testContext(t)
 	s, reg := devstacktest.Start(t, true)
 	sd := serde.New(reg)
-	keyEnc, err := sd.Encoder(ctx, schema.KeyArtifact(schema.SummaryTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	valEnc, err := sd.Encoder(ctx, schema.ValueArtifact(schema.SummaryTopic))
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, schema.SummaryTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +50,18 @@ func testContext(t *testing.T) context.Context {
 
 func (e *env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	return devstacktest.Client(t, e.stack.Brokers(), opts...)
+	return kafkatest.Client(t, e.stack.Brokers(), opts...)
+}
+
+// writer creates the topics of specs on the stack and returns a client
+// of it to write them with, closed when t ends.
+func (e *env) writer(ctx context.Context, t *testing.T, specs ...topics.Spec) *kgo.Client {
+	t.Helper()
+	cl := e.client(t)
+	if err := topics.Ensure(ctx, cl, specs...); err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
 
 func (e *env) key(t *testing.T, region string, start time.Time) []byte {
@@ -105,10 +114,7 @@ func TestRead(t *testing.T) {
 	const topic = "summary-test"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 3, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 3, Compacted: true})
 	plain := []*kgo.Record{
 		e.summary(t, topic, "Europe", w0, 1000, 1),
 		e.summary(t, topic, "Asia", w0, 300, 1),
@@ -185,11 +191,8 @@ func TestRead(t *testing.T) {
 func TestReadEdges(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: "empty", Partitions: 3, Compacted: true},
-		topics.Spec{Name: "aborted-only", Partitions: 1, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	e.writer(ctx, t, topics.Spec{Name: "empty", Partitions: 3, Compacted: true},
+		topics.Spec{Name: "aborted-only", Partitions: 1, Compacted: true})
 	e.transact(t, "edge", false, e.summary(t, "aborted-only", "Europe", w0, 100, 1))
 	tests := []struct {
 		name    string
@@ -228,10 +231,7 @@ func TestReadUndecodableCap(t *testing.T) {
 	const topic = "junk"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 1})
 	var recs []*kgo.Record
 	for range 25 {
 		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte{9, 9}, Value: []byte("x")})

@@ -20,10 +20,7 @@ func TestFollowStream(t *testing.T) {
 	const topic = "summary-stream"
 	e := newEnv(t)
 	ctx := testContext(t)
-	cl := e.client(t)
-	if err := topics.Ensure(ctx, cl, topics.Spec{Name: topic, Partitions: 1, Compacted: true}); err != nil {
-		t.Fatal(err)
-	}
+	cl := e.writer(ctx, t, topics.Spec{Name: topic, Partitions: 1, Compacted: true})
 	n := streamChunk + 500 // more than one chunk
 	var recs []*kgo.Record
 	for i := range n {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/platform/addrtest"
 	"github.com/salesstream/salesstream/internal/platform/awsx"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
@@ -27,12 +28,7 @@ var quiet = slog.New(slog.DiscardHandler)
 
 func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(1, topic)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return kafkatest.Cluster(t, append([]kfake.Opt{kfake.SeedTopics(1, topic)}, opts...)...)
 }
 
 // connectErr connects with cfg within timeout and returns why it could

@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // produce writes n records to each partition of topic, as counts says.
@@ -33,7 +33,7 @@ func produce(t *testing.T, cl *kgo.Client, topic string, counts map[int32]int) {
 func manualClient(t *testing.T, seed ...string) ([]string, *kgo.Client) {
 	t.Helper()
 	brokers := newCluster(t, 3, seed...)
-	return brokers, devstacktest.Client(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	return brokers, kafkatest.Client(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 }
 
 // observeSteps checks e.Done() (want doneAtEnd, at the moment named when),
@@ -213,7 +213,7 @@ func TestListEndsStopsAtOpenTransaction(t *testing.T) {
 	ctx := testContext(t)
 	brokers, cl := manualClient(t, "x")
 	produce(t, cl, "x", map[int32]int{0: 2})
-	tx := devstacktest.Client(t, brokers, kgo.TransactionalID("ends-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	tx := kafkatest.Client(t, brokers, kgo.TransactionalID("ends-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err := tx.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestListEndsStopsAtOpenTransaction(t *testing.T) {
 
 	// A read_committed consumer that keeps control records reaches that
 	// end by observing what it polls.
-	rd := devstacktest.Client(t, brokers, kgo.ConsumeTopics("x"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	rd := kafkatest.Client(t, brokers, kgo.ConsumeTopics("x"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	var data int
 	for !e.Done() {
@@ -324,7 +324,7 @@ func TestWaitStable(t *testing.T) {
 			if err := WaitStable(ctx, cl, "s", tt.partitions); err != nil {
 				t.Fatalf("WaitStable with no transaction open: %v", err)
 			}
-			tx := devstacktest.Client(t, brokers, kgo.TransactionalID("stable-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+			tx := kafkatest.Client(t, brokers, kgo.TransactionalID("stable-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 			if err := tx.BeginTransaction(); err != nil {
 				t.Fatal(err)
 			}
@@ -374,7 +374,7 @@ func TestConsume(t *testing.T) {
 	ctx := testContext(t)
 	produce(t, cl, "t", map[int32]int{0: 4, 1: 2})
 	// A committed transaction leaves a marker at the end of partition 2.
-	tx := devstacktest.Client(t, brokers, kgo.TransactionalID("consume-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	tx := kafkatest.Client(t, brokers, kgo.TransactionalID("consume-test"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err := tx.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestConsume(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := func() *kgo.Client {
-		return devstacktest.Client(t, brokers, kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		return kafkatest.Client(t, brokers, kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	}
 

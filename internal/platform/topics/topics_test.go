@@ -12,23 +12,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // newCluster starts a one-broker kfake cluster with seed topics of the
 // given partition count, and returns its addresses.
 func newCluster(t *testing.T, partitions int32, seed ...string) []string {
 	t.Helper()
-	opts := []kfake.Opt{kfake.NumBrokers(1)}
+	var opts []kfake.Opt
 	if len(seed) > 0 {
 		opts = append(opts, kfake.SeedTopics(partitions, seed...))
 	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return kafkatest.Cluster(t, opts...).ListenAddrs()
 }
 
 func testContext(t *testing.T) context.Context {
@@ -39,7 +34,7 @@ func testContext(t *testing.T) context.Context {
 
 func TestEnsure(t *testing.T) {
 	ctx := testContext(t)
-	cl := devstacktest.Client(t, newCluster(t, 1))
+	cl := kafkatest.Client(t, newCluster(t, 1))
 	adm := kadm.NewClient(cl)
 	specs := []Spec{
 		{Name: "sales", Partitions: 3},
@@ -123,11 +118,7 @@ func TestEnsureBrokerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
-			c, err := kfake.NewCluster(kfake.NumBrokers(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(c.Close)
+			c := kafkatest.Cluster(t)
 			c.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {
 				c.KeepControl()
 				r := req.(*kmsg.CreateTopicsRequest)
@@ -140,7 +131,7 @@ func TestEnsureBrokerErrors(t *testing.T) {
 				}
 				return resp, nil, true
 			})
-			err = Ensure(ctx, devstacktest.Client(t, c.ListenAddrs()), Spec{Name: "refused", Partitions: 1})
+			err := Ensure(ctx, kafkatest.Client(t, c.ListenAddrs()), Spec{Name: "refused", Partitions: 1})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Ensure error = %v, want error %v", err, tt.wantErr)
 			}
@@ -157,7 +148,7 @@ func TestEnsureBrokerErrors(t *testing.T) {
 }
 
 func TestEnsureCancelled(t *testing.T) {
-	cl := devstacktest.Client(t, newCluster(t, 1))
+	cl := kafkatest.Client(t, newCluster(t, 1))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := Ensure(ctx, cl, Spec{Name: "x", Partitions: 1}); err == nil {
@@ -167,7 +158,7 @@ func TestEnsureCancelled(t *testing.T) {
 
 func TestPartitions(t *testing.T) {
 	brokers := newCluster(t, 3, "three")
-	cl := devstacktest.Client(t, brokers)
+	cl := kafkatest.Client(t, brokers)
 	ctx := testContext(t)
 	if err := Ensure(ctx, cl, Spec{Name: "one", Partitions: 1}); err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
 	"github.com/salesstream/salesstream/internal/pipeline/registrar"
@@ -39,15 +37,4 @@ func Start(tb testing.TB, register bool) (*devstack.Stack, *registry.Client) {
 		}
 	}
 	return s, reg
-}
-
-// Client returns a client of brokers with opts, closed when tb ends.
-func Client(tb testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
-	tb.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(cl.Close)
-	return cl
 }
