@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -15,25 +14,9 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/internal/pipeline/enricher"
-	"github.com/salesstream/salesstream/pkg/serde"
 )
-
-// fakeDecoder decodes the sales values it was given by their bytes, and
-// fails on others as a message that is not Avro would.
-type fakeDecoder map[string]schema.SaleValue
-
-func (d fakeDecoder) Decode(_ context.Context, msg []byte, _ func(string) ([]byte, bool), _ bool, v any) error {
-	if string(msg) == "registry down" {
-		return fmt.Errorf("fetch schema: %w", serde.ErrRegistryUnavailable)
-	}
-	s, ok := d[string(msg)]
-	if !ok {
-		return errors.New("not framed")
-	}
-	*v.(*schema.SaleValue) = s
-	return nil
-}
 
 // repartitionValue is a repartition record's value carrying the sale at
 // (p, off), in the enricher's layout.
@@ -58,7 +41,7 @@ func newTestAuditor(timeSource string) *auditor {
 	st := enricher.Settings{SalesTopic: "sales", RepartitionTopic: "rep", Time: timeSource}
 	return &auditor{
 		cfg: Config{
-			Decoder: fakeDecoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: &france}},
+			Decoder: schematest.Decoder{"eu": {Amount: schema.AppendDecimal(nil, money.Cents(1199)), PaymentDate: 7 * minute, Country: &france}},
 			Regions: sales.NewRegions(map[string]string{"France": "Europe"}),
 		},
 		st:         st,
@@ -149,7 +132,7 @@ func TestAuditorSale(t *testing.T) {
 		{"payment_date", "payment_date", "eu", map[Key]Agg{{"Europe", 0}: {1199, 1}, {"Europe", 5 * minute}: {1199, 1}}, Counts{Sales: 1, Aggregated: 1}, false},
 		{"record timestamp", "record", "eu", map[Key]Agg{{"Europe", 5 * minute}: {1199, 1}, {"Europe", 10 * minute}: {1199, 1}}, Counts{Sales: 1, Aggregated: 1}, false},
 		{"not a sale", "payment_date", "junk", map[Key]Agg{}, Counts{Sales: 1, Dead: 1}, false},
-		{"registry down", "payment_date", "registry down", map[Key]Agg{}, Counts{}, true},
+		{"registry down", "payment_date", schematest.RegistryDown, map[Key]Agg{}, Counts{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newTestAuditor(tc.timeSource)

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 )
@@ -34,7 +35,7 @@ type onceFixture struct {
 	ctx     context.Context
 	opts    []kgo.Opt
 	cl      *kgo.Client
-	dec     fakeDecoder
+	dec     schematest.Decoder
 	regions *sales.Regions
 	cfg     Config
 }
@@ -46,7 +47,7 @@ func newOnceFixture(t *testing.T, roundTrip bool) *onceFixture {
 	opts, cl := manualCluster(t)
 	cfg := DefaultConfig()
 	cfg.Once, cfg.RoundTrip = true, roundTrip
-	return &onceFixture{ctx: testContext(t), opts: opts, cl: cl, dec: fakeDecoder{}, cfg: cfg,
+	return &onceFixture{ctx: testContext(t), opts: opts, cl: cl, dec: schematest.Decoder{}, cfg: cfg,
 		regions: sales.NewRegions(map[string]string{"France": "Europe", "Japan": "Asia", "Peru": "Americas", "Kenya": "Africa"})}
 }
 

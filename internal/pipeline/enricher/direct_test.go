@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/window"
 )
@@ -318,7 +319,7 @@ func TestDrainYieldsToTheGroup(t *testing.T) {
 func drainingSession(t *testing.T) *session {
 	opts, cl := manualCluster(t)
 	ctx := testContext(t)
-	e, err := New(DefaultConfig(), sales.NewRegions(map[string]string{"France": "Europe"}), fakeDecoder{}, textEncoder{}, textEncoder{})
+	e, err := New(DefaultConfig(), sales.NewRegions(map[string]string{"France": "Europe"}), schematest.Decoder{}, textEncoder{}, textEncoder{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
@@ -19,7 +20,7 @@ import (
 // ending at or before it. The sale at t0+14m is in [t0+5m, t0+15m),
 // closed by the watermark t0+15m, and in [t0+10m, t0+20m), still open.
 func TestLateHeadersNameTheClosedWindows(t *testing.T) {
-	dec := fakeDecoder{"new": saleValue("France", t0+25*minute, 100), "partly": saleValue("France", t0+14*minute, 7)}
+	dec := schematest.Decoder{"new": saleValue("France", t0+25*minute, 100), "partly": saleValue("France", t0+14*minute, 7)}
 	cfg := DefaultConfig()
 	cfg.LateTopic, cfg.RepartitionTopic = "late", "rep"
 	e, err := New(cfg, sales.NewRegions(map[string]string{"France": "Europe"}), dec, nil, nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/salesstream/salesstream/internal/domain/sales"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 )
 
@@ -56,7 +57,7 @@ func testReplayWithoutLateSales(t *testing.T, rp replay) {
 	ctx := testContext(t)
 
 	const perPartition, parts = 3000, 3
-	dec := fakeDecoder{}
+	dec := schematest.Decoder{}
 	cfg := DefaultConfig()
 	cfg.Once = rp.once
 	cfg.Trigger = 20 * time.Millisecond

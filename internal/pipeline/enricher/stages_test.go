@@ -3,7 +3,6 @@ package enricher
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,21 +14,9 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/money"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/domain/schema/schematest"
 	"github.com/salesstream/salesstream/pkg/window"
 )
-
-// fakeDecoder decodes the sales values it was given by their bytes and
-// fails on any other message, as a message that is not Avro would.
-type fakeDecoder map[string]schema.SaleValue
-
-func (d fakeDecoder) Decode(_ context.Context, msg []byte, _ func(string) ([]byte, bool), _ bool, v any) error {
-	s, ok := d[string(msg)]
-	if !ok {
-		return errors.New("not framed")
-	}
-	*v.(*schema.SaleValue) = s
-	return nil
-}
 
 func saleValue(country string, ts int64, cents int64) schema.SaleValue {
 	return schema.SaleValue{PaymentID: 1, CustomerID: 2, Amount: schema.AppendDecimal(nil, money.Cents(cents)), PaymentDate: ts, Country: &country}
@@ -41,7 +28,7 @@ func saleValue(country string, ts int64, cents int64) schema.SaleValue {
 // inside, bad ones to the dead-letter topic, and a late sale to the late
 // topic with its original key, value, timestamp, headers and source.
 func TestForwardAndFold(t *testing.T) {
-	dec := fakeDecoder{
+	dec := schematest.Decoder{
 		"europe": saleValue("France ", t0+minute, 1199),
 		"asia":   saleValue("Japan", t0+30*minute, 500),
 		"late":   saleValue("France", t0+2*minute, 7),
