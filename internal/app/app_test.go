@@ -3,14 +3,13 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/config/configtest"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
@@ -32,13 +31,11 @@ func TestTopicSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
+			set := configtest.Quiet("t")
 			var sales, summary string
 			DeclareSalesTopic(set, &sales)
 			DeclareSummaryTopic(set, &summary)
-			if err := fs.Parse(tt.args); err != nil {
+			if err := set.FlagSet().Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
 			env := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }

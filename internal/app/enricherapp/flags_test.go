@@ -3,13 +3,11 @@ package enricherapp
 import (
 	"bytes"
 	"context"
-	"flag"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/platform/cli"
-	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/config/configtest"
 )
 
 // TestSettingsErrorsNameFlags: settings that a run would refuse are
@@ -41,9 +39,7 @@ func TestSettingsErrorsNameFlags(t *testing.T) {
 				args = append(args[:len(args):len(args)], "--print-config")
 			}
 			t.Run(tt.name+" "+strings.Join(args, " "), func(t *testing.T) {
-				fs := flag.NewFlagSet("enricher", flag.ContinueOnError)
-				fs.SetOutput(io.Discard)
-				set := config.New(fs)
+				set := configtest.Quiet("enricher")
 				Declare(set)
 				var out bytes.Buffer
 				env := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }

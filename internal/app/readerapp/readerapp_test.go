@@ -2,13 +2,10 @@ package readerapp
 
 import (
 	"context"
-	"flag"
-	"io"
-	"strings"
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/app"
-	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/config/configtest"
 )
 
 // TestAuditOpensRegionsAsTheEnricher: reader --audit opens its --regions
@@ -25,9 +22,7 @@ func TestAuditOpensRegionsAsTheEnricher(t *testing.T) {
 		{"bucket", []string{"--data-bucket", "my-bucket", "--aws-region", "eu-west-1"}, "s3://my-bucket/data/regions.csv", "eu-west-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
+			set := configtest.Quiet("reader")
 			conn := app.DeclareConnections(set, "salesstream-reader", true)
 			aj, _ := declareAudit(set, conn.Files)
 			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
@@ -49,9 +44,7 @@ func TestAuditOpensRegionsAsTheEnricher(t *testing.T) {
 // TestReaderDeclaresInputSettings: the reader binary declares the input
 // settings its --audit opens --regions with.
 func TestReaderDeclaresInputSettings(t *testing.T) {
-	fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	set := config.New(fs)
+	set := configtest.Quiet("reader")
 	Declare(set)
 	if err := set.Parse(context.Background(), []string{"--audit", "--data-bucket", "my-bucket", "--aws-region", "eu-west-1"}, nil); err != nil {
 		t.Fatalf("reader --audit --data-bucket: %v", err)
@@ -82,17 +75,7 @@ func TestSettingsChecked(t *testing.T) {
 		{"an empty range", []string{"--since", "2024-03-02", "--until", "2024-03-01"}, "--since 2024-03-02 is not before --until 2024-03-01"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("reader", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
-			Declare(set)
-			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
-				t.Fatal(err)
-			}
-			err := set.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
+			configtest.Validate(t, "reader", Declare, tc.args, tc.want)
 		})
 	}
 }

@@ -1,13 +1,9 @@
 package schemasapp
 
 import (
-	"context"
-	"flag"
-	"io"
-	"strings"
 	"testing"
 
-	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/config/configtest"
 )
 
 // TestRulesChecked: a rule config the registry does not know is refused
@@ -25,17 +21,7 @@ func TestRulesChecked(t *testing.T) {
 		{"lower case", []string{"--compatibility", "backward"}, `--compatibility "backward": want one of BACKWARD,`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("schemas", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			set := config.New(fs)
-			Declare(set)
-			if err := set.Parse(context.Background(), tc.args, nil); err != nil {
-				t.Fatal(err)
-			}
-			err := set.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
+			configtest.Validate(t, "schemas", Declare, tc.args, tc.want)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/platform/awsx/awstest"
 	"github.com/salesstream/salesstream/internal/platform/config"
+	"github.com/salesstream/salesstream/internal/platform/config/configtest"
 	"github.com/salesstream/salesstream/internal/platform/kafkaconn"
 )
 
@@ -26,8 +26,7 @@ type binary struct {
 }
 
 func newBinary() *binary {
-	b := &binary{set: config.New(flag.NewFlagSet("producer", flag.ContinueOnError))}
-	b.set.FlagSet().SetOutput(io.Discard)
+	b := &binary{set: configtest.Quiet("producer")}
 	b.kafka.Register(b.set)
 	b.set.String(&b.registry, "registry-url", "http://127.0.0.1:8080", "registry", config.Env("REGISTRY_URL"), config.Param("schema_registry_url_int"))
 	b.set.String(&b.bucket, "bucket", "", "bucket", config.Param("kafka_demo_bucket"))
