@@ -34,7 +34,7 @@ func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSou
 
 // bareProduceWith is bareProduce with headers(i) on the i-th record.
 func (e *env) bareProduceWith(ctx context.Context, topic string, n int, src salesSource, headers func(i int) []kgo.RecordHeader) (time.Duration, error) {
-	keyEnc, valEnc, err := app.Encoders(ctx, e.sd, schema.SalesTopic)
+	keyEnc, valEnc, err := app.Encoders(ctx, e.Serde, schema.SalesTopic)
 	if err != nil {
 		return 0, err
 	}
@@ -104,7 +104,7 @@ func (e *env) bareConsume(ctx context.Context, topic string, n int64, decode boo
 			r := it.Next()
 			got++
 			if decode {
-				if err := e.sd.Decode(ctx, r.Value, nil, false, &v); err != nil {
+				if err := e.Serde.Decode(ctx, r.Value, nil, false, &v); err != nil {
 					return 0, err
 				}
 			}

@@ -17,21 +17,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
-	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
-	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
-	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // env is one embedded stack (kfake broker, embedded registry, schemas
 // registered) in this process, and the binaries run against it as child
 // processes, so that their memory is measured apart from the broker's.
 type env struct {
-	stack   *devstack.Stack
-	reg     *registry.Client
-	sd      *serde.Serde
+	*devstack.Pipeline
 	bin     string // directory of the built binaries
 	regions string // regions CSV path
 }
@@ -59,31 +53,22 @@ func newEnv(ctx context.Context, bin, dir string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	stack, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
+	p, err := devstack.StartPipeline(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
 	if err != nil {
 		return nil, err
 	}
-	reg, err := registry.New(stack.RegistryURL())
-	if err != nil {
-		stack.Close()
-		return nil, err
-	}
-	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
-		stack.Close()
-		return nil, err
-	}
-	return &env{stack: stack, reg: reg, sd: serde.New(reg), bin: bin, regions: regions}, nil
+	return &env{Pipeline: p, bin: bin, regions: regions}, nil
 }
 
-func (e *env) close() { e.stack.Close() }
+func (e *env) close() { e.Stack.Close() }
 
 func (e *env) client(opts ...kgo.Opt) (*kgo.Client, error) {
-	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, opts...)...)
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, opts...)...)
 }
 
 // conn are the flags that point a binary at the stack.
 func (e *env) conn() []string {
-	return []string{"--brokers", strings.Join(e.stack.Brokers(), ","), "--registry-url", e.stack.RegistryURL(), "--log-level", "warn"}
+	return []string{"--brokers", strings.Join(e.Stack.Brokers(), ","), "--registry-url", e.Stack.RegistryURL(), "--log-level", "warn"}
 }
 
 // child is a binary running against the stack.
@@ -209,7 +194,7 @@ type commitWatch struct{ at atomic.Int64 }
 // poll between the enricher's requests).
 func (e *env) watchCommits(prefix string) *commitWatch {
 	w := &commitWatch{}
-	c := e.stack.Cluster()
+	c := e.Stack.Cluster()
 	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		if r, ok := req.(*kmsg.EndTxnRequest); ok && r.Commit && strings.HasPrefix(r.TransactionalID, prefix) {

@@ -94,7 +94,7 @@ func runLatency(ctx context.Context, bin, dir string, rate int, d time.Duration)
 			}
 			for it := fs.RecordIter(); !it.Done(); {
 				r := it.Next()
-				if err := e.sd.Decode(readCtx, r.Value, nil, false, &v); err != nil {
+				if err := e.Serde.Decode(readCtx, r.Value, nil, false, &v); err != nil {
 					readDone <- err
 					return
 				}
@@ -110,7 +110,7 @@ func runLatency(ctx context.Context, bin, dir string, rate int, d time.Duration)
 		}
 	}()
 
-	keyEnc, valEnc, err := app.Encoders(ctx, e.sd, schema.SalesTopic)
+	keyEnc, valEnc, err := app.Encoders(ctx, e.Serde, schema.SalesTopic)
 	if err != nil {
 		return l, err
 	}

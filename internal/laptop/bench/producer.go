@@ -65,7 +65,7 @@ func runProducing(ctx context.Context, bin, dir string, n int) (Producing, error
 		return err
 	}
 	prod := func() error {
-		st, err := producerapp.Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: e.stack.Brokers()}, Registry: e.reg}, Input: csv, Partitions: 3,
+		st, err := producerapp.Job{Clients: app.Clients{Kafka: kafkaconn.Config{Brokers: e.Stack.Brokers()}, Registry: e.Registry}, Input: csv, Partitions: 3,
 			Producer: producer.Config{EventTime: producer.Original, Topic: schema.SalesTopic}}.Run(ctx)
 		if err != nil {
 			return fmt.Errorf("producer: %w", err)

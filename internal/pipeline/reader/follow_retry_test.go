@@ -40,7 +40,7 @@ func TestFollowRetriesTheTableFromTheStart(t *testing.T) {
 	defer cancel()
 	var table Result
 	var reported []string
-	err := Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.FetchMaxPartitionBytes(1), kgo.FetchMaxBytes(1)}, e.sd, topic, Follower{
+	err := Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...), kgo.FetchMaxPartitionBytes(1), kgo.FetchMaxBytes(1)}, e.Serde, topic, Follower{
 		Table:     func(r Result) error { table = r; cancel(); return nil },
 		Committed: func([]Change) error { return nil },
 		Error:     func(err error) { reported = append(reported, err.Error()) },
@@ -81,9 +81,9 @@ func TestFollowSpacesOutALastingError(t *testing.T) {
 	first := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.FetchMaxWait(100 * time.Millisecond),
+		done <- Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...), kgo.FetchMaxWait(100 * time.Millisecond),
 			// Every fetch names the topic, so that each can fail.
-			kgo.DisableFetchSessions()}, e.sd, topic, Follower{
+			kgo.DisableFetchSessions()}, e.Serde, topic, Follower{
 			Table:     func(Result) error { failing.Store(true); return nil },
 			Committed: func([]Change) error { return nil },
 			Error: func(error) {
@@ -123,7 +123,7 @@ func failFetches(ctx context.Context, t *testing.T, e *env, cl *kgo.Client, topi
 		t.Fatal(err)
 	}
 	id := td[topic].ID
-	c := e.stack.Cluster()
+	c := e.Stack.Cluster()
 	c.ControlKey(int16(kmsg.Fetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		req := kr.(*kmsg.FetchRequest)

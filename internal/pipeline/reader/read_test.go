@@ -16,16 +16,13 @@ import (
 	"github.com/salesstream/salesstream/internal/laptop/devstack/devstacktest"
 	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
-	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // env is an embedded stack with the schemas registered and summary
 // encoders ready.
 type env struct {
-	stack  *devstack.Stack
-	reg    *registry.Client
-	sd     *serde.Serde
+	*devstack.Pipeline
 	keyEnc *serde.Encoder
 	valEnc *serde.Encoder
 }
@@ -33,13 +30,12 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := testContext(t)
-	s, reg := devstacktest.Start(t, true)
-	sd := serde.New(reg)
-	keyEnc, valEnc, err := app.Encoders(ctx, sd, schema.SummaryTopic)
+	p := devstacktest.Pipeline(t)
+	keyEnc, valEnc, err := app.Encoders(ctx, p.Serde, schema.SummaryTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{stack: s, reg: reg, sd: sd, keyEnc: keyEnc, valEnc: valEnc}
+	return &env{Pipeline: p, keyEnc: keyEnc, valEnc: valEnc}
 }
 
 func testContext(t *testing.T) context.Context {
@@ -50,7 +46,7 @@ func testContext(t *testing.T) context.Context {
 
 func (e *env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	return kafkatest.Client(t, e.stack.Brokers(), opts...)
+	return kafkatest.Client(t, e.Stack.Brokers(), opts...)
 }
 
 // writer creates the topics of specs on the stack and returns a client
@@ -180,7 +176,7 @@ func TestRead(t *testing.T) {
 		}
 	}
 	t.Run("Read", func(t *testing.T) {
-		res, err := Read(testContext(t), []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, topic)
+		res, err := Read(testContext(t), []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, e.Serde, topic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +201,7 @@ func TestReadEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Read(testContext(t), []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, tt.topic)
+			res, err := Read(testContext(t), []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, e.Serde, tt.topic)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Read error = %v, want %v", err, tt.wantErr)
@@ -240,7 +236,7 @@ func TestReadUndecodableCap(t *testing.T) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, topic)
+	res, err := Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, e.Serde, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +252,7 @@ func TestReadCancelled(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, "whatever"); err == nil {
+	if _, err := Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, e.Serde, "whatever"); err == nil {
 		t.Fatal("Read with a cancelled context succeeded")
 	}
 }

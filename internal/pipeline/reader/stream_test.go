@@ -45,7 +45,7 @@ func TestFollowStream(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.sd, topic, Follower{
+		done <- Follow(fctx, []kgo.Opt{kgo.SeedBrokers(e.Stack.Brokers()...)}, e.Serde, topic, Follower{
 			Stream: true,
 			Table: func(res Result) error {
 				mu.Lock()
