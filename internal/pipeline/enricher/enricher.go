@@ -104,28 +104,6 @@ import (
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
-// TimeSource says which time an event is windowed on.
-type TimeSource int
-
-// The time sources.
-const (
-	// PaymentDate windows on the sale's payment_date: event time.
-	PaymentDate TimeSource = iota
-	// RecordTimestamp windows on the Kafka record's timestamp.
-	RecordTimestamp
-)
-
-// ParseTimeSource reads "payment_date" (or "event") or "record".
-func ParseTimeSource(s string) (TimeSource, error) {
-	switch s {
-	case "payment_date", "event":
-		return PaymentDate, nil
-	case "record", "record_timestamp":
-		return RecordTimestamp, nil
-	}
-	return 0, fmt.Errorf("time source %q: want payment_date or record", s)
-}
-
 // Decoder decodes a framed Avro message into v.
 type Decoder interface {
 	Decode(ctx context.Context, msg []byte, headerID func(key string) ([]byte, bool), isKey bool, v any) error

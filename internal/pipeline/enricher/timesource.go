@@ -1,14 +1,31 @@
 package enricher
 
-import "strconv"
+import "github.com/salesstream/salesstream/internal/platform/textenum"
+
+// TimeSource says which time an event is windowed on.
+type TimeSource int
+
+// The time sources.
+const (
+	// PaymentDate windows on the sale's payment_date: event time.
+	PaymentDate TimeSource = iota
+	// RecordTimestamp windows on the Kafka record's timestamp.
+	RecordTimestamp
+)
+
+// timeSourceNames is TimeSource's table of names, read by
+// ParseTimeSource and String.
+func timeSourceNames() textenum.Names[TimeSource] {
+	return textenum.Names[TimeSource]{What: "time source", Type: "TimeSource", List: []string{"payment_date", "record"},
+		Aliases: map[string]TimeSource{"event": PaymentDate, "record_timestamp": RecordTimestamp}}
+}
+
+// ParseTimeSource reads "payment_date" (or "event") or "record" (or
+// "record_timestamp").
+func ParseTimeSource(s string) (TimeSource, error) { return timeSourceNames().Parse(s) }
 
 // String returns the time source's flag value: payment_date or record.
-func (t TimeSource) String() string {
-	if t == PaymentDate || t == RecordTimestamp {
-		return [...]string{"payment_date", "record"}[t]
-	}
-	return "TimeSource(" + strconv.Itoa(int(t)) + ")"
-}
+func (t TimeSource) String() string { return timeSourceNames().String(t) }
 
 // MarshalText returns the time source's flag value.
 func (t TimeSource) MarshalText() ([]byte, error) { return []byte(t.String()), nil }

@@ -1,7 +1,8 @@
 // Package textenum names the values of a small enumeration, such as a
 // flag's choices, in one table: parsing a name, printing a value and
 // listing the choices in an error all read the same list, so they cannot
-// disagree. The producer's EventTime and the reader's Format use it.
+// disagree. The producer's EventTime, the reader's Format and the
+// enricher's TimeSource use it.
 package textenum
 
 import (
@@ -18,15 +19,22 @@ type Names[T ~int] struct {
 	// "Format(7)".
 	Type string
 	List []string
+	// Aliases are other names Parse takes, each for a value of the table;
+	// String and Choices keep to List.
+	Aliases map[string]T
 }
 
-// Parse returns the value named s exactly (case and space count), or an
-// error that lists the choices: `format "yaml": want table, json or csv`.
+// Parse returns the value named s exactly (case and space count) in List
+// or Aliases, or an error that lists the choices:
+// `format "yaml": want table, json or csv`.
 func (n Names[T]) Parse(s string) (T, error) {
 	for i, name := range n.List {
 		if name == s {
 			return T(i), nil
 		}
+	}
+	if v, ok := n.Aliases[s]; ok {
+		return v, nil
 	}
 	return 0, fmt.Errorf("%s %q: want %s", n.What, s, n.Choices())
 }

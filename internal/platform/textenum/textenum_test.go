@@ -38,6 +38,24 @@ func TestNames(t *testing.T) {
 	}
 }
 
+// TestAliases: an alias parses to its value, and is neither printed nor
+// offered as a choice.
+func TestAliases(t *testing.T) {
+	n := colors()
+	n.Aliases = map[string]color{"crimson": 0, "navy": 2}
+	for alias, want := range n.Aliases {
+		if v, err := n.Parse(alias); err != nil || v != want {
+			t.Errorf("Parse(%q) = %d, %v; want %d", alias, int(v), err, int(want))
+		}
+	}
+	if got := n.String(2); got != "blue" {
+		t.Errorf("String(2) = %q, want blue", got)
+	}
+	if _, err := n.Parse("teal"); err == nil || err.Error() != `color "teal": want red, green or blue` {
+		t.Errorf("Parse(teal) error %v, want the choices without the aliases", err)
+	}
+}
+
 func TestChoices(t *testing.T) {
 	for list, want := range map[string]string{
 		"":               "",
