@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/salesstream/salesstream/internal/platform/textenum"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -45,34 +46,26 @@ const (
 	MinPolicy
 )
 
-// ParseWatermarkPolicy reads "max" or "min".
-func ParseWatermarkPolicy(s string) (WatermarkPolicy, error) {
-	switch s {
-	case "max":
-		return MaxPolicy, nil
-	case "min":
-		return MinPolicy, nil
-	}
-	return 0, fmt.Errorf("watermark policy %q: want max (Spark's: the largest event time of all partitions) or min (Flink's: the smallest, so a lagging partition loses nothing)", s)
+// watermarkPolicyNames is WatermarkPolicy's table of names, read by
+// ParseWatermarkPolicy and String.
+func watermarkPolicyNames() textenum.Names[WatermarkPolicy] {
+	return textenum.Names[WatermarkPolicy]{What: "watermark policy", Type: "WatermarkPolicy", List: []string{"max", "min"},
+		Notes: []string{"Spark's: the largest event time of all partitions", "Flink's: the smallest, so a lagging partition loses nothing"}}
 }
 
-// String returns "max" or "min".
-func (p WatermarkPolicy) String() string {
-	if p == MinPolicy {
-		return "min"
-	}
-	return "max"
-}
+// ParseWatermarkPolicy reads "max" or "min".
+func ParseWatermarkPolicy(s string) (WatermarkPolicy, error) { return watermarkPolicyNames().Parse(s) }
+
+// String returns the policy's flag value: max or min.
+func (p WatermarkPolicy) String() string { return watermarkPolicyNames().String(p) }
 
 // MarshalText returns the policy's flag value.
 func (p WatermarkPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
-// UnmarshalText sets the policy from text, as ParseWatermarkPolicy reads it.
-func (p *WatermarkPolicy) UnmarshalText(b []byte) error {
-	v, err := ParseWatermarkPolicy(string(b))
-	if err == nil {
-		*p = v
-	}
+// UnmarshalText sets the policy from text as ParseWatermarkPolicy reads
+// it, or to MaxPolicy with ParseWatermarkPolicy's error.
+func (p *WatermarkPolicy) UnmarshalText(b []byte) (err error) {
+	*p, err = ParseWatermarkPolicy(string(b))
 	return err
 }
 

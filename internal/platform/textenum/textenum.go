@@ -2,7 +2,7 @@
 // flag's choices, in one table: parsing a name, printing a value and
 // listing the choices in an error all read the same list, so they cannot
 // disagree. The producer's EventTime, the reader's Format and the
-// enricher's TimeSource use it.
+// enricher's TimeSource and WatermarkPolicy use it.
 package textenum
 
 import (
@@ -19,6 +19,9 @@ type Names[T ~int] struct {
 	// "Format(7)".
 	Type string
 	List []string
+	// Notes, if set, say what each choice of List means: Choices writes
+	// Notes[i], in parentheses, after List[i].
+	Notes []string
 	// Aliases are other names Parse takes, each for a value of the table;
 	// String and Choices keep to List.
 	Aliases map[string]T
@@ -47,11 +50,19 @@ func (n Names[T]) String(v T) string {
 	return fmt.Sprintf("%s(%d)", n.Type, int(v))
 }
 
-// Choices lists the names for an error message: "a, b or c".
+// Choices lists the names for an error message, "a, b or c", each with
+// its note if there are Notes: "a (the first) or b (the second)".
 func (n Names[T]) Choices() string {
-	if len(n.List) < 2 {
-		return strings.Join(n.List, "")
+	list := n.List
+	if n.Notes != nil {
+		list = make([]string, len(n.List))
+		for i, name := range n.List {
+			list[i] = name + " (" + n.Notes[i] + ")"
+		}
 	}
-	last := len(n.List) - 1
-	return strings.Join(n.List[:last], ", ") + " or " + n.List[last]
+	if len(list) < 2 {
+		return strings.Join(list, "")
+	}
+	last := len(list) - 1
+	return strings.Join(list[:last], ", ") + " or " + list[last]
 }

@@ -56,6 +56,19 @@ func TestAliases(t *testing.T) {
 	}
 }
 
+// TestNotes: with Notes, the choices of an error say what each means.
+func TestNotes(t *testing.T) {
+	n := colors()
+	n.Notes = []string{"stop", "go", "calm"}
+	want := `color "pink": want red (stop), green (go) or blue (calm)`
+	if _, err := n.Parse("pink"); err == nil || err.Error() != want {
+		t.Errorf("Parse(pink) error %v, want %q", err, want)
+	}
+	if got := n.String(1); got != "green" {
+		t.Errorf("String(1) = %q, want green", got)
+	}
+}
+
 func TestChoices(t *testing.T) {
 	for list, want := range map[string]string{
 		"":               "",
