@@ -104,26 +104,33 @@ func TestListAheadAfterAFullBatch(t *testing.T) {
 }
 
 // TestListAheadOnlyForAProcessingTimeBacklog: the ends are listed ahead
-// only under a processing-time trigger, after a batch that filled up, and
-// when no shares remain to be taken; otherwise the next batch plans as it
-// would have (available-now from its own ends, continuous and caught-up
-// batches not at all, remaining shares as they are).
+// only under a processing-time trigger, after a batch that filled up, when
+// no shares remain to be taken and no earlier listing is under way;
+// otherwise the next batch plans as it would have (available-now from its
+// own ends, continuous and caught-up batches not at all, remaining shares
+// as they are, and after a slow listing from a listing of its own).
 func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		tr       trigger
 		lastFull bool
 		shares   bool
+		busy     bool
 	}{
-		{"available-now", trigger{availableNow: true}, true, false},
-		{"continuous", trigger{}, true, false},
-		{"caught up", trigger{interval: time.Second}, false, false},
-		{"shares left", trigger{interval: time.Second}, true, true},
+		{"available-now", trigger{availableNow: true}, true, false, false},
+		{"continuous", trigger{}, true, false, false},
+		{"caught up", trigger{interval: time.Second}, false, false, false},
+		{"shares left", trigger{interval: time.Second}, true, true, false},
+		{"a listing under way", trigger{interval: time.Second}, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &session{e: &Enricher{cfg: Config{SalesTopic: "sales"}}, lastFull: tc.lastFull}
 			if tc.shares {
 				s.sh.set(10, map[int32]int64{0: 20}, map[int32]int64{0: 20}, false)
+			}
+			if tc.busy {
+				s.listing = make(chan struct{}, 1)
+				s.listing <- struct{}{}
 			}
 			s.listAhead(context.Background(), &tc.tr) // with no client: asking would panic
 			if s.ahead != nil {
