@@ -95,7 +95,7 @@ func (f *restoreFixture) metaRecord(p, partitions int32, watermark, maxEvent int
 	w := f.e.cfg.Window
 	m := meta{partition: p, partitions: partitions, watermark: watermark, maxEvent: maxEvent,
 		size: w.Size.Milliseconds(), slide: w.Slide.Milliseconds(), start: w.Start.Milliseconds(), mode: w.Mode}
-	return &kgo.Record{Topic: testState, Partition: p, Key: metaKey, Value: metaValue(m)}
+	return &kgo.Record{Topic: testState, Partition: p, Key: []byte(metaKey), Value: metaValue(m)}
 }
 
 const (
@@ -216,7 +216,7 @@ func TestRestoreRefuses(t *testing.T) {
 		{"the per-partition watermark layout", func(f *restoreFixture) []*kgo.Record {
 			v := metaValue(meta{partition: 0, partitions: 3, size: 600000, slide: 300000})
 			v = append([]byte{perPartitionLayout}, v[1:50]...) // layout 2: 50 bytes
-			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: metaKey, Value: v}}
+			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: []byte(metaKey), Value: v}}
 		}, []string{"one watermark per repartition partition", "--group", "--state-topic"}},
 		{"a malformed watermark record", func(f *restoreFixture) []*kgo.Record {
 			return []*kgo.Record{f.metaRecord(0, 3, t0, t0), {Topic: testState, Partition: 0, Key: marksKey(1), Value: []byte{1}}}

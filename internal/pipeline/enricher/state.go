@@ -1,7 +1,6 @@
 package enricher
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -44,9 +43,9 @@ import (
 // kept one watermark per repartition partition. The enricher refuses a
 // topic of either rather than misread or mix it.
 
-var (
-	metaKey    = []byte{'M'}
-	oldMetaKey = []byte{'m'}
+const (
+	metaKey    = "M"
+	oldMetaKey = "m"
 )
 
 const (
@@ -157,7 +156,7 @@ func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record))
 		emit(rec)
 	})
 	e.marksChangelog(tk, emit)
-	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: []byte(metaKey), Value: metaValue(e.metaOf(tk, partitions))})
 	emit(e.settingsRecord(tk))
 }
 
@@ -280,17 +279,17 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 // record to metas.
 func (e *Enricher) restoreRecord(tk *task, ld *window.Loader[string, int64, window.Sum], metas map[int32]*meta, r *kgo.Record) error {
 	switch {
-	case bytes.Equal(r.Key, oldMetaKey):
+	case string(r.Key) == oldMetaKey:
 		return errors.New("the state was written by an older enricher (one table for the whole sales topic); " +
 			"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)")
-	case bytes.Equal(r.Key, metaKey):
+	case string(r.Key) == metaKey:
 		m, err := parseMeta(r.Value)
 		if err != nil {
 			return err
 		}
 		metas[r.Partition] = &m
 		return nil
-	case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
+	case string(r.Key) == SettingsKey, string(r.Key) == StartKey:
 		return nil // for reader --audit
 	case isMarksKey(r.Key):
 		sp, mk, err := parseMarksRecord(r.Key, r.Value)
