@@ -200,7 +200,7 @@ func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[
 		out   = stateRead{watermark: map[int32]int64{}}
 	)
 	err := readTo(ctx, connOpts, cfg.StateTopic, nil, ends, func(r *kgo.Record) error {
-		if string(r.Key) == string(enricher.StartKey) && r.Value != nil {
+		if string(r.Key) == enricher.StartKey && r.Value != nil {
 			st, err := enricher.ParseStart(r.Value)
 			if err != nil {
 				return cannot(fmt.Sprintf("state topic %s partition %d offset %d: %v", cfg.StateTopic, r.Partition, r.Offset, err),
@@ -209,7 +209,7 @@ func readSettings(ctx context.Context, connOpts []kgo.Opt, cfg Config, ends map[
 			out.began = st.Offsets
 			return nil
 		}
-		if string(r.Key) != string(enricher.SettingsKey) || r.Value == nil {
+		if string(r.Key) != enricher.SettingsKey || r.Value == nil {
 			return nil
 		}
 		s, err := enricher.ParseSettings(r.Value)

@@ -24,16 +24,27 @@ type listed struct {
 // next batch will plan from, if it will plan: under a processing-time
 // trigger, after a batch that filled up and left no share to take. Only
 // that next batch's plan uses them; the run loop drops them when it ends.
+// At most one listing is under way: while an earlier one (dropped) has
+// not returned, the next batch lists its ends itself.
 func (s *session) listAhead(ctx context.Context, tr *trigger) {
 	if tr.availableNow || tr.interval <= 0 || !s.lastFull || s.sh.active() {
+		return
+	}
+	if s.listing == nil {
+		s.listing = make(chan struct{}, 1)
+	}
+	select {
+	case s.listing <- struct{}{}:
+	default:
 		return
 	}
 	from := s.salesPositions()
 	ch := make(chan listed, 1)
 	s.ahead = ch
-	cl, sales := s.gts.Client(), s.e.cfg.SalesTopic
+	cl, sales, token := s.gts.Client(), s.e.cfg.SalesTopic, s.listing
 	go func() {
 		ends, err := topics.ListEnds(ctx, cl, map[string]map[int32]int64{sales: from}, sales)
+		<-token
 		ch <- listed{ends, err}
 	}()
 }

@@ -1,8 +1,10 @@
 package enricher
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/window"
@@ -95,7 +98,7 @@ func (f *restoreFixture) metaRecord(p, partitions int32, watermark, maxEvent int
 	w := f.e.cfg.Window
 	m := meta{partition: p, partitions: partitions, watermark: watermark, maxEvent: maxEvent,
 		size: w.Size.Milliseconds(), slide: w.Slide.Milliseconds(), start: w.Start.Milliseconds(), mode: w.Mode}
-	return &kgo.Record{Topic: testState, Partition: p, Key: metaKey, Value: metaValue(m)}
+	return &kgo.Record{Topic: testState, Partition: p, Key: []byte(metaKey), Value: metaValue(m)}
 }
 
 const (
@@ -216,7 +219,7 @@ func TestRestoreRefuses(t *testing.T) {
 		{"the per-partition watermark layout", func(f *restoreFixture) []*kgo.Record {
 			v := metaValue(meta{partition: 0, partitions: 3, size: 600000, slide: 300000})
 			v = append([]byte{perPartitionLayout}, v[1:50]...) // layout 2: 50 bytes
-			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: metaKey, Value: v}}
+			return []*kgo.Record{windowRecord(0, "Europe", t0, sum), {Topic: testState, Partition: 0, Key: []byte(metaKey), Value: v}}
 		}, []string{"one watermark per repartition partition", "--group", "--state-topic"}},
 		{"a malformed watermark record", func(f *restoreFixture) []*kgo.Record {
 			return []*kgo.Record{f.metaRecord(0, 3, t0, t0), {Topic: testState, Partition: 0, Key: marksKey(1), Value: []byte{1}}}
@@ -380,6 +383,61 @@ func TestEnsureTopics(t *testing.T) {
 			}
 			if e.cfg.RepartitionTopic != "salesstream-enricher-repartition" {
 				t.Errorf("repartition topic %q, want the group's name + -repartition", e.cfg.RepartitionTopic)
+			}
+		})
+	}
+}
+
+// TestRestoreWarnsOfChangedRegions: a state built with another regions
+// table is restored with a warning that names its partitions and both
+// files; one built with the same table, or without a settings record, is
+// restored quietly.
+func TestRestoreWarnsOfChangedRegions(t *testing.T) {
+	europe := map[string]string{"France": "Europe"}
+	for _, tc := range []struct {
+		name  string
+		built map[string]string // the regions of the settings record; nil: none
+		now   map[string]string
+		warn  bool
+	}{
+		{"same regions", europe, europe, false},
+		{"same regions, another order of files", map[string]string{"France": "Europe", "Japan": "Asia"}, map[string]string{"Japan": "Asia", "France": "Europe"}, false},
+		{"other regions", europe, map[string]string{"France": "EMEA"}, true},
+		{"no settings record", nil, europe, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRestoreFixture(t, 3)
+			var logged bytes.Buffer
+			cfg := f.e.cfg
+			cfg.RegionsSource = "now.csv"
+			cfg.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+			e, err := New(cfg, sales.NewRegions(tc.now), nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := []*kgo.Record{windowRecord(1, "Europe", t0, &window.Sum{Total: 5, Count: 1}), f.metaRecord(1, 3, t0-10*minute, t0)}
+			if tc.built != nil {
+				cfg.RegionsSource = "built.csv"
+				old, err := New(cfg, sales.NewRegions(tc.built), nil, nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tk, err := old.newTask(1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, old.settingsRecord(tk))
+			}
+			f.write(t, recs...)
+			if _, err := e.restore(testContext(t), f.opts, []int32{0, 1}, 3); err != nil {
+				t.Fatal(err)
+			}
+			out := logged.String()
+			if got := strings.Contains(out, "the regions file differs"); got != tc.warn {
+				t.Fatalf("warned %v, want %v:\n%s", got, tc.warn, out)
+			}
+			if tc.warn && (!strings.Contains(out, "state_partitions=[1]") || !strings.Contains(out, "built_with=built.csv") || !strings.Contains(out, "regions=now.csv")) {
+				t.Errorf("the warning does not name the partition and both files:\n%s", out)
 			}
 		})
 	}

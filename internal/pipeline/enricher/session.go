@@ -48,8 +48,10 @@ type session struct {
 	drain       drain
 	// ahead, if not nil, brings the sales partitions' ends the next
 	// batch plans from, asked for when the last one committed
-	// (prefetch.go).
-	ahead chan listed
+	// (prefetch.go); listing holds a token while a listing is asked for,
+	// so that at most one is under way.
+	ahead   chan listed
+	listing chan struct{}
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,

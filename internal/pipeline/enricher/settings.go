@@ -21,7 +21,7 @@ import (
 // group started at the latest sales.
 
 // SettingsKey is the key of the settings record in every state partition.
-var SettingsKey = []byte{'A'}
+const SettingsKey = "A"
 
 // SettingsVersion is the version of the Settings layout written now.
 const SettingsVersion = 1
@@ -90,7 +90,7 @@ func (e *Enricher) settingsRecord(tk *task) *kgo.Record {
 		Partition: tk.partition, Watermark: tk.t.Watermark(),
 	}
 	v, _ := json.Marshal(s) // plain strings and integers: cannot fail
-	return &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: SettingsKey, Value: v}
+	return &kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: []byte(SettingsKey), Value: v}
 }
 
 // RepartitionSource returns the sales topic partition and offset of the

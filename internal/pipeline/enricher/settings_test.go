@@ -84,7 +84,7 @@ func TestSettingsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.settingsRecord(tk)
-	if r.Topic != cfg.StateTopic || r.Partition != 2 || !bytes.Equal(r.Key, SettingsKey) {
+	if r.Topic != cfg.StateTopic || r.Partition != 2 || string(r.Key) != SettingsKey {
 		t.Fatalf("settings record in %s[%d] with key %q", r.Topic, r.Partition, r.Key)
 	}
 	got, err := ParseSettings(r.Value)

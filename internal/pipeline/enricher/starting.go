@@ -52,7 +52,7 @@ func (s *StartingOffsets) UnmarshalText(b []byte) error {
 //
 //	Key:   StartKey ('S')
 //	Value: JSON of Start
-var StartKey = []byte{'S'}
+const StartKey = "S"
 
 // Start is the start record's value.
 type Start struct {
@@ -105,7 +105,7 @@ func StartAtEnd(ctx context.Context, cl *kgo.Client, group, topic, stateTopic st
 	start := Start{Group: group, Topic: topic, Offsets: map[int32]int64{}}
 	ends.Each(func(o kadm.ListedOffset) { start.Offsets[o.Partition] = o.Offset })
 	v, _ := json.Marshal(start) // strings and integers: cannot fail
-	rec := &kgo.Record{Topic: stateTopic, Key: StartKey, Value: v}
+	rec := &kgo.Record{Topic: stateTopic, Key: []byte(StartKey), Value: v}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return fmt.Errorf("write the start record of group %s to %s: %w", group, stateTopic, err)
 	}

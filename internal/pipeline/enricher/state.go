@@ -1,11 +1,11 @@
 package enricher
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -44,9 +44,9 @@ import (
 // kept one watermark per repartition partition. The enricher refuses a
 // topic of either rather than misread or mix it.
 
-var (
-	metaKey    = []byte{'M'}
-	oldMetaKey = []byte{'m'}
+const (
+	metaKey    = "M"
+	oldMetaKey = "m"
 )
 
 const (
@@ -157,7 +157,7 @@ func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record))
 		emit(rec)
 	})
 	e.marksChangelog(tk, emit)
-	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: metaKey, Value: metaValue(e.metaOf(tk, partitions))})
+	emit(&kgo.Record{Topic: e.cfg.StateTopic, Partition: tk.partition, Key: []byte(metaKey), Value: metaValue(e.metaOf(tk, partitions))})
 	emit(e.settingsRecord(tk))
 }
 
@@ -272,7 +272,29 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		}
 		tk.marks.commit()
 	}
+	e.warnRegionsChanged(tasks)
 	return tasks, nil
+}
+
+// warnRegionsChanged warns once if the state restored was built with
+// another regions table than the enricher's. As in Spark's stream-static
+// join, the new table joins the sales read from now on, and the windows
+// already counted keep the regions they were joined with; reader --audit
+// checks a run against one regions file, so it refuses such a mix.
+func (e *Enricher) warnRegionsChanged(tasks map[int32]*task) {
+	var parts []int32
+	var was *Settings
+	for _, p := range slices.Sorted(maps.Keys(tasks)) {
+		if b := tasks[p].built; b != nil && b.RegionsHash != e.hash {
+			parts, was = append(parts, p), b
+		}
+	}
+	if was == nil {
+		return
+	}
+	e.log.Warn("the regions file differs from the one the restored state was built with: sales read from now on join with the new regions, windows already counted keep the old; to count every sale with the new regions, start afresh with a new --group, --state-topic and --summary-topic",
+		"state_partitions", parts, "built_with", was.Regions, "built_countries", was.Countries,
+		"regions", e.cfg.RegionsSource, "countries", e.countries())
 }
 
 // restoreRecord applies one changelog record of tk's partition: a window
@@ -280,17 +302,24 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 // record to metas.
 func (e *Enricher) restoreRecord(tk *task, ld *window.Loader[string, int64, window.Sum], metas map[int32]*meta, r *kgo.Record) error {
 	switch {
-	case bytes.Equal(r.Key, oldMetaKey):
+	case string(r.Key) == oldMetaKey:
 		return errors.New("the state was written by an older enricher (one table for the whole sales topic); " +
 			"start afresh with a new --state-topic and --group (the new group reads the sales topic again from its start)")
-	case bytes.Equal(r.Key, metaKey):
+	case string(r.Key) == metaKey:
 		m, err := parseMeta(r.Value)
 		if err != nil {
 			return err
 		}
 		metas[r.Partition] = &m
 		return nil
-	case bytes.Equal(r.Key, SettingsKey), bytes.Equal(r.Key, StartKey):
+	case string(r.Key) == SettingsKey:
+		// For reader --audit, and for warnRegionsChanged; a record that
+		// does not parse says nothing of the regions (the audit refuses it).
+		if s, err := ParseSettings(r.Value); err == nil {
+			tk.built = &s
+		}
+		return nil
+	case string(r.Key) == StartKey:
 		return nil // for reader --audit
 	case isMarksKey(r.Key):
 		sp, mk, err := parseMarksRecord(r.Key, r.Value)

@@ -40,7 +40,7 @@ func TestWindowKeyRoundTrip(t *testing.T) {
 			if k[0] != 'w' {
 				t.Fatalf("key starts with %q, want 'w'", k[0])
 			}
-			if bytes.Equal(k, metaKey) {
+			if string(k) == metaKey {
 				t.Fatal("window key equals the meta key")
 			}
 			region, start, err := parseWindowKey(k)
@@ -100,7 +100,7 @@ func TestParseWindowKeyRejects(t *testing.T) {
 	}{
 		{"nil", nil, "not a window key"},
 		{"empty", []byte{}, "not a window key"},
-		{"meta key", metaKey, "not a window key"},
+		{"meta key", []byte(metaKey), "not a window key"},
 		{"other prefix", append([]byte{'x'}, good[1:]...), "not a window key"},
 		{"prefix only", []byte{'w'}, "malformed"},
 		{"no start", []byte{'w', 2, 'E', 'U'}, "malformed"},
@@ -248,7 +248,7 @@ func TestMetaLayout(t *testing.T) {
 	if got := metaValue(m); !bytes.Equal(got, want) {
 		t.Fatalf("metaValue(%+v) = %x, want %x", m, got, want)
 	}
-	if bytes.Equal(metaKey, oldMetaKey) || metaKey[0] == 'w' {
+	if metaKey == oldMetaKey || metaKey[0] == 'w' {
 		t.Fatalf("meta key %q must differ from the first layout's %q and from window keys", metaKey, oldMetaKey)
 	}
 }

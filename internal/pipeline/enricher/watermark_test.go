@@ -96,7 +96,7 @@ func TestMarksRollback(t *testing.T) {
 func TestMarksRecordRoundTrip(t *testing.T) {
 	for _, s := range []sourceMark{{maxEvent: 5}, {maxEvent: math.MinInt64, idle: true}} {
 		k := marksKey(7)
-		if !isMarksKey(k) || isMarksKey(metaKey) || isMarksKey(windowKey("S", 0)) {
+		if !isMarksKey(k) || isMarksKey([]byte(metaKey)) || isMarksKey(windowKey("S", 0)) {
 			t.Fatal("marks keys are not told apart from meta and window keys")
 		}
 		p, got, err := parseMarksRecord(k, marksValue(s))

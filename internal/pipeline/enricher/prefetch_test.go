@@ -1,0 +1,141 @@
+package enricher
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/platform/topics"
+)
+
+// TestPlanTakesTheEndsListedAhead: a streaming batch plans its shares from
+// the ends listed ahead when there are some, without a request of its own
+// (the session here has no client: a request would panic), and only once;
+// a failed listing fails the plan.
+func TestPlanTakesTheEndsListedAhead(t *testing.T) {
+	const sales = "sales"
+	listErr := errors.New("listing failed")
+	for _, tc := range []struct {
+		name    string
+		ahead   listed
+		wantLag map[int32]int64
+		wantEnd map[int32]int64
+		wantErr error
+	}{
+		{
+			name:    "listed ahead",
+			ahead:   listed{ends: topics.EndsAt(sales, map[int32]int64{0: 40, 1: 50, 2: 7}, map[int32]int64{0: 100, 1: 50, 2: 9})},
+			wantLag: map[int32]int64{0: 60, 1: 0}, // partition 2 is not owned
+			wantEnd: map[int32]int64{0: 100, 1: 50, 2: 9},
+		},
+		{name: "listing failed", ahead: listed{err: listErr}, wantErr: listErr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}},
+				src: &sourceClock{lastData: map[int32]time.Time{0: {}, 1: {}}}}
+			ch := make(chan listed, 1)
+			ch <- tc.ahead
+			s.ahead = ch
+			lag, end, err := s.lagAtStart(context.Background(), &trigger{interval: time.Second})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err %v, want %v", err, tc.wantErr)
+			}
+			if !maps.Equal(lag, tc.wantLag) || !maps.Equal(end, tc.wantEnd) {
+				t.Errorf("lag %v and ends %v, want %v and %v", lag, end, tc.wantLag, tc.wantEnd)
+			}
+			if s.ahead != nil {
+				t.Error("the listing is kept after the plan took it")
+			}
+		})
+	}
+}
+
+// TestListAheadAfterAFullBatch: after a batch that filled up under a
+// processing-time trigger, the ends of the sales partitions are listed in
+// the background from the group's positions, and the next plan takes them
+// rather than the ends as they are when it plans.
+func TestListAheadAfterAFullBatch(t *testing.T) {
+	opts, cl := manualCluster(t)
+	ctx := testContext(t)
+	const sales = "sales"
+	if err := topics.Ensure(ctx, cl, topics.Spec{Name: sales, Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := range 5 {
+		recs = append(recs, &kgo.Record{Topic: sales, Partition: int32(i % 2), Value: []byte("x")})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	gts, err := kgo.NewGroupTransactSession(append(opts, kgo.TransactionalID("t"), kgo.ConsumerGroup("g"), kgo.ConsumeTopics(sales))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gts.Close()
+	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, gts: gts, lastFull: true,
+		src: &sourceClock{lastData: map[int32]time.Time{0: {}, 1: {}}}}
+	s.listAhead(ctx, &trigger{interval: time.Second})
+	if s.ahead == nil {
+		t.Fatal("the ends were not listed ahead")
+	}
+	for len(s.ahead) == 0 { // the listing is in
+		select {
+		case <-ctx.Done():
+			t.Fatal("the listing ahead did not come before the deadline")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	// Sales written since do not count: the plan takes the listing.
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: sales, Partition: 0, Value: []byte("y")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	lag, end, err := s.lagAtStart(ctx, &trigger{interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int32]int64{0: 3, 1: 2}; !maps.Equal(lag, want) || !maps.Equal(end, want) {
+		t.Errorf("lag %v and ends %v, want both %v", lag, end, want)
+	}
+}
+
+// TestListAheadOnlyForAProcessingTimeBacklog: the ends are listed ahead
+// only under a processing-time trigger, after a batch that filled up, when
+// no shares remain to be taken and no earlier listing is under way;
+// otherwise the next batch plans as it would have (available-now from its
+// own ends, continuous and caught-up batches not at all, remaining shares
+// as they are, and after a slow listing from a listing of its own).
+func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		tr       trigger
+		lastFull bool
+		shares   bool
+		busy     bool
+	}{
+		{"available-now", trigger{availableNow: true}, true, false, false},
+		{"continuous", trigger{}, true, false, false},
+		{"caught up", trigger{interval: time.Second}, false, false, false},
+		{"shares left", trigger{interval: time.Second}, true, true, false},
+		{"a listing under way", trigger{interval: time.Second}, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &session{e: &Enricher{cfg: Config{SalesTopic: "sales"}}, lastFull: tc.lastFull}
+			if tc.shares {
+				s.sh.set(10, map[int32]int64{0: 20}, map[int32]int64{0: 20}, false)
+			}
+			if tc.busy {
+				s.listing = make(chan struct{}, 1)
+				s.listing <- struct{}{}
+			}
+			s.listAhead(context.Background(), &tc.tr) // with no client: asking would panic
+			if s.ahead != nil {
+				t.Error("the ends were listed ahead")
+			}
+		})
+	}
+}
