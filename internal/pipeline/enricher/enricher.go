@@ -104,6 +104,17 @@ import (
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
+// TimeSource says which time an event is windowed on.
+type TimeSource int
+
+// The time sources.
+const (
+	// PaymentDate windows on the sale's payment_date: event time.
+	PaymentDate TimeSource = iota
+	// RecordTimestamp windows on the Kafka record's timestamp.
+	RecordTimestamp
+)
+
 // Decoder decodes a framed Avro message into v.
 type Decoder interface {
 	Decode(ctx context.Context, msg []byte, headerID func(key string) ([]byte, bool), isKey bool, v any) error

@@ -2,17 +2,6 @@ package enricher
 
 import "github.com/salesstream/salesstream/internal/platform/textenum"
 
-// TimeSource says which time an event is windowed on.
-type TimeSource int
-
-// The time sources.
-const (
-	// PaymentDate windows on the sale's payment_date: event time.
-	PaymentDate TimeSource = iota
-	// RecordTimestamp windows on the Kafka record's timestamp.
-	RecordTimestamp
-)
-
 // timeSourceNames is TimeSource's table of names, read by
 // ParseTimeSource and String.
 func timeSourceNames() textenum.Names[TimeSource] {
