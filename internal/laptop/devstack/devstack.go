@@ -1,7 +1,9 @@
 // Package devstack runs the embedded stack in one process: a Kafka broker
 // (franz-go's kfake) and the project's Apicurio-compatible registry, both
 // on loopback. The registry journals its changes to a topic of the broker,
-// so, given a data directory, both persist across restarts.
+// so, given a data directory, both persist across restarts. StartPipeline
+// starts one with the pipeline's schemas registered, for the benchmark
+// harness and the stages' tests.
 package devstack
 
 import (
