@@ -7,12 +7,13 @@ import (
 )
 
 // A streaming batch that shows a backlog plans the next one from the
-// sales partitions' ends, listed from the offsets the batch committed
+// sales partitions' ends, listed from the offsets the batch commits
 // (shares.go). The listing is two requests to the brokers; rather than
 // wait for it at the next batch's first read, the session asks for it as
-// soon as the batch has committed and its offsets are known, while the
-// next batch's first poll is under way. The ends are those listed after
-// the commit either way.
+// soon as the batch ends, while its transaction commits: the sales
+// topic's ends do not depend on that commit, and the offsets it commits
+// are those the batch has read. If the commit fails, the listing is
+// dropped.
 
 // listed is the result of an ends listing asked for ahead.
 type listed struct {
@@ -22,13 +23,15 @@ type listed struct {
 
 // listAhead asks, in the background, for the sales partitions' ends the
 // next batch will plan from, if it will plan: under a processing-time
-// trigger, after a batch that filled up and left no share to take. Only
-// that next batch's plan uses them; the run loop drops them when it ends.
-// At most one listing is under way: while an earlier one (dropped) has
-// not returned, the next batch lists its ends itself.
-func (s *session) listAhead(ctx context.Context, tr *trigger) {
-	if tr.availableNow || tr.interval <= 0 || !s.lastFull || s.sh.active() {
-		return
+// trigger, after the open batch, which ends, if a backlog waits after it
+// and it leaves no share to take. It returns the channel the listing
+// comes on, or nil. Only that next batch's plan uses it; the run loop
+// drops it when that batch ends. At most one listing is under way: while
+// an earlier one (dropped) has not returned, the next batch lists its
+// ends itself.
+func (s *session) listAhead(ctx context.Context, tr *trigger, backlog bool) chan listed {
+	if tr.availableNow || tr.interval <= 0 || !backlog || s.sh.active() && !s.sh.met() {
+		return nil
 	}
 	if s.listing == nil {
 		s.listing = make(chan struct{}, 1)
@@ -36,17 +39,17 @@ func (s *session) listAhead(ctx context.Context, tr *trigger) {
 	select {
 	case s.listing <- struct{}{}:
 	default:
-		return
+		return nil
 	}
 	from := s.salesPositions()
 	ch := make(chan listed, 1)
-	s.ahead = ch
 	cl, sales, token := s.gts.Client(), s.e.cfg.SalesTopic, s.listing
 	go func() {
 		ends, err := topics.ListEnds(ctx, cl, map[string]map[int32]int64{sales: from}, sales)
 		<-token
 		ch <- listed{ends, err}
 	}()
+	return ch
 }
 
 // salesPositions returns the group's positions in the sales partitions:

@@ -54,7 +54,7 @@ func TestPlanTakesTheEndsListedAhead(t *testing.T) {
 	}
 }
 
-// TestListAheadAfterAFullBatch: after a batch that filled up under a
+// TestListAheadAfterAFullBatch: when a batch that filled up ends under a
 // processing-time trigger, the ends of the sales partitions are listed in
 // the background from the group's positions, and the next plan takes them
 // rather than the ends as they are when it plans.
@@ -77,9 +77,16 @@ func TestListAheadAfterAFullBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gts.Close()
-	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, gts: gts, lastFull: true,
+	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, gts: gts,
 		src: &sourceClock{lastData: map[int32]time.Time{0: {}, 1: {}}}}
-	s.listAhead(ctx, &trigger{interval: time.Second})
+	// The batch that ends took its shares.
+	s.sh.set(3, map[int32]int64{0: 3, 1: 2}, map[int32]int64{0: 3, 1: 2}, false)
+	s.sh.take(0, 1)
+	s.sh.take(1, 0)
+	if !s.sh.met() {
+		t.Fatalf("shares %v not taken by %v", s.sh.share, s.sh.taken)
+	}
+	s.ahead = s.listAhead(ctx, &trigger{interval: time.Second}, true)
 	if s.ahead == nil {
 		t.Fatal("the ends were not listed ahead")
 	}
@@ -104,8 +111,8 @@ func TestListAheadAfterAFullBatch(t *testing.T) {
 }
 
 // TestListAheadOnlyForAProcessingTimeBacklog: the ends are listed ahead
-// only under a processing-time trigger, after a batch that filled up, when
-// no shares remain to be taken and no earlier listing is under way;
+// only under a processing-time trigger, for a backlog after the batch that
+// ends, when it leaves no share to take and no earlier listing is under way;
 // otherwise the next batch plans as it would have (available-now from its
 // own ends, continuous and caught-up batches not at all, remaining shares
 // as they are, and after a slow listing from a listing of its own).
@@ -113,7 +120,7 @@ func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		tr       trigger
-		lastFull bool
+		backlog  bool
 		shares   bool
 		busy     bool
 	}{
@@ -124,7 +131,7 @@ func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 		{"a listing under way", trigger{interval: time.Second}, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &session{e: &Enricher{cfg: Config{SalesTopic: "sales"}}, lastFull: tc.lastFull}
+			s := &session{e: &Enricher{cfg: Config{SalesTopic: "sales"}}}
 			if tc.shares {
 				s.sh.set(10, map[int32]int64{0: 20}, map[int32]int64{0: 20}, false)
 			}
@@ -132,8 +139,8 @@ func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 				s.listing = make(chan struct{}, 1)
 				s.listing <- struct{}{}
 			}
-			s.listAhead(context.Background(), &tc.tr) // with no client: asking would panic
-			if s.ahead != nil {
+			// With no client: asking would panic.
+			if s.listAhead(context.Background(), &tc.tr, tc.backlog) != nil {
 				t.Error("the ends were listed ahead")
 			}
 		})

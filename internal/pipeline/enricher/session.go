@@ -184,12 +184,13 @@ func (s *session) run(ctx context.Context) error {
 			continue
 		}
 		full, sawSales := tr.limits.full(&s.b) || s.sh.full(), s.b.records > 0
+		ahead := s.listAhead(ctx, tr, s.backlogAfter(full, sawSales))
 		committed, err := s.commit(ctx)
 		s.endShares(full, sawSales, committed && err == nil)
 		s.endDrain(committed && err == nil)
 		s.ahead = nil // a listing is for the batch right after the one it followed
 		if committed && err == nil {
-			s.listAhead(ctx, tr)
+			s.ahead = ahead
 		}
 		if err != nil {
 			if ctx.Err() != nil {

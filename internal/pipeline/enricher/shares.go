@@ -307,15 +307,22 @@ func (s *session) pollMax(room int) int {
 	return s.sh.pollMax(room)
 }
 
+// backlogAfter returns whether a backlog waits after the open batch,
+// which ends: full says it filled up or every partition took its share,
+// sawSales that it read sales. A batch that read no sale (a slow fetch, a
+// tick) tells nothing of the backlog: the last verdict stands.
+func (s *session) backlogAfter(full, sawSales bool) bool {
+	if sawSales || full {
+		return full || s.behind
+	}
+	return s.lastFull
+}
+
 // endShares ends the batch's shares once it ended, unless some are still
 // to be taken and it committed; full says it filled up or every
 // partition took its share, sawSales that it read sales.
 func (s *session) endShares(full, sawSales, committed bool) {
-	// A batch that read no sale (a slow fetch, a tick) tells nothing of
-	// the backlog: the last verdict stands.
-	if sawSales || full {
-		s.lastFull = full || s.behind
-	}
+	s.lastFull = s.backlogAfter(full, sawSales)
 	s.behind = false
 	s.sharesSet = false
 	if committed && s.sh.active() && !s.sh.met() {
