@@ -11,7 +11,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/salesstream/salesstream/internal/platform/textenum/textenumtest"
 	"github.com/salesstream/salesstream/pkg/window"
 )
 
@@ -324,15 +323,39 @@ func TestCmpInt(t *testing.T) {
 }
 
 func TestParseTimeSource(t *testing.T) {
-	textenumtest.Check(t, "ParseTimeSource", ParseTimeSource, "payment_date or record", []textenumtest.Case[TimeSource]{
-		{In: "payment_date", Want: PaymentDate},
-		{In: "event", Want: PaymentDate},
-		{In: "record", Want: RecordTimestamp},
-		{In: "record_timestamp", Want: RecordTimestamp},
-		{In: "", Err: true},
-		{In: "Record", Err: true},
-		{In: "processing", Err: true},
-	})
+	tests := []struct {
+		in      string
+		want    TimeSource
+		wantErr bool
+	}{
+		{"payment_date", PaymentDate, false},
+		{"event", PaymentDate, false},
+		{"record", RecordTimestamp, false},
+		{"record_timestamp", RecordTimestamp, false},
+		{"", 0, true},
+		{"Record", 0, true},
+		{"processing", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseTimeSource(tt.in)
+		var text TimeSource // as flags and environment variables read it
+		if terr := text.UnmarshalText([]byte(tt.in)); text != got || (terr == nil) != (err == nil) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; ParseTimeSource gives %v, %v", tt.in, text, terr, got, err)
+		}
+		if b, _ := got.MarshalText(); err == nil && string(b) != got.String() {
+			t.Errorf("MarshalText of %v = %q", got, b)
+		}
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseTimeSource(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && got != tt.want {
+			t.Errorf("ParseTimeSource(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "payment_date or record") {
+			t.Errorf("ParseTimeSource(%q) error %q does not say what is accepted", tt.in, err)
+		}
+	}
 }
 
 func TestSourceHeaders(t *testing.T) {

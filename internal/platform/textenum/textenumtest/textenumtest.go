@@ -1,7 +1,7 @@
 // Package textenumtest checks, in one table-driven test, that an
 // enumeration's Parse function, its UnmarshalText (as flags and
-// environment variables read it) and its MarshalText agree. The producer's,
-// the reader's and the enricher's tests import it.
+// environment variables read it) and its MarshalText agree. The producer's
+// and the reader's tests import it.
 package textenumtest
 
 import (
