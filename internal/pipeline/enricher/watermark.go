@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/salesstream/salesstream/internal/platform/textenum"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/platform/textenum"
 )
 
 // The query's watermark crosses the shuffle as Flink carries watermarks
