@@ -118,11 +118,11 @@ func TestListAheadAfterAFullBatch(t *testing.T) {
 // as they are, and after a slow listing from a listing of its own).
 func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		tr       trigger
-		backlog  bool
-		shares   bool
-		busy     bool
+		name    string
+		tr      trigger
+		backlog bool
+		shares  bool
+		busy    bool
 	}{
 		{"available-now", trigger{availableNow: true}, true, false, false},
 		{"continuous", trigger{}, true, false, false},
