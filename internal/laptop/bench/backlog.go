@@ -17,11 +17,12 @@ type Backlog struct {
 	// Fill is the bare producer's time to write the backlog.
 	Fill time.Duration
 	// Consume and Decode are the bare consumer's times to read it,
-	// without and with Avro decoding (measured only when asked).
+	// without and with Avro decoding (measured only when asked), each
+	// the mean of two runs.
 	Consume, Decode time.Duration
 	// Once is the wall time of `enricher --once` as a child process,
 	// start to exit; OnceRSS its max RSS. With the ceilings measured,
-	// Once and Stream are each the faster of two runs.
+	// Once and Stream are each the mean of two runs.
 	Once    time.Duration
 	OnceRSS int64
 	// Stream is the wall time of a streaming enricher (--trigger 100ms)
@@ -38,8 +39,9 @@ type Backlog struct {
 
 // runBacklog fills a fresh stack with n sales and runs the enricher on
 // them: --once, then, on fresh groups, streaming with --trigger 100ms and
-// with the default trigger (if defaultTrigger). With ceilings it first measures the bare
-// consumer on the same records.
+// with the default trigger (if defaultTrigger). With ceilings it measures
+// the bare consumer on the same records before and after the enricher's
+// runs, and each figure is the mean of two runs.
 func runBacklog(ctx context.Context, bin, dir string, n int64, ceilings, defaultTrigger bool, log func(string, ...any)) (Backlog, error) {
 	b := Backlog{Sales: n}
 	e, err := newEnv(ctx, bin, dir)
@@ -52,16 +54,17 @@ func runBacklog(ctx context.Context, bin, dir string, n int64, ceilings, default
 		return b, err
 	}
 	if ceilings {
-		log("backlog %d: bare consumer", n)
-		if b.Consume, err = e.bareConsume(ctx, schema.SalesTopic, n, false); err != nil {
-			return b, err
-		}
-		if b.Decode, err = e.bareConsume(ctx, schema.SalesTopic, n, true); err != nil {
+		if err := b.runBare(ctx, e, log); err != nil {
 			return b, err
 		}
 	}
 	if err := b.runModes(ctx, e, ceilings, log); err != nil {
 		return b, err
+	}
+	if ceilings {
+		if err := b.runBare(ctx, e, log); err != nil {
+			return b, err
+		}
 	}
 	if !defaultTrigger {
 		return b, nil
@@ -73,18 +76,39 @@ func runBacklog(ctx context.Context, bin, dir string, n int64, ceilings, default
 	return b, nil
 }
 
+// runBare adds half the bare consumer's times, without and with decoding,
+// to b's: it runs before and after the enricher's runs, so that the means
+// cancel a steady change of the broker's speed, as runModes's do.
+func (b *Backlog) runBare(ctx context.Context, e *env, log func(string, ...any)) error {
+	log("backlog %d: bare consumer", b.Sales)
+	c, err := e.bareConsume(ctx, schema.SalesTopic, b.Sales, false)
+	if err != nil {
+		return err
+	}
+	d, err := e.bareConsume(ctx, schema.SalesTopic, b.Sales, true)
+	if err != nil {
+		return err
+	}
+	b.Consume, b.Decode = b.Consume+c/2, b.Decode+d/2
+	return nil
+}
+
 // runModes runs `enricher --once` and a streaming enricher with
 // --trigger 100ms on the backlog, each in a fresh group. With twice, each
-// runs twice, in the order --once, streaming, streaming, --once, and its
-// faster run and larger peak RSS count: every run leaves the broker a
-// million more records to hold, and later runs measured slower (one, on a
-// busy machine, 1.8 times the same run before it), so a single run of
-// each in a fixed order handed that cost to the same mode every time.
+// runs twice, in the order --once, streaming, streaming, --once, and the
+// mean of its runs and its larger peak RSS count: every run leaves the
+// broker a million more records to hold, and later runs measured slower
+// (one, on a busy machine, 1.8 times the same run before it), so a single
+// run of each in a fixed order handed that cost to the same mode every
+// time. The means of the two runs of each cancel a steady slowing; each
+// one's faster run would not (the first --once, on the freshest broker,
+// would count against the first streaming run).
 func (b *Backlog) runModes(ctx context.Context, e *env, twice bool, log func(string, ...any)) error {
 	modes := []bool{true, false}
 	if twice {
 		modes = []bool{true, false, false, true}
 	}
+	runs := time.Duration(len(modes) / 2)
 	for i, once := range modes {
 		var took time.Duration
 		var rss int64
@@ -92,11 +116,11 @@ func (b *Backlog) runModes(ctx context.Context, e *env, twice bool, log func(str
 		if once {
 			log("backlog %d: enricher --once", b.Sales)
 			took, rss, err = e.enrichOnce(ctx, fmt.Sprintf("bench-once-%d", i), b.Sales)
-			b.Once, b.OnceRSS = fastest(b.Once, took), max(b.OnceRSS, rss)
+			b.Once, b.OnceRSS = b.Once+took/runs, max(b.OnceRSS, rss)
 		} else {
 			log("backlog %d: enricher streaming, --trigger 100ms", b.Sales)
 			took, rss, err = e.enrichStreaming(ctx, fmt.Sprintf("bench-stream-%d", i), b.Sales, b.Sales, "--trigger", "100ms")
-			b.Stream, b.StreamRSS = fastest(b.Stream, took), max(b.StreamRSS, rss)
+			b.Stream, b.StreamRSS = b.Stream+took/runs, max(b.StreamRSS, rss)
 		}
 		if err != nil {
 			return err
@@ -162,7 +186,9 @@ func (e *env) enrichGroup(ctx context.Context, group string, instances int, n, u
 	start := cs[0].start
 	commits := e.watchCommits(group + "-")
 	rep := group + "-repartition"
-	err = waitFor(ctx, cs[0], "committing the backlog", func() (bool, error) {
+	// Looked at after each commit (the one seen may not have landed yet),
+	// and every 100 ms.
+	err = waitEvery(ctx, cs[0], "committing the backlog", commits.commit, 100*time.Millisecond, func() (bool, error) {
 		got, err := committed(ctx, adm, group, schema.SalesTopic)
 		if err != nil || got < upTo {
 			return false, err
