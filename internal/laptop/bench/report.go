@@ -224,7 +224,7 @@ func writeWindows(b *strings.Builder, ws []Windows) {
 	for _, w := range ws {
 		fmt.Fprintf(b, "| %d | %d | %v, %s, %d | %v, %s |\n", w.Rows, w.Regions, w.Build.Round(time.Millisecond), mb(w.BuildRSS), w.Written, w.Restart.Round(time.Millisecond), mb(w.RestartRSS))
 	}
-	fmt.Fprintf(b, "\nState grows with open windows, not with the backlog: size the memory limit for the key space (regions × open windows). The build's time follows what it writes: sales go region after region, one 5-minute slot of every region after another, so with up to 10000 regions one micro-batch holds all sales and writes each row once, while with 100000 regions each 100000-sale batch holds one slot and every row is written (summary and changelog) in the two batches that change it. The restore reads the changelog as written (the embedded broker does not compact it).\n")
+	fmt.Fprintf(b, "\nState grows with open windows, not with the backlog: size the memory limit for the key space (regions × open windows). The build's time follows what it writes: sales go region after region, one 5-minute slot of every region after another, so with up to 10000 regions one micro-batch holds all sales and writes each row once, while with 100000 regions each batch of about 100000 sales holds about one slot and every row is written (summary and changelog) in the two or three batches that change it. The restore reads the changelog as written (the embedded broker does not compact it).\n")
 }
 
 func metric(rs map[string]Result, name, unit string) float64 {
