@@ -96,13 +96,12 @@ func (b *Backlog) runBare(ctx context.Context, e *env, log func(string, ...any))
 // runModes runs `enricher --once` and a streaming enricher with
 // --trigger 100ms on the backlog, each in a fresh group. With twice, each
 // runs twice, in the order --once, streaming, streaming, --once, and the
-// mean of its runs and its larger peak RSS count: every run leaves the
-// broker a million more records to hold, and later runs measured slower
-// (one, on a busy machine, 1.8 times the same run before it), so a single
-// run of each in a fixed order handed that cost to the same mode every
-// time. The means of the two runs of each cancel a steady slowing; each
-// one's faster run would not (the first --once, on the freshest broker,
-// would count against the first streaming run).
+// mean of its runs and its larger peak RSS count: the broker's speed
+// drifts over a run (every run leaves it a million more records to hold;
+// the same run measured up to 1.8 times slower, and also faster, than the
+// one before it), so a single run of each in a fixed order handed that
+// drift to one mode. The means of the two runs of each cancel a steady
+// drift; each one's faster run would not.
 func (b *Backlog) runModes(ctx context.Context, e *env, twice bool, log func(string, ...any)) error {
 	modes := []bool{true, false}
 	if twice {
@@ -185,6 +184,7 @@ func (e *env) enrichGroup(ctx context.Context, group string, instances int, n, u
 	}
 	start := cs[0].start
 	commits := e.watchCommits(group + "-")
+	defer commits.stop()
 	rep := group + "-repartition"
 	// Looked at after each commit (the one seen may not have landed yet),
 	// and every 100 ms.

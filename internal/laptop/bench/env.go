@@ -193,8 +193,9 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // commitWatch notes when the embedded broker last received a request to
 // commit a transaction of some transactional IDs, and wakes a waiter.
 type commitWatch struct {
-	at     atomic.Int64
-	commit chan struct{} // has a value after a commit
+	at      atomic.Int64
+	commit  chan struct{} // has a value after a commit
+	stopped atomic.Bool
 }
 
 // watchCommits starts noting the commits of the transactional IDs that
@@ -208,6 +209,10 @@ func (e *env) watchCommits(prefix string) *commitWatch {
 	w := &commitWatch{commit: make(chan struct{}, 1)}
 	c := e.Stack.Cluster()
 	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if w.stopped.Load() {
+			c.DropControl()
+			return nil, nil, false
+		}
 		c.KeepControl()
 		if r, ok := req.(*kmsg.EndTxnRequest); ok && r.Commit && strings.HasPrefix(r.TransactionalID, prefix) {
 			w.at.Store(time.Now().UnixNano())
@@ -220,6 +225,10 @@ func (e *env) watchCommits(prefix string) *commitWatch {
 	})
 	return w
 }
+
+// stop ends the watch: the broker drops its hook at the next commit of
+// any transaction.
+func (w *commitWatch) stop() { w.stopped.Store(true) }
 
 // last returns when the last commit was asked for, or the zero time.
 func (w *commitWatch) last() time.Time {
