@@ -74,7 +74,8 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 	if err != nil {
 		return enricher.Stats{}, err
 	}
-	if err := j.ensureTopics(ctx, e); err != nil {
+	summaryParts, err := j.ensureTopics(ctx, e)
+	if err != nil {
 		return enricher.Stats{}, err
 	}
 	opts, err := j.Kafka.Options(ctx)
@@ -82,7 +83,7 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 		return enricher.Stats{}, err
 	}
 	if j.Ops != nil {
-		stop := j.serve(ctx, e, opts, sd)
+		stop := j.serve(ctx, e, opts, sd, summaryParts)
 		defer stop()
 	}
 	if j.Started != nil {
@@ -95,20 +96,28 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 // ensureTopics creates the topics the enricher needs and lacks. The
 // repartition and state topics get the partition count of the sales topic,
 // which gets j.Partitions if it does not exist yet: stage 2 can then spread
-// over as many instances as stage 1.
-func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) error {
+// over as many instances as stage 1. With j.Ops it returns the summary
+// topic's partition count, for the dashboard's follower.
+func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) (summaryParts int32, err error) {
 	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer cl.Close()
 	if err := topics.EnsureAlong(ctx, cl, topics.Spec{Name: j.Enricher.SalesTopic, Partitions: app.Partitions(j.Partitions)}, e.Topics); err != nil {
-		return err
+		return 0, err
+	}
+	if j.Ops != nil {
+		parts, err := topics.Partitions(ctx, cl, j.Enricher.SummaryTopic)
+		if err != nil {
+			return 0, fmt.Errorf("count the partitions of %s: %w", j.Enricher.SummaryTopic, err)
+		}
+		summaryParts = parts[j.Enricher.SummaryTopic]
 	}
 	if j.StartingOffsets == enricher.StartLatest {
-		return enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, j.Log())
+		return summaryParts, enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, j.Log())
 	}
-	return nil
+	return summaryParts, nil
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against
