@@ -316,7 +316,7 @@ func TestRestoreWaitsForOpenTransaction(t *testing.T) {
 	}
 }
 
-func TestCheckLayout(t *testing.T) {
+func TestReadLayout(t *testing.T) {
 	tests := []struct {
 		name  string
 		state int32
@@ -329,16 +329,19 @@ func TestCheckLayout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRestoreFixture(t, tt.state)
-			n, err := f.e.checkLayout(testContext(t), f.client(t))
+			if err := topics.Ensure(testContext(t), f.client(t), topics.Spec{Name: f.e.cfg.SalesTopic, Partitions: 2}); err != nil {
+				t.Fatal(err)
+			}
+			sales, n, err := f.e.readLayout(testContext(t), f.opts)
 			if tt.err == "" {
-				if err != nil || n != 3 {
-					t.Fatalf("checkLayout = %d, %v; want 3", n, err)
+				if err != nil || n != 3 || sales != 2 {
+					t.Fatalf("readLayout = %d, %d, %v; want 2 sales and 3 repartition partitions", sales, n, err)
 				}
 				return
 			}
 			var fatal *fatalError
 			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "--state-topic") {
-				t.Fatalf("checkLayout error = %v, want a fatal error saying %q and what to do", err, tt.err)
+				t.Fatalf("readLayout error = %v, want a fatal error saying %q and what to do", err, tt.err)
 			}
 		})
 	}

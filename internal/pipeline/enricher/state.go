@@ -161,19 +161,9 @@ func (e *Enricher) changelog(tk *task, partitions int32, emit func(*kgo.Record))
 	emit(e.settingsRecord(tk))
 }
 
-// checkLayout returns the partition count of the repartition topic, after
-// checking that the state topic has as many partitions.
-func (e *Enricher) checkLayout(ctx context.Context, cl *kgo.Client) (int32, error) {
-	n, err := topics.Partitions(ctx, cl, e.cfg.RepartitionTopic, e.cfg.StateTopic)
-	if err != nil {
-		return 0, err
-	}
-	return e.checkCounts(n)
-}
-
 // readLayout lists, in one request of a short-lived client, the partition
-// counts of the sales, repartition and state topics, checks them as
-// checkLayout does, and returns the sales and repartition topics' counts.
+// counts of the sales, repartition and state topics, checks them
+// (checkCounts), and returns the sales and repartition topics' counts.
 // The session's client is made with them (its fetch bounds).
 func (e *Enricher) readLayout(ctx context.Context, connOpts []kgo.Opt) (sales, repartition int32, err error) {
 	cl, err := kgo.NewClient(connOpts...)
@@ -202,7 +192,8 @@ func (e *Enricher) checkCounts(n map[string]int32) (int32, error) {
 	return r, nil
 }
 
-// restoreFetchBytes bounds a fetch of the changelog at restore.
+// restoreFetchBytes is shared among the changelog partitions a restore
+// reads, as the bound of each one's fetches (topics.CommittedFetch).
 const restoreFetchBytes = 256 << 10
 
 // restore rebuilds the tables of the given repartition partitions from
