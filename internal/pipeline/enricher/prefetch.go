@@ -13,12 +13,15 @@ import (
 // soon as the batch ends, while its transaction commits: the sales
 // topic's ends do not depend on that commit, and the offsets it commits
 // are those the batch has read. If the commit fails, the listing is
-// dropped.
+// dropped; if it failed, or the group changed the instance's partitions
+// since it was asked for, the plan lists the ends itself.
 
-// listed is the result of an ends listing asked for ahead.
+// listed is the result of an ends listing asked for ahead, when the
+// group's changes to the instance's partitions numbered at.
 type listed struct {
 	ends *topics.Ends
 	err  error
+	at   int64
 }
 
 // listAhead asks, in the background, for the sales partitions' ends the
@@ -30,24 +33,16 @@ type listed struct {
 // an earlier one (dropped) has not returned, the next batch lists its
 // ends itself.
 func (s *session) listAhead(ctx context.Context, tr *trigger, backlog bool) chan listed {
-	if tr.availableNow || tr.interval <= 0 || !backlog || s.sh.active() && !s.sh.met() {
+	if tr.availableNow || tr.interval <= 0 || !backlog || s.sh.pending() || !s.listing.CompareAndSwap(false, true) {
 		return nil
 	}
-	if s.listing == nil {
-		s.listing = make(chan struct{}, 1)
-	}
-	select {
-	case s.listing <- struct{}{}:
-	default:
-		return nil
-	}
-	from := s.salesPositions()
+	from, at := s.salesPositions(), s.changes()
 	ch := make(chan listed, 1)
-	cl, sales, token := s.gts.Client(), s.e.cfg.SalesTopic, s.listing
+	cl, sales := s.gts.Client(), s.e.cfg.SalesTopic
 	go func() {
 		ends, err := topics.ListEnds(ctx, cl, map[string]map[int32]int64{sales: from}, sales)
-		<-token
-		ch <- listed{ends, err}
+		s.listing.Store(false)
+		ch <- listed{ends, err, at}
 	}()
 	return ch
 }
@@ -66,8 +61,10 @@ func (s *session) salesPositions() map[int32]int64 {
 	return from
 }
 
-// takeAhead returns the ends listed ahead, if any were asked for, and
-// forgets them.
+// takeAhead returns the ends listed ahead and forgets them. It reports
+// false if none were asked for, the listing failed, or the group changed
+// the instance's partitions since (a partition come since would be
+// counted from its log start): the plan then lists the ends itself.
 func (s *session) takeAhead(ctx context.Context) (*topics.Ends, bool, error) {
 	if s.ahead == nil {
 		return nil, false, nil
@@ -76,8 +73,8 @@ func (s *session) takeAhead(ctx context.Context) (*topics.Ends, bool, error) {
 	s.ahead = nil
 	select {
 	case l := <-ch:
-		return l.ends, true, l.err
+		return l.ends, l.err == nil && l.at == s.changes(), nil
 	case <-ctx.Done():
-		return nil, true, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 }

@@ -14,51 +14,77 @@ import (
 
 // TestPlanTakesTheEndsListedAhead: a streaming batch plans its shares from
 // the ends listed ahead when there are some, without a request of its own
-// (the session here has no client: a request would panic), and only once;
-// a failed listing fails the plan.
+// (the session here has no client: a request would panic), and only once.
 func TestPlanTakesTheEndsListedAhead(t *testing.T) {
 	const sales = "sales"
-	listErr := errors.New("listing failed")
-	for _, tc := range []struct {
-		name    string
-		ahead   listed
-		wantLag map[int32]int64
-		wantEnd map[int32]int64
-		wantErr error
-	}{
-		{
-			name:    "listed ahead",
-			ahead:   listed{ends: topics.EndsAt(sales, map[int32]int64{0: 40, 1: 50, 2: 7}, map[int32]int64{0: 100, 1: 50, 2: 9})},
-			wantLag: map[int32]int64{0: 60, 1: 0}, // partition 2 is not owned
-			wantEnd: map[int32]int64{0: 100, 1: 50, 2: 9},
-		},
-		{name: "listing failed", ahead: listed{err: listErr}, wantErr: listErr},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}},
-				src: &sourceClock{lastData: map[int32]time.Time{0: {}, 1: {}}}}
-			ch := make(chan listed, 1)
-			ch <- tc.ahead
-			s.ahead = ch
-			lag, end, err := s.lagAtStart(context.Background(), &trigger{interval: time.Second})
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err %v, want %v", err, tc.wantErr)
-			}
-			if !maps.Equal(lag, tc.wantLag) || !maps.Equal(end, tc.wantEnd) {
-				t.Errorf("lag %v and ends %v, want %v and %v", lag, end, tc.wantLag, tc.wantEnd)
-			}
-			if s.ahead != nil {
-				t.Error("the listing is kept after the plan took it")
-			}
-		})
+	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, asg: &assignments{},
+		src: &sourceClock{asg: &assignments{}, lastData: map[int32]time.Time{0: {}, 1: {}}}}
+	ch := make(chan listed, 1)
+	ch <- listed{ends: topics.EndsAt(sales, map[int32]int64{0: 40, 1: 50, 2: 7}, map[int32]int64{0: 100, 1: 50, 2: 9})}
+	s.ahead = ch
+	lag, end, err := s.lagAtStart(context.Background(), &trigger{interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLag, wantEnd := map[int32]int64{0: 60, 1: 0}, map[int32]int64{0: 100, 1: 50, 2: 9} // partition 2 is not owned
+	if !maps.Equal(lag, wantLag) || !maps.Equal(end, wantEnd) {
+		t.Errorf("lag %v and ends %v, want %v and %v", lag, end, wantLag, wantEnd)
+	}
+	if s.ahead != nil {
+		t.Error("the listing is kept after the plan took it")
 	}
 }
 
 // TestListAheadAfterAFullBatch: when a batch that filled up ends under a
 // processing-time trigger, the ends of the sales partitions are listed in
 // the background from the group's positions, and the next plan takes them
-// rather than the ends as they are when it plans.
+// rather than the ends as they are when it plans; but it lists them again
+// if that listing failed or the group changed the instance's partitions
+// since.
 func TestListAheadAfterAFullBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(s *session, l *listed)
+		want0 int64 // partition 0's end the plan takes
+	}{
+		{"taken", func(*session, *listed) {}, 3},
+		{"listing failed", func(_ *session, l *listed) { l.err = errors.New("listing failed") }, 4},
+		{"group changed since", func(s *session, _ *listed) { s.asg.changes.Add(1) }, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, produce := listAheadSession(t)
+			ctx := testContext(t)
+			s.ahead = s.listAhead(ctx, &trigger{interval: time.Second}, true)
+			if s.ahead == nil {
+				t.Fatal("the ends were not listed ahead")
+			}
+			var l listed
+			select {
+			case l = <-s.ahead:
+			case <-ctx.Done():
+				t.Fatal("the listing ahead did not come before the deadline")
+			}
+			tc.spoil(s, &l)
+			ch := make(chan listed, 1)
+			ch <- l
+			s.ahead = ch
+			produce() // a sale written since the listing
+			lag, end, err := s.lagAtStart(ctx, &trigger{interval: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[int32]int64{0: tc.want0, 1: 2}; !maps.Equal(lag, want) || !maps.Equal(end, want) {
+				t.Errorf("lag %v and ends %v, want both %v", lag, end, want)
+			}
+		})
+	}
+}
+
+// listAheadSession returns a session, with a client of a cluster whose
+// two sales partitions hold 3 and 2 records, at the end of a batch that
+// took its shares; and a function that writes one more sale to partition 0.
+func listAheadSession(t *testing.T) (*session, func()) {
+	t.Helper()
 	opts, cl := manualCluster(t)
 	ctx := testContext(t)
 	const sales = "sales"
@@ -76,37 +102,19 @@ func TestListAheadAfterAFullBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gts.Close()
-	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, gts: gts,
-		src: &sourceClock{lastData: map[int32]time.Time{0: {}, 1: {}}}}
-	// The batch that ends took its shares.
+	t.Cleanup(gts.Close)
+	s := &session{e: &Enricher{cfg: Config{SalesTopic: sales}}, gts: gts, asg: &assignments{},
+		src: &sourceClock{asg: &assignments{}, lastData: map[int32]time.Time{0: {}, 1: {}}}}
 	s.sh.set(3, map[int32]int64{0: 3, 1: 2}, map[int32]int64{0: 3, 1: 2}, false)
 	s.sh.take(0, 1)
 	s.sh.take(1, 0)
 	if !s.sh.met() {
 		t.Fatalf("shares %v not taken by %v", s.sh.share, s.sh.taken)
 	}
-	s.ahead = s.listAhead(ctx, &trigger{interval: time.Second}, true)
-	if s.ahead == nil {
-		t.Fatal("the ends were not listed ahead")
-	}
-	for len(s.ahead) == 0 { // the listing is in
-		select {
-		case <-ctx.Done():
-			t.Fatal("the listing ahead did not come before the deadline")
-		case <-time.After(time.Millisecond):
+	return s, func() {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: sales, Partition: 0, Value: []byte("y")}).FirstErr(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	// Sales written since do not count: the plan takes the listing.
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: sales, Partition: 0, Value: []byte("y")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	lag, end, err := s.lagAtStart(ctx, &trigger{interval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := map[int32]int64{0: 3, 1: 2}; !maps.Equal(lag, want) || !maps.Equal(end, want) {
-		t.Errorf("lag %v and ends %v, want both %v", lag, end, want)
 	}
 }
 
@@ -135,10 +143,7 @@ func TestListAheadOnlyForAProcessingTimeBacklog(t *testing.T) {
 			if tc.shares {
 				s.sh.set(10, map[int32]int64{0: 20}, map[int32]int64{0: 20}, false)
 			}
-			if tc.busy {
-				s.listing = make(chan struct{}, 1)
-				s.listing <- struct{}{}
-			}
+			s.listing.Store(tc.busy)
 			// With no client: asking would panic.
 			if s.listAhead(context.Background(), &tc.tr, tc.backlog) != nil {
 				t.Error("the ends were listed ahead")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -47,11 +48,11 @@ type session struct {
 	regionParts map[string]int32
 	drain       drain
 	// ahead, if not nil, brings the sales partitions' ends the next
-	// batch plans from, asked for when the last one committed
-	// (prefetch.go); listing holds a token while a listing is asked for,
-	// so that at most one is under way.
+	// batch plans from, asked for as the last one ended and kept only if
+	// it committed (prefetch.go); listing is set while a listing is under
+	// way, so that at most one is.
 	ahead   chan listed
-	listing chan struct{}
+	listing atomic.Bool
 }
 
 // runSession runs one consumer session: fence, check the topics, consume,
@@ -183,10 +184,10 @@ func (s *session) run(ctx context.Context) error {
 		if !s.due(tr) {
 			continue
 		}
-		full, sawSales := tr.limits.full(&s.b) || s.sh.full(), s.b.records > 0
-		ahead := s.listAhead(ctx, tr, s.backlogAfter(full, sawSales))
+		backlog := s.backlogAfter(tr.limits.full(&s.b) || s.sh.full(), s.b.records > 0)
+		ahead := s.listAhead(ctx, tr, backlog)
 		committed, err := s.commit(ctx)
-		s.endShares(full, sawSales, committed && err == nil)
+		s.endShares(backlog, committed && err == nil)
 		s.endDrain(committed && err == nil)
 		s.ahead = nil // a listing is for the batch right after the one it followed
 		if committed && err == nil {
@@ -222,7 +223,7 @@ func (s *session) read(ctx context.Context, tr *trigger) error {
 		cancel()
 		pollCtx, cancel = context.WithTimeout(ctx, readyPoll)
 	}
-	if s.sh.active() && !s.sh.met() && !tr.availableNow {
+	if s.sh.pending() && !tr.availableNow {
 		// The batch ends when the shares are taken, not at the tick:
 		// look for them in short polls, so a full batch still ends.
 		cancel()

@@ -144,6 +144,9 @@ func (s *shares) ownedBy(owned map[int32]time.Time) bool {
 // active reports whether shares are in force.
 func (s *shares) active() bool { return s.share != nil }
 
+// pending reports whether shares are in force and not all taken.
+func (s *shares) pending() bool { return s.active() && !s.met() }
+
 // take counts a polled record of partition p at offset: what p took is
 // the offsets from its start to offset, so that offsets a read_committed
 // fetch skips (aborted records) count too. It reports whether p has just
@@ -216,7 +219,8 @@ func (s *shares) endBatch(cl *kgo.Client) {
 // lagAtStart returns, for the batch that begins, how far each sales
 // partition owned lags, and the end offsets it lags behind. Under the available-now
 // trigger's first stage the ends it listed at the start and its progress
-// tell, without a request. Otherwise the ends are listed from the
+// tell, without a request. Otherwise they come from the listing asked for
+// as the last batch ended (prefetch.go), or are listed now, from the
 // positions the group's client holds (startShares asks only after a batch
 // that filled up: a backlog).
 func (s *session) lagAtStart(ctx context.Context, tr *trigger) (lag, end map[int32]int64, err error) {
@@ -229,7 +233,7 @@ func (s *session) lagAtStart(ctx context.Context, tr *trigger) (lag, end map[int
 		return ownedLag(tr.ends.Lag(sales), owned), tr.ends.Offsets()[sales], nil
 	}
 	ends, ok, err := s.takeAhead(ctx)
-	if !ok {
+	if !ok && err == nil {
 		ends, err = topics.ListEnds(ctx, s.gts.Client(), map[string]map[int32]int64{sales: s.salesPositions()}, sales)
 	}
 	if err != nil {
@@ -310,7 +314,8 @@ func (s *session) pollMax(room int) int {
 // backlogAfter returns whether a backlog waits after the open batch,
 // which ends: full says it filled up or every partition took its share,
 // sawSales that it read sales. A batch that read no sale (a slow fetch, a
-// tick) tells nothing of the backlog: the last verdict stands.
+// tick) tells nothing of the backlog: the last verdict stands. The run
+// loop passes it to listAhead and endShares.
 func (s *session) backlogAfter(full, sawSales bool) bool {
 	if sawSales || full {
 		return full || s.behind
@@ -319,13 +324,12 @@ func (s *session) backlogAfter(full, sawSales bool) bool {
 }
 
 // endShares ends the batch's shares once it ended, unless some are still
-// to be taken and it committed; full says it filled up or every
-// partition took its share, sawSales that it read sales.
-func (s *session) endShares(full, sawSales, committed bool) {
-	s.lastFull = s.backlogAfter(full, sawSales)
+// to be taken and it committed; backlog is backlogAfter's verdict.
+func (s *session) endShares(backlog, committed bool) {
+	s.lastFull = backlog
 	s.behind = false
 	s.sharesSet = false
-	if committed && s.sh.active() && !s.sh.met() {
+	if committed && s.sh.pending() {
 		s.sh.endBatch(s.gts.Client())
 		return
 	}
