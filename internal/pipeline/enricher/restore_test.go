@@ -391,21 +391,22 @@ func TestEnsureTopics(t *testing.T) {
 	}
 }
 
-// TestRestoreWarnsOfChangedRegions: a state built with another regions
-// table is restored with a warning that names its partitions and both
-// files; one built with the same table, or without a settings record, is
-// restored quietly.
+// TestRestoreWarnsOfChangedRegions: a state whose last settings record
+// was written with another regions table is restored with a warning that
+// names its partitions and both files; one whose last record has the same
+// table, or that has none, is restored quietly.
 func TestRestoreWarnsOfChangedRegions(t *testing.T) {
-	europe := map[string]string{"France": "Europe"}
+	europe, emea := map[string]string{"France": "Europe"}, map[string]string{"France": "EMEA"}
 	for _, tc := range []struct {
 		name  string
-		built map[string]string // the regions of the settings record; nil: none
+		built []map[string]string // the regions of the settings records, in order
 		now   map[string]string
 		warn  bool
 	}{
-		{"same regions", europe, europe, false},
-		{"same regions, another order of files", map[string]string{"France": "Europe", "Japan": "Asia"}, map[string]string{"Japan": "Asia", "France": "Europe"}, false},
-		{"other regions", europe, map[string]string{"France": "EMEA"}, true},
+		{"same regions", []map[string]string{europe}, europe, false},
+		{"other regions", []map[string]string{europe}, emea, true},
+		{"other regions, then the same: the last record counts", []map[string]string{emea, europe}, europe, false},
+		{"the same, then other regions", []map[string]string{europe, emea}, europe, true},
 		{"no settings record", nil, europe, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -419,9 +420,9 @@ func TestRestoreWarnsOfChangedRegions(t *testing.T) {
 				t.Fatal(err)
 			}
 			recs := []*kgo.Record{windowRecord(1, "Europe", t0, &window.Sum{Total: 5, Count: 1}), f.metaRecord(1, 3, t0-10*minute, t0)}
-			if tc.built != nil {
+			for _, built := range tc.built {
 				cfg.RegionsSource = "built.csv"
-				old, err := New(cfg, sales.NewRegions(tc.built), nil, nil, nil)
+				old, err := New(cfg, sales.NewRegions(built), nil, nil, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

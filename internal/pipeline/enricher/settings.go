@@ -17,8 +17,9 @@ import (
 //	Key:   SettingsKey ('A')
 //	Value: JSON of Settings
 //
-// The restore skips it, as it skips the start record (StartKey) of a
-// group started at the latest sales.
+// The restore reads only the last one of each partition, to warn of a
+// changed regions file; it skips the start record (StartKey) of a group
+// started at the latest sales.
 
 // SettingsKey is the key of the settings record in every state partition.
 const SettingsKey = "A"
@@ -77,14 +78,10 @@ func (e *Enricher) settingsRecord(tk *task) *kgo.Record {
 	if slide == 0 {
 		slide = w.Size
 	}
-	tm := "payment_date"
-	if e.cfg.Time == RecordTimestamp {
-		tm = "record"
-	}
 	s := Settings{
 		Version: SettingsVersion, RegionsHash: e.hash, Regions: e.cfg.RegionsSource, Countries: e.countries(),
 		SalesTopic: e.cfg.SalesTopic, SummaryTopic: e.cfg.SummaryTopic, DeadLetterTopic: e.cfg.DeadLetterTopic,
-		LateTopic: e.cfg.LateTopic, RepartitionTopic: e.cfg.RepartitionTopic, Time: tm,
+		LateTopic: e.cfg.LateTopic, RepartitionTopic: e.cfg.RepartitionTopic, Time: e.cfg.Time.String(),
 		SizeMs: w.Size.Milliseconds(), SlideMs: slide.Milliseconds(), StartMs: w.Start.Milliseconds(),
 		DelayMs: w.Delay.Milliseconds(), Mode: w.Mode.String(),
 		Partition: tk.partition, Watermark: tk.t.Watermark(),

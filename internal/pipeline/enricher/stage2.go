@@ -28,9 +28,6 @@ type task struct {
 	// updated and removed count the rows the last changelog wrote and
 	// dropped, for the batch's progress.
 	updated, removed int64
-	// built is the last settings record the restore read, if any: how
-	// the restored state was built.
-	built *Settings
 }
 
 func (e *Enricher) newTask(p int32) (*task, error) {

@@ -245,9 +245,14 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		tasks[p], loads[p] = tk, tk.t.Load()
 	}
 	metas := make(map[int32]*meta, len(parts))
+	settings := make(map[int32][]byte, len(parts)) // the last settings record of each
 	err = ends.Consume(ctx, cl, func(r *kgo.Record) error {
 		tk := tasks[r.Partition]
 		tk.read++
+		if string(r.Key) == SettingsKey {
+			settings[r.Partition] = r.Value
+			return nil
+		}
 		if err := e.restoreRecord(tk, loads[r.Partition], metas, r); err != nil {
 			return &fatalError{fmt.Errorf("state topic %s partition %d offset %d: %w", e.cfg.StateTopic, r.Partition, r.Offset, err)}
 		}
@@ -263,24 +268,27 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		}
 		tk.marks.commit()
 	}
-	e.warnRegionsChanged(tasks)
+	e.warnRegionsChanged(settings)
 	return tasks, nil
 }
 
 // warnRegionsChanged warns once if the state restored was built with
-// another regions table than the enricher's. As in Spark's stream-static
-// join, the new table joins the sales read from now on, and the windows
-// already counted keep the regions they were joined with; reader --audit
-// checks a run against one regions file, so it refuses such a mix.
-func (e *Enricher) warnRegionsChanged(tasks map[int32]*task) {
+// another regions table than the enricher's, as the last settings record
+// of each partition restored says. As in Spark's stream-static join, the
+// new table joins the sales read from now on, and the windows already
+// counted keep the regions they were joined with; reader --audit checks a
+// run against one regions file, so it refuses such a mix. A settings
+// record that does not parse says nothing of the regions (the audit
+// refuses it).
+func (e *Enricher) warnRegionsChanged(settings map[int32][]byte) {
 	var parts []int32
-	var was *Settings
-	for _, p := range slices.Sorted(maps.Keys(tasks)) {
-		if b := tasks[p].built; b != nil && b.RegionsHash != e.hash {
-			parts, was = append(parts, p), b
+	var was Settings
+	for _, p := range slices.Sorted(maps.Keys(settings)) {
+		if s, err := ParseSettings(settings[p]); err == nil && s.RegionsHash != e.hash {
+			parts, was = append(parts, p), s
 		}
 	}
-	if was == nil {
+	if parts == nil {
 		return
 	}
 	e.log.Warn("the regions file differs from the one the restored state was built with: sales read from now on join with the new regions, windows already counted keep the old; to count every sale with the new regions, start afresh with a new --group, --state-topic and --summary-topic",
@@ -302,13 +310,6 @@ func (e *Enricher) restoreRecord(tk *task, ld *window.Loader[string, int64, wind
 			return err
 		}
 		metas[r.Partition] = &m
-		return nil
-	case string(r.Key) == SettingsKey:
-		// For reader --audit, and for warnRegionsChanged; a record that
-		// does not parse says nothing of the regions (the audit refuses it).
-		if s, err := ParseSettings(r.Value); err == nil {
-			tk.built = &s
-		}
 		return nil
 	case string(r.Key) == StartKey:
 		return nil // for reader --audit
