@@ -13,6 +13,7 @@ import (
 	"github.com/salesstream/salesstream/internal/domain/schema"
 	"github.com/salesstream/salesstream/internal/platform/config"
 	"github.com/salesstream/salesstream/internal/platform/registryconn"
+	"github.com/salesstream/salesstream/pkg/registry"
 	"github.com/salesstream/salesstream/pkg/serde"
 )
 
@@ -84,4 +85,19 @@ func Encoders(ctx context.Context, sd *serde.Serde, topic string) (key, value *s
 		return nil, nil, err
 	}
 	return key, value, nil
+}
+
+// SalesSerde returns the Serde the producer encodes sales with: keys and
+// values of this build's schemas without reflection (schema.SaleEncoder),
+// any other registered version with hamba/avro.
+func SalesSerde(reg *registry.Client) (*serde.Serde, error) {
+	ke, err := schema.NewSaleKeyEncoder()
+	if err != nil {
+		return nil, err
+	}
+	ve, err := schema.NewSaleValueEncoder()
+	if err != nil {
+		return nil, err
+	}
+	return serde.New(reg, serde.WithFastEncoder(ke), serde.WithFastEncoder(ve)), nil
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/salesstream/salesstream/internal/platform/ops"
 	"github.com/salesstream/salesstream/internal/platform/topics"
 	"github.com/salesstream/salesstream/pkg/registry"
-	"github.com/salesstream/salesstream/pkg/serde"
 )
 
 // Job is the producer binary's whole run: it checks the input against the
@@ -56,7 +55,7 @@ func (j Job) run(ctx context.Context) (producer.Stats, error) {
 	if j.Producer.Topic == "" {
 		j.Producer.Topic = schema.SalesTopic
 	}
-	sd, err := newSerde(j.Registry)
+	sd, err := app.SalesSerde(j.Registry)
 	if err != nil {
 		return producer.Stats{}, err
 	}
@@ -136,21 +135,6 @@ func (j Job) run(ctx context.Context) (producer.Stats, error) {
 	st.RejectTopic = p.RejectTopic()
 	st.RejectHeld = j.rejectHeld(context.WithoutCancel(ctx), cl, st.RejectTopic, log)
 	return st, err
-}
-
-// newSerde returns the producer's Serde: sales keys and values of this
-// build's schemas are encoded without reflection (see
-// schema.SaleEncoder), any other registered version with hamba/avro.
-func newSerde(reg *registry.Client) (*serde.Serde, error) {
-	ke, err := schema.NewSaleKeyEncoder()
-	if err != nil {
-		return nil, err
-	}
-	ve, err := schema.NewSaleValueEncoder()
-	if err != nil {
-		return nil, err
-	}
-	return serde.New(reg, serde.WithFastEncoder(ke), serde.WithFastEncoder(ve)), nil
 }
 
 // rejectHeld counts the rows of the reject topic, or returns -1. A client

@@ -238,7 +238,7 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 func TestNewSerdeEncodesSalesFast(t *testing.T) {
 	_, reg := devstacktest.Start(t, true)
 	ctx := context.Background()
-	sd, err := newSerde(reg)
+	sd, err := app.SalesSerde(reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func refSales(seed uint64) salesSource {
 }
 
 // bareProduce is the bare-producer ceiling: it encodes n sales with the
-// registered schemas, as the producer does, and sends them to topic with
+// registered schemas and the producer's encoders (app.SalesSerde), and sends them to topic with
 // a plain franz-go client (acks=all, 5 ms linger, sticky key partitioner)
 // and nothing else. It returns the time from the first send to the last
 // acknowledgement.
@@ -34,7 +34,11 @@ func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSou
 
 // bareProduceWith is bareProduce with headers(i) on the i-th record.
 func (e *env) bareProduceWith(ctx context.Context, topic string, n int, src salesSource, headers func(i int) []kgo.RecordHeader) (time.Duration, error) {
-	keyEnc, valEnc, err := app.Encoders(ctx, e.Serde, schema.SalesTopic)
+	sd, err := app.SalesSerde(e.Registry)
+	if err != nil {
+		return 0, err
+	}
+	keyEnc, valEnc, err := app.Encoders(ctx, sd, schema.SalesTopic)
 	if err != nil {
 		return 0, err
 	}
