@@ -277,9 +277,12 @@ func (s *Serde) Encoder(ctx context.Context, artifactID string) (*Encoder, error
 // better a pointer to one (a pointer avoids an allocation), whose avro tags
 // name the schema's fields. On error dst is returned unchanged.
 func (e *Encoder) Append(dst []byte, v any) ([]byte, error) {
-	for _, f := range e.fast {
-		if out, ok := f.Append(wire.AppendHeader(dst, e.meta.ContentID), v); ok {
-			return out, nil
+	if len(e.fast) > 0 {
+		framed := wire.AppendHeader(dst, e.meta.ContentID)
+		for _, f := range e.fast {
+			if out, ok := f.Append(framed, v); ok {
+				return out, nil
+			}
 		}
 	}
 	w := e.writers.Get().(*avro.Writer)

@@ -31,7 +31,7 @@ const (
 
 var _ kgo.PoolRecords = (*recordPool)(nil)
 
-// class returns the index of the smallest size of at least n records, or
+// poolClass returns the index of the smallest size of at least n records, or
 // -1 if n is larger than the largest.
 func poolClass(n int) int {
 	if n <= 1<<minPoolShift {

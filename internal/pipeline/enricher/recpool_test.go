@@ -7,8 +7,10 @@ import (
 )
 
 // TestRecordPoolSizes: a block has the smallest pooled size that holds the
-// batch, a batch above the largest is left to the client, and a block put
-// back is lent again.
+// batch, a batch above the largest is left to the client, and a block of
+// another size put back is not lent for that size. (Whether a block put
+// back is lent again is sync.Pool's to decide: a new block looks the
+// same.)
 func TestRecordPoolSizes(t *testing.T) {
 	for _, tc := range []struct {
 		n, wantCap int // 0: not pooled
