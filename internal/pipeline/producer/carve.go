@@ -39,11 +39,17 @@ func (c *carver) keep(out []byte) []byte {
 }
 
 // headers returns n zeroed headers for one record.
-func (c *carver) headers(n int) []kgo.RecordHeader {
-	if cap(c.hdrs)-len(c.hdrs) < n {
-		c.hdrs = make([]kgo.RecordHeader, 0, max(headerBlock, n))
+func (c *carver) headers(n int) []kgo.RecordHeader { return carve(&c.hdrs, n, headerBlock) }
+
+// carve returns n zeroed elements of *block, capacity clipped, first
+// making *block a new block of size elements (at least n) if it has no
+// room left. No element is handed out twice: kgo keeps what it is given
+// until the record is acknowledged.
+func carve[T any](block *[]T, n, size int) []T {
+	if cap(*block)-len(*block) < n {
+		*block = make([]T, 0, max(size, n))
 	}
-	h := c.hdrs[len(c.hdrs) : len(c.hdrs)+n : len(c.hdrs)+n]
-	c.hdrs = c.hdrs[:len(c.hdrs)+n]
-	return h
+	b := *block
+	*block = b[:len(b)+n]
+	return b[len(b) : len(b)+n : len(b)+n]
 }

@@ -51,7 +51,7 @@ func (m *recordMaker) record(key []byte, s *sales.Sale, line int) (*kgo.Record, 
 	if err != nil {
 		return nil, fmt.Errorf("encode payment %d: %w", s.PaymentID, err)
 	}
-	rec := m.newRecord()
+	rec := &carve(&m.recs, 1, recordBlock)[0]
 	rec.Topic, rec.Key, rec.Value = m.topic, key, val
 	if line > 0 {
 		h := m.cv.headers(2)
@@ -60,15 +60,4 @@ func (m *recordMaker) record(key []byte, s *sales.Sale, line int) (*kgo.Record, 
 		rec.Headers = h
 	}
 	return rec, nil
-}
-
-// newRecord returns a zero record from the current block. Like the
-// carved bytes, a record is never handed out twice: kgo fills in and
-// keeps each one until it is acknowledged.
-func (m *recordMaker) newRecord() *kgo.Record {
-	if len(m.recs) == cap(m.recs) {
-		m.recs = make([]kgo.Record, 0, recordBlock)
-	}
-	m.recs = m.recs[:len(m.recs)+1]
-	return &m.recs[len(m.recs)-1]
 }
