@@ -2,7 +2,6 @@ package window
 
 import (
 	"fmt"
-	"math"
 )
 
 // Loader rebuilds a Table's state from a changelog such as Changes
@@ -20,9 +19,7 @@ type Loader[K comparable, V any, A any] struct {
 
 // Load returns a Loader of t's state.
 func (t *Table[K, V, A]) Load() *Loader[K, V, A] {
-	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf &^ fSaved}
-	n.reset()
-	return &Loader[K, V, A]{t: t, n: n}
+	return &Loader[K, V, A]{t: t, n: t.empty()}
 }
 
 // Put sets the aggregate of key in the window that starts at start. It
@@ -71,21 +68,8 @@ func (l *Loader[K, V, A]) Len() int { return l.n.live }
 // the Table is unchanged. The Loader is not to be used afterwards.
 func (l *Loader[K, V, A]) Done(watermark, maxEventTime, eventTime int64) error {
 	n := l.n
-	if maxEventTime != math.MinInt64 && (maxEventTime < EarliestTime || maxEventTime > LatestTime) {
-		return fmt.Errorf("restore window state: max event time %d is outside the supported range [%d, %d]",
-			maxEventTime, EarliestTime, LatestTime)
-	}
-	followed := max(maxEventTime, eventTime)
-	if eventTime == 0 {
-		followed = maxEventTime
-	}
-	if lim := n.sp.watermarkFor(followed); watermark > lim {
-		return fmt.Errorf("restore window state: watermark %d is ahead of event time %d minus delay %dms; the state was written with another delay or is corrupt",
-			watermark, followed, n.sp.delay)
-	}
-	n.wm, n.maxEvent, n.wmEvent = watermark, maxEventTime, followed
-	if n.sp.mode != Complete {
-		n.closed = n.wm
+	if err := n.setTimes(watermark, maxEventTime, eventTime); err != nil {
+		return err
 	}
 	for r := range n.rows {
 		rw := &n.rows[r]
@@ -104,10 +88,7 @@ func (l *Loader[K, V, A]) Done(watermark, maxEventTime, eventTime int64) error {
 		rw.next = n.buckets[b].head
 		n.buckets[b].head = int32(r)
 	}
-	if l.t.undo.on {
-		n.Checkpoint()
-	}
-	*l.t = *n
+	l.t.replace(n)
 	l.n = nil
 	return nil
 }

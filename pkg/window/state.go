@@ -48,34 +48,55 @@ func (t *Table[K, V, A]) Snapshot() State[K, A] {
 // snapshotted, and Changes reports only what changes after the Restore.
 // On error the table is unchanged.
 func (t *Table[K, V, A]) Restore(s State[K, A]) error {
-	if s.MaxEventTime != math.MinInt64 && (s.MaxEventTime < EarliestTime || s.MaxEventTime > LatestTime) {
-		return fmt.Errorf("restore window state: max event time %d is outside the supported range [%d, %d]",
-			s.MaxEventTime, EarliestTime, LatestTime)
-	}
-	followed := max(s.MaxEventTime, s.EventTime)
-	if s.EventTime == 0 {
-		followed = s.MaxEventTime
-	}
-	if lim := t.sp.watermarkFor(followed); s.Watermark > lim {
-		return fmt.Errorf("restore window state: watermark %d is ahead of event time %d minus delay %dms; the state was written with another delay or is corrupt",
-			s.Watermark, followed, t.sp.delay)
-	}
-	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf &^ fSaved}
-	n.reset()
-	n.wm, n.maxEvent, n.wmEvent = s.Watermark, s.MaxEventTime, followed
-	if n.sp.mode != Complete {
-		n.closed = n.wm
+	n := t.empty()
+	if err := n.setTimes(s.Watermark, s.MaxEventTime, s.EventTime); err != nil {
+		return err
 	}
 	for i, r := range s.Rows {
 		if err := n.restoreRow(r); err != nil {
 			return fmt.Errorf("restore window state: row %d (key %v, window [%d, %d)): %w", i, r.Key, r.Start, r.End, err)
 		}
 	}
+	t.replace(n)
+	return nil
+}
+
+// empty returns an empty table of t's configuration, to restore into.
+func (t *Table[K, V, A]) empty() *Table[K, V, A] {
+	n := &Table[K, V, A]{sp: t.sp, add: t.add, compare: t.compare, touchIf: t.touchIf &^ fSaved}
+	n.reset()
+	return n
+}
+
+// setTimes checks the times of a state to restore (as State's fields) and
+// sets them on t, an empty table.
+func (t *Table[K, V, A]) setTimes(watermark, maxEventTime, eventTime int64) error {
+	if maxEventTime != math.MinInt64 && (maxEventTime < EarliestTime || maxEventTime > LatestTime) {
+		return fmt.Errorf("restore window state: max event time %d is outside the supported range [%d, %d]",
+			maxEventTime, EarliestTime, LatestTime)
+	}
+	followed := max(maxEventTime, eventTime)
+	if eventTime == 0 {
+		followed = maxEventTime
+	}
+	if lim := t.sp.watermarkFor(followed); watermark > lim {
+		return fmt.Errorf("restore window state: watermark %d is ahead of event time %d minus delay %dms; the state was written with another delay or is corrupt",
+			watermark, followed, t.sp.delay)
+	}
+	t.wm, t.maxEvent, t.wmEvent = watermark, maxEventTime, followed
+	if t.sp.mode != Complete {
+		t.closed = t.wm
+	}
+	return nil
+}
+
+// replace makes n, restored, t's state; with the undo log on, the
+// restored state is the one a Rollback returns to.
+func (t *Table[K, V, A]) replace(n *Table[K, V, A]) {
 	if t.undo.on {
 		n.Checkpoint()
 	}
 	*t = *n
-	return nil
 }
 
 func (t *Table[K, V, A]) restoreRow(r Row[K, A]) error {

@@ -100,3 +100,47 @@ func TestCheckpointCostsTheBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoredStateIsTheRollbackPoint: with the undo log on (a Checkpoint
+// was taken), a state put in by Restore or by a Loader is what a later
+// Rollback returns to, not the state checkpointed before it.
+func TestRestoredStateIsTheRollbackPoint(t *testing.T) {
+	cfg := Config{Size: 10 * time.Minute, Slide: 5 * time.Minute, Delay: 10 * time.Minute, Mode: Update}
+	const m = int64(time.Minute / time.Millisecond)
+	src := mustNew[string](t, cfg)
+	src.Add("Europe", 2*m, 5)
+	src.Add("Asia", 7*m, 3)
+	want := src.Snapshot()
+	for _, tc := range []struct {
+		name string
+		put  func(tab *Table[string, int64, Sum]) error
+	}{
+		{"Restore", func(tab *Table[string, int64, Sum]) error { return tab.Restore(want) }},
+		{"Loader", func(tab *Table[string, int64, Sum]) error {
+			ld := tab.Load()
+			for _, r := range want.Rows {
+				if err := ld.Put(r.Key, r.Start, r.Agg); err != nil {
+					return err
+				}
+			}
+			return ld.Done(want.Watermark, want.MaxEventTime, want.EventTime)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tab := mustNew[string](t, cfg)
+			tab.Add("Africa", 1*m, 1)
+			tab.Checkpoint() // the undo log on, at a state other than want
+			if err := tc.put(tab); err != nil {
+				t.Fatal(err)
+			}
+			tab.Add("Europe", 8*m, 100)
+			tab.Add("Oceania", 9*m, 7)
+			if err := tab.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			if got := tab.Snapshot(); !slices.Equal(got.Rows, want.Rows) || got.Watermark != want.Watermark || got.MaxEventTime != want.MaxEventTime {
+				t.Errorf("rolled back to %+v, want the state put in %+v", got, want)
+			}
+		})
+	}
+}
