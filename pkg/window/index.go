@@ -32,6 +32,16 @@ func tagOf(key int32, start int64) uint32 {
 // home returns the slot where probing for tag starts: the hash's top bits.
 func (x *index) home(tag uint32) int { return int(tag >> (x.shift - 32)) }
 
+// lookup returns the row of key in the window that starts at start, or -1
+// (as find, for a key not interned yet too).
+func (t *Table[K, V, A]) lookup(key K, start int64) int32 {
+	id, ok := t.ids[key]
+	if !ok {
+		return -1
+	}
+	return t.find(id, start)
+}
+
 // find returns the row of (key, start), or -1.
 func (t *Table[K, V, A]) find(key int32, start int64) int32 {
 	if i := t.findSlot(key, start); i >= 0 {

@@ -48,11 +48,7 @@ func (l *Loader[K, V, A]) Put(key K, start int64, agg A) error {
 // held.
 func (l *Loader[K, V, A]) Delete(key K, start int64) {
 	n := l.n
-	id, ok := n.ids[key]
-	if !ok {
-		return
-	}
-	if r := n.find(id, start); r >= 0 {
+	if r := n.lookup(key, start); r >= 0 {
 		n.rows[r].setFlags(0) // not reported to Changes
 		n.freeRow(r)
 	}

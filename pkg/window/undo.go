@@ -87,10 +87,7 @@ func (t *Table[K, V, A]) Rollback() error {
 		if !e.existed {
 			continue
 		}
-		r := int32(-1)
-		if id, ok := t.ids[e.key]; ok {
-			r = t.find(id, e.start)
-		}
+		r := t.lookup(e.key, e.start)
 		if r < 0 {
 			r = t.newRow(t.intern(e.key), e.start)
 		}
@@ -120,11 +117,7 @@ func (t *Table[K, V, A]) dropAdded() {
 		if e.existed {
 			continue
 		}
-		id, ok := t.ids[e.key]
-		if !ok {
-			continue
-		}
-		if r := t.find(id, e.start); r >= 0 {
+		if r := t.lookup(e.key, e.start); r >= 0 {
 			t.rows[r].on(fMark)
 			starts = append(starts, e.start)
 		}
