@@ -22,7 +22,7 @@ type Backlog struct {
 	Consume, Decode time.Duration
 	// Once is the wall time of `enricher --once` as a child process,
 	// start to exit; OnceRSS its max RSS. With the ceilings measured,
-	// Once and Stream are each the mean of two runs.
+	// Once and Stream are each the mean of four runs.
 	Once    time.Duration
 	OnceRSS int64
 	// Stream is the wall time of a streaming enricher (--trigger 100ms)
@@ -94,18 +94,19 @@ func (b *Backlog) runBare(ctx context.Context, e *env, log func(string, ...any))
 }
 
 // runModes runs `enricher --once` and a streaming enricher with
-// --trigger 100ms on the backlog, each in a fresh group. With twice, each
-// runs twice, in the order --once, streaming, streaming, --once, and the
-// mean of its runs and its larger peak RSS count: the broker's speed
-// drifts over a run (every run leaves it a million more records to hold;
-// the same run measured up to 1.8 times slower, and also faster, than the
-// one before it), so a single run of each in a fixed order handed that
-// drift to one mode. The means of the two runs of each cancel a steady
-// drift; each one's faster run would not.
-func (b *Backlog) runModes(ctx context.Context, e *env, twice bool, log func(string, ...any)) error {
+// --trigger 100ms on the backlog, each in a fresh group. With repeat, each
+// runs four times, in the order --once, streaming, streaming, --once,
+// streaming, --once, --once, streaming, and the mean of its runs and its
+// largest peak RSS count: the broker's speed drifts over a run (every run
+// leaves it a million more records to hold; the same run measured up to
+// 1.8 times slower, and also faster, than the one before it), so a single
+// run of each in a fixed order handed that drift to one mode. The order
+// cancels a steady drift in the means (each one's fastest run would not),
+// and four runs of each narrow a noise of some ±7% from run to run.
+func (b *Backlog) runModes(ctx context.Context, e *env, repeat bool, log func(string, ...any)) error {
 	modes := []bool{true, false}
-	if twice {
-		modes = []bool{true, false, false, true}
+	if repeat {
+		modes = []bool{true, false, false, true, false, true, true, false}
 	}
 	runs := time.Duration(len(modes) / 2)
 	for i, once := range modes {

@@ -179,7 +179,7 @@ func writeCeilings(b *strings.Builder, bl Backlog, p Producing, producer bool) {
 	if producer {
 		writeProducer(b, p)
 	}
-	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading. The bare consumer ran before and after the enricher, and each enricher mode twice, in the order `--once`, streaming, streaming, `--once`, each in a fresh group; the table gives the mean of each one's two runs, which cancels a steady change of the broker's speed over the run. A streaming run ends at the commit request, seen by the broker, after which its group has committed every sale.\n")
+	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading. The bare consumer ran before and after the enricher (the mean of its two runs), and each enricher mode four times, in the order `--once`, streaming, streaming, `--once`, streaming, `--once`, `--once`, streaming, each in a fresh group; the table gives the mean of each one's runs, an order that cancels a steady change of the broker's speed over the run. From run to run these times vary by some ±7%% here. A streaming run ends at the commit request, seen by the broker, after which its group has committed every sale.\n")
 }
 
 func writeProducer(b *strings.Builder, p Producing) {
