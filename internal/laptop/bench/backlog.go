@@ -22,15 +22,18 @@ type Backlog struct {
 	Consume, Decode time.Duration
 	// Once is the wall time of `enricher --once` as a child process,
 	// start to exit; OnceRSS its max RSS. With the ceilings measured,
-	// Once and Stream are each the mean of four runs.
-	Once    time.Duration
-	OnceRSS int64
+	// Once and Stream are each the mean of six runs, OnceRuns and
+	// StreamRuns.
+	Once     time.Duration
+	OnceRSS  int64
+	OnceRuns []time.Duration
 	// Stream is the wall time of a streaming enricher (--trigger 100ms)
 	// from its start until the broker received the commit of the
 	// transaction after which its group had committed every sale and
 	// every repartitioned sale; StreamRSS its max RSS.
-	Stream    time.Duration
-	StreamRSS int64
+	Stream     time.Duration
+	StreamRSS  int64
+	StreamRuns []time.Duration
 	// DefaultRSS is the max RSS of a streaming enricher with the default
 	// trigger (2m), stopped once all but the last partial micro-batch had
 	// committed: with a backlog, full batches commit as they fill.
@@ -41,7 +44,8 @@ type Backlog struct {
 // them: --once, then, on fresh groups, streaming with --trigger 100ms and
 // with the default trigger (if defaultTrigger). With ceilings it measures
 // the bare consumer on the same records before and after the enricher's
-// runs, and each figure is the mean of two runs.
+// runs, each figure the mean of its two runs; the enricher's modes then
+// run six times each (runModes).
 func runBacklog(ctx context.Context, bin, dir string, n int64, ceilings, defaultTrigger bool, log func(string, ...any)) (Backlog, error) {
 	b := Backlog{Sales: n}
 	e, err := newEnv(ctx, bin, dir)
@@ -95,20 +99,18 @@ func (b *Backlog) runBare(ctx context.Context, e *env, log func(string, ...any))
 
 // runModes runs `enricher --once` and a streaming enricher with
 // --trigger 100ms on the backlog, each in a fresh group. With repeat, each
-// runs four times, in the order --once, streaming, streaming, --once,
-// streaming, --once, --once, streaming, and the mean of its runs and its
-// largest peak RSS count: the broker's speed drifts over a run (every run
-// leaves it a million more records to hold; the same run measured up to
-// 1.8 times slower, and also faster, than the one before it), so a single
-// run of each in a fixed order handed that drift to one mode. The order
+// runs six times, in the order of modeOrder, and the mean of its runs and
+// its largest peak RSS count: the broker's speed drifts over a run (every
+// run leaves it more records to hold; the same run measured up to 1.8
+// times slower, and also faster, than the one before it), so a single run
+// of each in a fixed order handed that drift to one mode. The order
 // cancels a steady drift in the means (each one's fastest run would not),
-// and four runs of each narrow a noise of some ±7% from run to run.
+// and six runs of each narrow a noise of some ±7% from run to run.
 func (b *Backlog) runModes(ctx context.Context, e *env, repeat bool, log func(string, ...any)) error {
 	modes := []bool{true, false}
 	if repeat {
-		modes = []bool{true, false, false, true, false, true, true, false}
+		modes = modeOrder
 	}
-	runs := time.Duration(len(modes) / 2)
 	for i, once := range modes {
 		var took time.Duration
 		var rss int64
@@ -116,17 +118,41 @@ func (b *Backlog) runModes(ctx context.Context, e *env, repeat bool, log func(st
 		if once {
 			log("backlog %d: enricher --once", b.Sales)
 			took, rss, err = e.enrichOnce(ctx, fmt.Sprintf("bench-once-%d", i), b.Sales)
-			b.Once, b.OnceRSS = b.Once+took/runs, max(b.OnceRSS, rss)
+			b.OnceRuns, b.OnceRSS = append(b.OnceRuns, took), max(b.OnceRSS, rss)
 		} else {
 			log("backlog %d: enricher streaming, --trigger 100ms", b.Sales)
 			took, rss, err = e.enrichStreaming(ctx, fmt.Sprintf("bench-stream-%d", i), b.Sales, b.Sales, "--trigger", "100ms")
-			b.Stream, b.StreamRSS = b.Stream+took/runs, max(b.StreamRSS, rss)
+			b.StreamRuns, b.StreamRSS = append(b.StreamRuns, took), max(b.StreamRSS, rss)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	b.Once, b.Stream = mean(b.OnceRuns), mean(b.StreamRuns)
 	return nil
+}
+
+// modeOrder is the order of the enricher's runs with the ceilings
+// measured, true for --once: ABBA, BAAB, ABBA.
+var modeOrder = []bool{true, false, false, true, false, true, true, false, true, false, false, true}
+
+func mean(ds []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(max(len(ds), 1))
+}
+
+// PairRatios returns, for each i, the speed of the i-th streaming run
+// over that of the i-th --once run: the runs of a pair ran next to each
+// other, so their ratios show the noise that the means narrow.
+func (b Backlog) PairRatios() []float64 {
+	var rs []float64
+	for i := range min(len(b.OnceRuns), len(b.StreamRuns)) {
+		rs = append(rs, b.OnceRuns[i].Seconds()/b.StreamRuns[i].Seconds())
+	}
+	return rs
 }
 
 // enrichOnce runs `enricher --once` in group to its end and checks that it
@@ -173,6 +199,12 @@ func (e *env) enrichGroup(ctx context.Context, group string, instances int, n, u
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	salesKeys, err := topicKeys(ctx, adm, schema.SalesTopic)
+	if err != nil {
+		return nil, 0, err
+	}
+	commits := e.watchCommits(group + "-")
+	defer commits.stop()
 	var cs []*child
 	for i := range instances {
 		args := append(e.groupArgs(group), "--transactional-id", fmt.Sprintf("%s-%d", group, i))
@@ -184,33 +216,31 @@ func (e *env) enrichGroup(ctx context.Context, group string, instances int, n, u
 		cs = append(cs, c)
 	}
 	start := cs[0].start
-	commits := e.watchCommits(group + "-")
-	defer commits.stop()
 	rep := group + "-repartition"
-	// Looked at after each commit (the one seen may not have landed yet),
-	// and every 100 ms.
+	var repKeys []string
+	// The watch tells the offsets committed without a request. Once every
+	// sale is committed, the repartition topic's end, listed after that
+	// commit, counts what the commit wrote (forwarded sales, or the
+	// direct path's windowed-range records) and the commit markers: done
+	// when the group committed past them.
 	err = waitEvery(ctx, cs[0], "committing the backlog", commits.commit, 100*time.Millisecond, func() (bool, error) {
-		got, err := committed(ctx, adm, group, schema.SalesTopic)
-		if err != nil || got < upTo {
-			return false, err
+		if commits.sum(salesKeys) < upTo {
+			return false, nil
 		}
 		if upTo < n {
 			return true, nil
 		}
-		end, err := ends(ctx, adm, rep)
-		if err != nil {
-			return false, err
+		if repKeys == nil {
+			if repKeys, err = topicKeys(ctx, adm, rep); err != nil {
+				return false, err
+			}
 		}
-		// The repartition topic's end, listed after the last sale's
-		// commit, counts what that commit wrote (forwarded sales, or the
-		// direct path's windowed-range records) and the commit markers:
-		// done when the group committed past them.
-		done, err := committed(ctx, adm, group, rep)
-		return done >= end, err
+		end, err := ends(ctx, adm, rep)
+		return commits.sum(repKeys) >= end, err
 	})
 	took := time.Since(start)
 	if last := commits.last(); !last.IsZero() {
-		// The commit that completed the work, not when a poll saw it.
+		// The commit that completed the work, not when the harness saw it.
 		took = last.Sub(start)
 	}
 	if err != nil {

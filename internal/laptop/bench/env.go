@@ -14,7 +14,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
@@ -189,51 +188,3 @@ func waitEvery(ctx context.Context, c *child, what string, wake <-chan struct{},
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-// commitWatch notes when the embedded broker last received a request to
-// commit a transaction of some transactional IDs, and wakes a waiter.
-type commitWatch struct {
-	at      atomic.Int64
-	commit  chan struct{} // has a value after a commit
-	stopped atomic.Bool
-}
-
-// watchCommits starts noting the commits of the transactional IDs that
-// begin with prefix. The broker's control hook runs in its request loop,
-// so the watch costs no request. The harness looks at the group's offsets
-// after each commit rather than every few milliseconds: the broker answers
-// each look between the enricher's requests, and looking every 10 ms made
-// streaming runs measurably slower (their first commit about 30 ms later,
-// each batch some 4% longer, in three runs).
-func (e *env) watchCommits(prefix string) *commitWatch {
-	w := &commitWatch{commit: make(chan struct{}, 1)}
-	c := e.Stack.Cluster()
-	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		if w.stopped.Load() {
-			c.DropControl()
-			return nil, nil, false
-		}
-		c.KeepControl()
-		if r, ok := req.(*kmsg.EndTxnRequest); ok && r.Commit && strings.HasPrefix(r.TransactionalID, prefix) {
-			w.at.Store(time.Now().UnixNano())
-			select {
-			case w.commit <- struct{}{}:
-			default:
-			}
-		}
-		return nil, nil, false
-	})
-	return w
-}
-
-// stop ends the watch: the broker drops its hook at the next commit of
-// any transaction.
-func (w *commitWatch) stop() { w.stopped.Store(true) }
-
-// last returns when the last commit was asked for, or the zero time.
-func (w *commitWatch) last() time.Time {
-	if ns := w.at.Load(); ns != 0 {
-		return time.Unix(0, ns)
-	}
-	return time.Time{}
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,29 @@ func writeCeilings(b *strings.Builder, bl Backlog, p Producing, producer bool) {
 	if producer {
 		writeProducer(b, p)
 	}
-	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading. The bare consumer ran before and after the enricher (the mean of its two runs), and each enricher mode four times, in the order `--once`, streaming, streaming, `--once`, streaming, `--once`, `--once`, streaming, each in a fresh group; the table gives the mean of each one's runs, an order that cancels a steady change of the broker's speed over the run. From run to run these times vary by some ±7%% here. A streaming run ends at the commit request, seen by the broker, after which its group has committed every sale.\n")
+	fmt.Fprintf(b, "\nThe enricher's times include its start (regions, registry, group join, fencing); the consumer's only the reading. The bare consumer ran before and after the enricher (the mean of its two runs), and each enricher mode %d times, each in a fresh group, in the order %s; the table gives the mean of each one's runs, an order that cancels a steady change of the broker's speed over the run.", len(bl.OnceRuns), modeOrderText(len(bl.OnceRuns)+len(bl.StreamRuns)))
+	if rs := bl.PairRatios(); len(rs) > 1 {
+		slices.Sort(rs)
+		fmt.Fprintf(b, " The i-th streaming run against the i-th `--once` run, which ran beside it: from %.2f× to %.2f×, median %.2f×.", rs[0], rs[len(rs)-1], median(rs))
+	}
+	fmt.Fprintf(b, " A streaming run ends at the commit request, seen by the broker, after which its group has committed every sale; the harness follows the commits from inside the broker, so it sends the enricher's broker no request until then.\n")
+}
+
+// modeOrderText names the first n runs of modeOrder.
+func modeOrderText(n int) string {
+	var names []string
+	for _, once := range modeOrder[:min(n, len(modeOrder))] {
+		names = append(names, map[bool]string{true: "`--once`", false: "streaming"}[once])
+	}
+	return strings.Join(names, ", ")
+}
+
+// median returns the median of sorted rs.
+func median(rs []float64) float64 {
+	if len(rs)%2 == 1 {
+		return rs[len(rs)/2]
+	}
+	return (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
 }
 
 func writeProducer(b *strings.Builder, p Producing) {
