@@ -2,6 +2,7 @@ package bench
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,6 +60,28 @@ func TestFastest(t *testing.T) {
 	for _, tt := range tests {
 		if got := fastest(tt.a, tt.b); got != tt.want {
 			t.Errorf("fastest(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestCeilingsReportTheModes: the ceilings section gives each mode's mean,
+// the ratio of the means, the order of the runs, and the range and median
+// of the side-by-side runs' ratios.
+func TestCeilingsReportTheModes(t *testing.T) {
+	ms := time.Millisecond
+	bl := Backlog{Sales: 1000, Consume: 100 * ms, Decode: 200 * ms,
+		OnceRuns: []time.Duration{400 * ms, 440 * ms, 420 * ms}, StreamRuns: []time.Duration{400 * ms, 400 * ms, 500 * ms}}
+	bl.Once, bl.Stream = mean(bl.OnceRuns), mean(bl.StreamRuns)
+	var b strings.Builder
+	writeCeilings(&b, bl, Producing{}, false)
+	for _, want := range []string{
+		"| `enricher --once`, child process, start to exit | 420ms |",
+		"| enricher streaming `--trigger 100ms`, start to all committed | 433ms | 2308 | 0.23 (0.97× `--once`) |",
+		"each enricher mode 3 times, each in a fresh group, in the order `--once`, streaming, streaming, `--once`, streaming, `--once`;",
+		"from 0.84× to 1.10×, median 1.00×.",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the section lacks %q:\n%s", want, b.String())
 		}
 	}
 }

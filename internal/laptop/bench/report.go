@@ -191,7 +191,8 @@ func writeCeilings(b *strings.Builder, bl Backlog, p Producing, producer bool) {
 // modeOrderText names the first n runs of modeOrder.
 func modeOrderText(n int) string {
 	var names []string
-	for _, once := range modeOrder[:min(n, len(modeOrder))] {
+	order := modeOrder()
+	for _, once := range order[:min(n, len(order))] {
 		names = append(names, map[bool]string{true: "`--once`", false: "streaming"}[once])
 	}
 	return strings.Join(names, ", ")
