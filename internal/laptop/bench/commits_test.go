@@ -132,8 +132,7 @@ func TestCommitWatchFollowsTransactions(t *testing.T) {
 		{"other transactional IDs", []kmsg.Request{commit("h-0", "sales", [16]byte{}, 0, 5), end("h-0", true)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &commitWatch{prefix: "g-", commit: make(chan struct{}, 1),
-				pending: map[string][]offsetCommit{}, committed: map[string]map[int32]int64{}}
+			w := newCommitWatch("g-")
 			for _, r := range tc.reqs {
 				switch r := r.(type) {
 				case *kmsg.TxnOffsetCommitRequest:
