@@ -24,9 +24,9 @@ func refSales(seed uint64) salesSource {
 }
 
 // bareProduce is the bare-producer ceiling: it encodes n sales with the
-// registered schemas and the producer's encoders (app.SalesSerde), and sends them to topic with
-// a plain franz-go client (acks=all, 5 ms linger, sticky key partitioner)
-// and nothing else. It returns the time from the first send to the last
+// registered schemas and the producer's encoders (app.SalesSerde), and
+// sends them to topic with a plain franz-go client (acks=all, 5 ms
+// linger, sticky key partitioner) and nothing else. It returns the time from the first send to the last
 // acknowledgement.
 func (e *env) bareProduce(ctx context.Context, topic string, n int, src salesSource) (time.Duration, error) {
 	return e.bareProduceWith(ctx, topic, n, src, nil)
