@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/salesstream/salesstream/internal/app"
 	"github.com/salesstream/salesstream/internal/domain/sales"
 	"github.com/salesstream/salesstream/internal/domain/schema"
@@ -97,7 +99,7 @@ func (j Job) run(ctx context.Context) (enricher.Stats, error) {
 // repartition and state topics get the partition count of the sales topic,
 // which gets j.Partitions if it does not exist yet: stage 2 can then spread
 // over as many instances as stage 1. With j.Ops it returns the summary
-// topic's partition count, for the dashboard's follower.
+// topic's partition count, for the dashboard's follower (summaryPartitions).
 func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) (summaryParts int32, err error) {
 	cl, err := kafkaconn.NewClient(ctx, j.Kafka)
 	if err != nil {
@@ -108,16 +110,26 @@ func (j Job) ensureTopics(ctx context.Context, e *enricher.Enricher) (summaryPar
 		return 0, err
 	}
 	if j.Ops != nil {
-		parts, err := topics.Partitions(ctx, cl, j.Enricher.SummaryTopic)
-		if err != nil {
-			return 0, fmt.Errorf("count the partitions of %s: %w", j.Enricher.SummaryTopic, err)
-		}
-		summaryParts = parts[j.Enricher.SummaryTopic]
+		summaryParts = j.summaryPartitions(ctx, cl)
 	}
 	if j.StartingOffsets == enricher.StartLatest {
 		return summaryParts, enricher.StartAtEnd(ctx, cl, j.Enricher.Group, j.Enricher.SalesTopic, j.Enricher.StateTopic, j.Log())
 	}
 	return summaryParts, nil
+}
+
+// summaryPartitions returns the summary topic's partition count, which
+// sizes the dashboard's fetches, or, if it cannot be listed (a topic just
+// created may take a moment to show), the count the job creates topics
+// with: the dashboard is no reason to refuse to run.
+func (j Job) summaryPartitions(ctx context.Context, cl *kgo.Client) int32 {
+	parts, err := topics.Partitions(ctx, cl, j.Enricher.SummaryTopic)
+	if err != nil {
+		j.Log().Warn("could not count the summary topic's partitions; the dashboard sizes its fetches for the default count",
+			"topic", j.Enricher.SummaryTopic, "err", err)
+		return app.Partitions(j.Partitions)
+	}
+	return parts[j.Enricher.SummaryTopic]
 }
 
 // LoadRegions reads the regions CSV at path, checking its header against
