@@ -276,8 +276,12 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 // another regions table than the enricher's, as the last settings record
 // of each partition restored says. As in Spark's stream-static join, the
 // new table joins the sales read from now on, and the windows already
-// counted keep the regions they were joined with; reader --audit checks a
-// run against one regions file, so it refuses such a mix. A settings
+// counted keep the regions they were joined with. Each commit writes a
+// settings record of the new table, so only the first restore after the
+// change warns. reader --audit checks a run against one regions file: it
+// refuses the mix while the state topic still holds a settings record of
+// the earlier table, and once compaction has removed those, it reports
+// the windows joined with the earlier table as mismatches. A settings
 // record that does not parse says nothing of the regions (the audit
 // refuses it).
 func (e *Enricher) warnRegionsChanged(settings map[int32][]byte) {
