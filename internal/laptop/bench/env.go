@@ -17,6 +17,7 @@ import (
 
 	"github.com/salesstream/salesstream/internal/domain/datagen"
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/internal/platform/syncbuf"
 )
 
@@ -52,7 +53,7 @@ func newEnv(ctx context.Context, bin, dir string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := devstack.StartPipeline(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
+	p, err := devstack.StartPipeline(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"}, registrar.Rules{})
 	if err != nil {
 		return nil, err
 	}

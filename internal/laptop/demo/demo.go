@@ -71,22 +71,15 @@ func Run(ctx context.Context, cfg Config) error {
 		speedup = float64(span) / float64(cfg.Duration)
 	}
 
-	stack, err := devstack.Start(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", DataDir: cfg.DataDir, Logger: log})
+	p, err := devstack.StartPipeline(ctx, devstack.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", DataDir: cfg.DataDir, Logger: log},
+		registrar.DefaultRules(), registry.WithLogger(log))
 	if err != nil {
 		return err
 	}
+	stack, reg := p.Stack, p.Registry
 	defer stack.Close()
 	fmt.Fprintf(out, "embedded stack: Kafka %v, registry %s\n\n", stack.Brokers(), stack.RegistryURL())
-
-	reg, err := registry.New(stack.RegistryURL(), registry.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	results, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.DefaultRules())
-	if err != nil {
-		return err
-	}
-	registrar.Print(out, results)
+	registrar.Print(out, p.Registered)
 	clients := app.Clients{
 		Kafka:    kafkaconn.Config{Brokers: stack.Brokers(), ClientID: "salesstream-demo", Logger: log},
 		Registry: reg,

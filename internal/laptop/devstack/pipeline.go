@@ -17,13 +17,15 @@ type Pipeline struct {
 	*Stack
 	Registry *registry.Client
 	Serde    *serde.Serde
+	// Registered is what the registration did with each schema.
+	Registered []registrar.Result
 }
 
 // StartPipeline starts a stack as Start does, makes a registry client of
-// it with opts and registers the pipeline's schemas through it, with no
-// compatibility rules. On an error the stack is closed again; otherwise
-// the caller closes it.
-func StartPipeline(ctx context.Context, cfg Config, opts ...registry.Option) (*Pipeline, error) {
+// it with opts and registers the pipeline's schemas through it, with the
+// compatibility rules given. On an error the stack is closed again;
+// otherwise the caller closes it.
+func StartPipeline(ctx context.Context, cfg Config, rules registrar.Rules, opts ...registry.Option) (*Pipeline, error) {
 	s, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -33,9 +35,10 @@ func StartPipeline(ctx context.Context, cfg Config, opts ...registry.Option) (*P
 		s.Close()
 		return nil, fmt.Errorf("registry client of the stack: %w", err)
 	}
-	if _, err := registrar.Register(ctx, reg, schema.Artifacts(), registrar.Rules{}); err != nil {
+	results, err := registrar.Register(ctx, reg, schema.Artifacts(), rules)
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("register the pipeline's schemas: %w", err)
 	}
-	return &Pipeline{Stack: s, Registry: reg, Serde: serde.New(reg)}, nil
+	return &Pipeline{Stack: s, Registry: reg, Serde: serde.New(reg), Registered: results}, nil
 }

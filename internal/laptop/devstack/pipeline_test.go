@@ -5,15 +5,17 @@ import (
 	"testing"
 
 	"github.com/salesstream/salesstream/internal/domain/schema"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
-// TestStartPipeline: the stack holds the pipeline's artifacts, and its
+// TestStartPipeline: the stack holds the pipeline's artifacts, reported
+// by the registration, and its
 // serde encodes a sale key that it decodes again through the registry; a
 // stack that cannot start is an error.
 func TestStartPipeline(t *testing.T) {
 	ctx := testContext(t)
-	p, err := StartPipeline(ctx, Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet}, registry.WithLogger(quiet))
+	p, err := StartPipeline(ctx, Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet}, registrar.Rules{}, registry.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +34,9 @@ func TestStartPipeline(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("artifacts %v, want %v", got, want)
 	}
+	if len(p.Registered) != len(want) {
+		t.Errorf("the registration reported %d results, want one for each of the %d artifacts", len(p.Registered), len(want))
+	}
 	enc, err := p.Serde.Encoder(ctx, schema.KeyArtifact(schema.SalesTopic))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +50,7 @@ func TestStartPipeline(t *testing.T) {
 		t.Fatalf("decoded %+v, %v; want customer 42", k, err)
 	}
 
-	if _, err := StartPipeline(ctx, Config{KafkaAddr: "127.0.0.1:x", Logger: quiet}); err == nil {
+	if _, err := StartPipeline(ctx, Config{KafkaAddr: "127.0.0.1:x", Logger: quiet}, registrar.Rules{}); err == nil {
 		t.Fatal("StartPipeline with a bad Kafka port: want an error")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/salesstream/salesstream/internal/laptop/devstack"
+	"github.com/salesstream/salesstream/internal/pipeline/registrar"
 	"github.com/salesstream/salesstream/pkg/registry"
 )
 
@@ -50,7 +51,7 @@ func Pipeline(tb testing.TB) *devstack.Pipeline {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := quiet()
-	p, err := devstack.StartPipeline(ctx, cfg, registry.WithLogger(cfg.Logger))
+	p, err := devstack.StartPipeline(ctx, cfg, registrar.Rules{}, registry.WithLogger(cfg.Logger))
 	if err != nil {
 		tb.Fatal(err)
 	}
