@@ -10,9 +10,8 @@ import (
 )
 
 // TestStartPipeline: the stack holds the pipeline's artifacts, reported
-// by the registration, and its
-// serde encodes a sale key that it decodes again through the registry; a
-// stack that cannot start is an error.
+// by the registration, and its serde encodes a sale key that it decodes
+// again through the registry; a stack that cannot start is an error.
 func TestStartPipeline(t *testing.T) {
 	ctx := testContext(t)
 	p, err := StartPipeline(ctx, Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Logger: quiet}, registrar.Rules{}, registry.WithLogger(quiet))
