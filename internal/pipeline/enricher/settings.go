@@ -17,7 +17,7 @@ import (
 //	Key:   SettingsKey ('A')
 //	Value: JSON of Settings
 //
-// The restore reads only the last one of each partition, to warn of a
+// The restore keeps only the last one of each partition, to warn of a
 // changed regions file; it skips the start record (StartKey) of a group
 // started at the latest sales.
 

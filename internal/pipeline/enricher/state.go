@@ -250,7 +250,8 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 		tk := tasks[r.Partition]
 		tk.read++
 		if string(r.Key) == SettingsKey {
-			settings[r.Partition] = r.Value
+			// A copy: the value is a view of the fetched batch.
+			settings[r.Partition] = slices.Clone(r.Value)
 			return nil
 		}
 		if err := e.restoreRecord(tk, loads[r.Partition], metas, r); err != nil {
@@ -272,18 +273,18 @@ func (e *Enricher) restore(ctx context.Context, connOpts []kgo.Opt, parts []int3
 	return tasks, nil
 }
 
-// warnRegionsChanged warns once if the state restored was built with
-// another regions table than the enricher's, as the last settings record
-// of each partition restored says. As in Spark's stream-static join, the
-// new table joins the sales read from now on, and the windows already
-// counted keep the regions they were joined with. Each commit writes a
-// settings record of the new table, so only the first restore after the
-// change warns. reader --audit checks a run against one regions file: it
-// refuses the mix while the state topic still holds a settings record of
-// the earlier table, and once compaction has removed those, it reports
-// the windows joined with the earlier table as mismatches. A settings
-// record that does not parse says nothing of the regions (the audit
-// refuses it).
+// warnRegionsChanged warns, once a restore, if the state restored was
+// built with another regions table than the enricher's, as the last
+// settings record of each partition restored says. As in Spark's
+// stream-static join, the new table joins the sales read from now on, and
+// the windows already counted keep the regions they were joined with.
+// Each commit writes a settings record of the new table, so only the
+// restores before a partition's first commit after the change warn.
+// reader --audit checks a run against one regions file: it refuses the
+// mix while the state topic still holds a settings record of the earlier
+// table, and once compaction has removed those, it reports the windows
+// joined with the earlier table as mismatches. A settings record that does
+// not parse says nothing of the regions (the audit refuses it).
 func (e *Enricher) warnRegionsChanged(settings map[int32][]byte) {
 	var parts []int32
 	var was Settings
