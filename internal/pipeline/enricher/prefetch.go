@@ -33,7 +33,7 @@ type listed struct {
 // an earlier one (dropped) has not returned, the next batch lists its
 // ends itself.
 func (s *session) listAhead(ctx context.Context, tr *trigger, backlog bool) chan listed {
-	if tr.availableNow || tr.interval <= 0 || !backlog || s.sh.pending() || !s.listing.CompareAndSwap(false, true) {
+	if !tr.processingTime() || !backlog || s.sh.pending() || !s.listing.CompareAndSwap(false, true) {
 		return nil
 	}
 	from, at := s.salesPositions(), s.changes()

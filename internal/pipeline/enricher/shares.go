@@ -277,7 +277,7 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 		return fmt.Errorf("list the sales partitions' lag: %w", err)
 	}
 	s.sharesSet = true
-	s.sh.set(shareBudget(int64(tr.limits.room(&s.b)), lag), lag, end, !tr.availableNow && tr.interval > 0)
+	s.sh.set(shareBudget(int64(tr.limits.room(&s.b)), lag), lag, end, tr.processingTime())
 	return nil
 }
 
@@ -286,7 +286,9 @@ func (s *session) startShares(ctx context.Context, tr *trigger) error {
 // shares (under minPoll a partition with lag). So the batch ends by its
 // shares being taken, within its record bound, and not by that bound a
 // few records short of them, which would leave those few records to a
-// micro-batch, and a transaction, of their own.
+// micro-batch, and a transaction, of their own. With so many lagging
+// partitions that the slack would take more than half the room, the
+// budget is half the room.
 func shareBudget(room int64, lag map[int32]int64) int64 {
 	var lagging int64
 	for _, l := range lag {
@@ -386,7 +388,7 @@ func (s *session) due(tr *trigger) bool {
 // let the watermark run ahead of the partitions it did not reach; the
 // next read decides the shares.
 func (s *session) planPending(tr *trigger) bool {
-	return !s.sharesSet && s.lastFull && !tr.availableNow && tr.interval > 0 && s.b.records > 0 &&
+	return !s.sharesSet && s.lastFull && tr.processingTime() && s.b.records > 0 &&
 		len(s.src.lastData) > 0 // with no sales partition left (revoked), no plan can be made
 }
 

@@ -92,6 +92,10 @@ func (tr *trigger) observe(r *kgo.Record) {
 	}
 }
 
+// processingTime reports whether the trigger is a processing-time one
+// (an interval, not available-now nor continuous).
+func (tr *trigger) processingTime() bool { return !tr.availableNow && tr.interval > 0 }
+
 // pollContext bounds a poll by the next tick of a processing-time trigger.
 func (tr *trigger) pollContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if tr.availableNow || tr.interval == 0 {
