@@ -84,8 +84,8 @@ func takeCut(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic 
 
 // try takes one cut into c and reports whether it is consistent.
 func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string, topics []string) (bool, error) {
-	before, ok, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
-	if !ok {
+	before, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
+	if err != nil || c.pending {
 		return false, err
 	}
 	hwBefore, err := listed(adm.ListEndOffsets(ctx, topics...))
@@ -100,8 +100,8 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 	if err != nil {
 		return false, fmt.Errorf("list high watermarks: %w", err)
 	}
-	after, ok, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
-	if !ok {
+	after, err := c.stableOffsets(ctx, adm, group, salesTopic, repTopic)
+	if err != nil || c.pending {
 		return false, err
 	}
 	if !before.equal(after) || !hwBefore.equal(ends) || !hwAfter.equal(ends) {
@@ -113,15 +113,15 @@ func (c *cut) try(ctx context.Context, adm *kadm.Client, group, salesTopic, repT
 }
 
 // stableOffsets returns the group's offsets (groupOffsets). If some are
-// still pending in an open transaction, it sets c.pending and returns ok
-// false and no error: the cut must be taken again.
-func (c *cut) stableOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string) (o offsets, ok bool, err error) {
-	o, err = groupOffsets(ctx, adm, group, salesTopic, repTopic)
+// still pending in an open transaction, it sets c.pending and returns no
+// offsets and no error: the cut must be taken again.
+func (c *cut) stableOffsets(ctx context.Context, adm *kadm.Client, group, salesTopic, repTopic string) (offsets, error) {
+	o, err := groupOffsets(ctx, adm, group, salesTopic, repTopic)
 	c.pending = errors.Is(err, errUnstable)
 	if c.pending {
-		return nil, false, nil
+		return nil, nil
 	}
-	return o, err == nil, err
+	return o, err
 }
 
 // errUnstable reports that a transaction holding offsets of the group was
