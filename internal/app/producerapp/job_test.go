@@ -233,9 +233,9 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	return out
 }
 
-// TestNewSerdeEncodesSalesFast: the registered sales key and value
+// TestSalesSerdeEncodesFast: the registered sales key and value
 // schemas get the fast encoders, which write what hamba writes.
-func TestNewSerdeEncodesSalesFast(t *testing.T) {
+func TestSalesSerdeEncodesFast(t *testing.T) {
 	_, reg := devstacktest.Start(t, true)
 	ctx := context.Background()
 	sd, err := app.SalesSerde(reg)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/salesstream/salesstream/internal/platform/kafkatest"
 )
 
 // TestCommittedFetchSkipsAbortedTransactions: a partition holds a
@@ -17,14 +19,10 @@ import (
 // committed records alone.
 func TestCommittedFetchSkipsAbortedTransactions(t *testing.T) {
 	const topic = "fetch-test"
-	seeds := kgo.SeedBrokers(newCluster(t, 1, topic)...)
+	brokers := newCluster(t, 1, topic)
 	ctx := testContext(t)
-	pr, err := kgo.NewClient(seeds, kgo.TransactionalID("fetch-test"), kgo.DefaultProduceTopic(topic),
+	pr := kafkatest.Client(t, brokers, kgo.TransactionalID("fetch-test"), kgo.DefaultProduceTopic(topic),
 		kgo.ProducerBatchMaxBytes(8<<10), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
 	const n = 200
 	for _, commit := range []bool{true, false, true} {
 		if err := pr.BeginTransaction(); err != nil {
@@ -47,10 +45,7 @@ func TestCommittedFetchSkipsAbortedTransactions(t *testing.T) {
 		}
 	}
 	read := func(opts ...kgo.Opt) (committed, aborted int) {
-		cl, err := kgo.NewClient(append([]kgo.Opt{seeds, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cl := kafkatest.Client(t, brokers, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())}, opts...)...)
 		defer cl.Close()
 		for committed < 2*n {
 			fs := cl.PollFetches(ctx)
