@@ -22,16 +22,20 @@ func Quiet(name string) *config.Set {
 }
 
 // Validate declares settings with declare (whatever it returns, such as
-// a binary's job, is not looked at) on a Quiet set named name,
-// parses args (the environment of the process, no parameter store) and
-// validates them.
+// a binary's job, is not looked at) on a Quiet set named name, parses
+// args (no environment, so that the variables of the machine running the
+// test do not count, and no parameter store) and validates them.
 // With want empty the settings must be accepted; otherwise refused, with
 // an error that contains want.
 func Validate[R any](t testing.TB, name string, declare func(*config.Set) R, args []string, want string) {
 	t.Helper()
 	set := Quiet(name)
 	declare(set)
-	if err := set.Parse(context.Background(), args, nil); err != nil {
+	if err := set.FlagSet().Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	noEnv := func(string) (string, bool) { return "", false }
+	if err := set.Resolve(context.Background(), noEnv, nil); err != nil {
 		t.Fatal(err)
 	}
 	err := set.Validate()
